@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mixpanel.Identity;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.DependencyInjection;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the Mixpanel client with a service collection.</summary>
+public static class MixpanelServiceCollectionExtensions
+{
+    /// <summary>
+    /// The name of the <see cref="HttpClient"/> the client sends with, from <see cref="IHttpClientFactory"/>. Add
+    /// handlers to it with <c>services.AddHttpClient(MixpanelServiceCollectionExtensions.HttpClientName)</c>.
+    /// </summary>
+    public const string HttpClientName = "Mixpanel.Identity";
+
+    /// <summary>
+    /// Registers <see cref="MixpanelClient"/> (also as <see cref="IMixpanelClient"/>) as a singleton, with options
+    /// validated at start-up, an <see cref="HttpClient"/> from <see cref="IHttpClientFactory"/>, and a flush within
+    /// <see cref="MixpanelOptions.ShutdownTimeout"/> when the application stops.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IServiceCollection AddMixpanel(this IServiceCollection services, Action<MixpanelOptions> configure)
+    {
+        Guard.NotNull(services);
+        Guard.NotNull(configure);
+        AddMixpanelCore(services);
+        services.Configure(configure);
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="MixpanelClient"/> as <see cref="AddMixpanel(IServiceCollection, Action{MixpanelOptions})"/>
+    /// does, with the options read from a configuration section such as <c>builder.Configuration.GetSection("Mixpanel")</c>.
+    /// Keys are the option names (<c>ProjectToken</c>, <c>ApiHost</c>, <c>BatchSize</c>…); <c>ApiHost</c> is a region
+    /// (<c>US</c>, <c>EU</c>, <c>IN</c>) or a URI; time spans are written <c>00:00:10</c>. A value that cannot be read
+    /// fails start-up with a message naming its key.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section holding the options.</param>
+    /// <returns>The service collection.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IServiceCollection AddMixpanel(this IServiceCollection services, IConfiguration configuration)
+    {
+        Guard.NotNull(services);
+        Guard.NotNull(configuration);
+        AddMixpanelCore(services);
+        var binding = new MixpanelConfigurationBinding(configuration);
+        services.AddSingleton<IConfigureOptions<MixpanelOptions>>(binding);
+        services.AddSingleton<IValidateOptions<MixpanelOptions>>(binding);
+        return services;
+    }
+
+    private static void AddMixpanelCore(IServiceCollection services)
+    {
+        services.AddOptions<MixpanelOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MixpanelOptions>, MixpanelOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        // The client is a singleton that holds one HttpClient for the life of the process, so the factory's handler
+        // rotation would never reach it: the handler lives as long as the client, and connections are recycled
+        // inside it instead, so that a change in Mixpanel's DNS is picked up. The client applies
+        // MixpanelOptions.RequestTimeout to each attempt itself; HttpClient's own 100-second timeout would cut a
+        // longer one short.
+        services.AddHttpClient(HttpClientName)
+            .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+
+        // One client per process: it owns the identity and queue files in its storage directory, and a second client
+        // on the same directory throws. The container disposes it on shutdown, after the flush on stop.
+        services.TryAddSingleton(CreateClient);
+        services.TryAddSingleton<IMixpanelClient>(static provider => provider.GetRequiredService<MixpanelClient>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush>());
+    }
+
+    private static HttpMessageHandler CreatePrimaryHandler()
+    {
+#if NET8_0_OR_GREATER
+        return new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+#else
+        return new HttpClientHandler();
+#endif
+    }
+
+    private static MixpanelClient CreateClient(IServiceProvider provider) =>
+        new(
+            provider.GetRequiredService<IOptions<MixpanelOptions>>().Value,
+            provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetService<ILoggerFactory>());
+}

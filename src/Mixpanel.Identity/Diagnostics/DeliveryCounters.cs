@@ -1,0 +1,109 @@
+using System.Diagnostics.Metrics;
+
+namespace Mixpanel.Identity.Diagnostics;
+
+/// <summary>
+/// The client's counters, kept with interlocked arithmetic and mirrored to the <c>Mixpanel.Identity</c> meter so that
+/// OpenTelemetry and <c>dotnet-counters</c> see them too.
+/// </summary>
+internal sealed class DeliveryCounters
+{
+    public const string MeterName = "Mixpanel.Identity";
+
+    private static readonly Meter Meter = new(MeterName, Payloads.LibraryInfo.Current.Version);
+    private static readonly Counter<long> AcceptedInstrument =
+        Meter.CreateCounter<long>("mixpanel.records.accepted", "{record}", "Records (events and profile updates) accepted from the app.");
+    private static readonly Counter<long> SentInstrument =
+        Meter.CreateCounter<long>("mixpanel.records.sent", "{record}", "Records acknowledged by Mixpanel.");
+    private static readonly Counter<long> RetriedInstrument =
+        Meter.CreateCounter<long>("mixpanel.requests.retried", "{request}", "Requests to Mixpanel retried after a transient failure.");
+    private static readonly Counter<long> DroppedInstrument =
+        Meter.CreateCounter<long>("mixpanel.records.dropped", "{record}", "Records dropped instead of delivered, by reason.");
+    private static readonly UpDownCounter<long> QueuedInstrument =
+        Meter.CreateUpDownCounter<long>("mixpanel.records.queued", "{record}", "Records accepted or recovered and not yet sent or dropped.");
+
+    private static readonly string[] ReasonTags = CreateReasonTags();
+
+    private readonly long[] _dropped = new long[ReasonTags.Length];
+    private long _accepted;
+    private long _persisted;
+    private long _sent;
+    private long _retried;
+    private long _queued;
+
+    public long Accepted => Volatile.Read(ref _accepted);
+
+    public long Persisted => Volatile.Read(ref _persisted);
+
+    public long Sent => Volatile.Read(ref _sent);
+
+    public long Retried => Volatile.Read(ref _retried);
+
+    public long Queued => Volatile.Read(ref _queued);
+
+    public long GetDropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
+
+    public void OnAccepted()
+    {
+        Interlocked.Increment(ref _accepted);
+        Interlocked.Increment(ref _queued);
+        AcceptedInstrument.Add(1);
+        QueuedInstrument.Add(1);
+    }
+
+    /// <summary>Records found on disk at start-up, left by an earlier run.</summary>
+    public void OnRecovered(long count)
+    {
+        Interlocked.Add(ref _queued, count);
+        QueuedInstrument.Add(count);
+    }
+
+    public void OnPersisted(long count) => Interlocked.Add(ref _persisted, count);
+
+    public void OnSent(long count)
+    {
+        Interlocked.Add(ref _sent, count);
+        Interlocked.Add(ref _queued, -count);
+        SentInstrument.Add(count);
+        QueuedInstrument.Add(-count);
+    }
+
+    public void OnRetried()
+    {
+        Interlocked.Increment(ref _retried);
+        RetriedInstrument.Add(1);
+    }
+
+    /// <summary>Counts a drop; <paramref name="wasQueued"/> says whether the records had been accepted into the queue.</summary>
+    public void OnDropped(DropReason reason, long count, bool wasQueued)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _dropped[(int)reason], count);
+        DroppedInstrument.Add(count, new KeyValuePair<string, object?>("reason", ReasonTags[(int)reason]));
+        if (wasQueued)
+        {
+            Interlocked.Add(ref _queued, -count);
+            QueuedInstrument.Add(-count);
+        }
+    }
+
+    private static string[] CreateReasonTags()
+    {
+        var reasons = new[]
+        {
+            DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
+            DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified,
+        };
+        var tags = new string[reasons.Length];
+        foreach (var reason in reasons)
+        {
+            tags[(int)reason] = reason.ToString();
+        }
+
+        return tags;
+    }
+}

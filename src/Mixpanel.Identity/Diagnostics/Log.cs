@@ -1,0 +1,94 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mixpanel.Identity.Diagnostics;
+
+/// <summary>
+/// Every message the client logs, with stable event ids (1xxx identity, 2xxx queue, 3xxx delivery, 4xxx hosting). Messages never
+/// carry the project token or property values.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1001, LogLevel.Warning, "The stored identity was unreadable ({Reason}); it was kept aside as {CorruptPath} and a fresh identity was created.")]
+    public static partial void IdentityCorrupt(ILogger logger, string corruptPath, string reason);
+
+    [LoggerMessage(1002, LogLevel.Warning, "The stored identity could not be read; a fresh identity was created.")]
+    public static partial void IdentityUnreadable(ILogger logger, Exception exception);
+
+    [LoggerMessage(1003, LogLevel.Error, "The identity could not be saved; it is kept in memory and saved again on the next change.")]
+    public static partial void IdentitySaveFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Identify switched from one identified user to another without Reset. Call Reset when a user logs out, so that two people never share a device id.")]
+    public static partial void IdentifyReplacedUser(ILogger logger);
+
+    [LoggerMessage(1005, LogLevel.Error, "The storage directory {Directory} is unusable; identity and queue are kept in memory for this process.")]
+    public static partial void StorageUnavailable(ILogger logger, string directory, Exception exception);
+
+    [LoggerMessage(1006, LogLevel.Warning, "More than {Limit} profile updates were held while the user was anonymous; the oldest was dropped.")]
+    public static partial void HeldProfileUpdatesFull(ILogger logger, int limit);
+
+    [LoggerMessage(1007, LogLevel.Warning, "DeleteUser was called while the user is anonymous; there is no user profile to delete, so nothing was sent.")]
+    public static partial void DeleteUserWhileAnonymous(ILogger logger);
+
+    [LoggerMessage(1008, LogLevel.Warning, "The client was called after it was disposed; the call was ignored (records are counted as dropped).")]
+    public static partial void RecordAfterDispose(ILogger logger);
+
+    [LoggerMessage(1009, LogLevel.Information, "The user opted out of tracking; pending records are discarded and new ones are not recorded.")]
+    public static partial void OptedOut(ILogger logger);
+
+    [LoggerMessage(2001, LogLevel.Information, "{Count} records left by an earlier run were found in the queue and will be sent.")]
+    public static partial void QueueRecovered(ILogger logger, long count);
+
+    [LoggerMessage(2002, LogLevel.Warning, "{Count} damaged records (a write torn by a crash or power loss) were skipped in {Segment}.")]
+    public static partial void QueueDamagedRecords(ILogger logger, long count, string segment);
+
+    [LoggerMessage(2003, LogLevel.Error, "Records could not be written to the queue on disk; trying again in {Delay}.")]
+    public static partial void QueueWriteFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2004, LogLevel.Warning, "The queue is full; the {Count} oldest records were dropped to make room.")]
+    public static partial void QueueFull(ILogger logger, long count);
+
+    [LoggerMessage(2005, LogLevel.Warning, "A {Endpoint} record of {Bytes} bytes is over Mixpanel's 1 MB limit and was dropped.")]
+    public static partial void RecordTooLarge(ILogger logger, string endpoint, int bytes);
+
+    [LoggerMessage(2006, LogLevel.Warning, "{Count} events older than the 5 days Mixpanel's /track accepts were dropped.")]
+    public static partial void RecordsExpired(ILogger logger, long count);
+
+    [LoggerMessage(2007, LogLevel.Warning, "The background writer is {Count} records behind; new records are dropped until it catches up.")]
+    public static partial void PendingBacklogFull(ILogger logger, int count);
+
+    [LoggerMessage(2008, LogLevel.Error, "The queue on disk could not be opened; records are kept in memory for this process.")]
+    public static partial void QueueOpenFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2009, LogLevel.Warning, "A queue file was unreadable and was set aside: {Path}.")]
+    public static partial void QueueFileSetAside(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(3001, LogLevel.Debug, "{Count} records were delivered to {Endpoint}.")]
+    public static partial void BatchSent(ILogger logger, int count, string endpoint);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Sending to {Endpoint} failed ({Outcome}); retry {Attempt} in {Delay}.")]
+    public static partial void RetryScheduled(ILogger logger, string endpoint, string outcome, int attempt, TimeSpan delay);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Mixpanel rejected {Count} records sent to {Endpoint}: {Reason}")]
+    public static partial void RecordsRejected(ILogger logger, int count, string endpoint, string reason);
+
+    [LoggerMessage(3004, LogLevel.Error, "Mixpanel answered HTTP {StatusCode} on {Endpoint}: the project token or credentials were refused. Delivery has stopped; records stay queued for a client with a corrected configuration.")]
+    public static partial void DeliveryHalted(ILogger logger, int statusCode, string endpoint);
+
+    [LoggerMessage(3005, LogLevel.Information, "Mixpanel answered 413 (too large) for {Count} records sent to {Endpoint}; sending them in halves.")]
+    public static partial void BatchSplit(ILogger logger, int count, string endpoint);
+
+    [LoggerMessage(3006, LogLevel.Error, "The delivery loop failed unexpectedly and restarts after {Delay}.")]
+    public static partial void DeliveryLoopFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(3007, LogLevel.Warning, "Shutdown did not finish delivering within {Timeout}; unsent records stay queued for the next start.")]
+    public static partial void ShutdownTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(3008, LogLevel.Error, "The background writer failed unexpectedly and restarts after {Delay}.")]
+    public static partial void WriterLoopFailed(ILogger logger, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(4001, LogLevel.Warning, "Flushing on application stop did not finish within {Timeout}; what is left is tried again while the client is disposed, and otherwise stays queued for the next start.")]
+    public static partial void StopFlushTimedOut(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(4002, LogLevel.Warning, "The host stopped waiting before flushing on application stop finished; what is left is tried again while the client is disposed, and otherwise stays queued for the next start.")]
+    public static partial void StopFlushAbandoned(ILogger logger);
+}

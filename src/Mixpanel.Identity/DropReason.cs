@@ -1,0 +1,32 @@
+namespace Mixpanel.Identity;
+
+/// <summary>Why a record was dropped instead of delivered. Every drop is counted in <see cref="MixpanelDiagnostics"/>.</summary>
+public enum DropReason
+{
+    /// <summary>The queue reached <see cref="MixpanelOptions.MaxQueueSize"/> or <see cref="MixpanelOptions.MaxQueueBytes"/> and the oldest records made room.</summary>
+    QueueFull = 0,
+
+    /// <summary>The event was older than the 5 days Mixpanel's <c>/track</c> endpoint accepts.</summary>
+    Expired = 1,
+
+    /// <summary>Mixpanel refused the record as invalid (HTTP 400); the reason is logged.</summary>
+    Rejected = 2,
+
+    /// <summary>The record was too large for Mixpanel on its own (over 1 MB, or HTTP 413 for a single record).</summary>
+    TooLarge = 3,
+
+    /// <summary>The user had opted out of tracking: the record was made while opted out, or was pending when they opted out.</summary>
+    OptedOut = 4,
+
+    /// <summary>A profile update held while anonymous was discarded by <see cref="MixpanelClient.Reset"/>.</summary>
+    Reset = 5,
+
+    /// <summary>The record was unreadable on disk (a write torn by a crash or power loss).</summary>
+    Corrupt = 6,
+
+    /// <summary>The record was made after the client was disposed.</summary>
+    Disposed = 7,
+
+    /// <summary>The profile operation needs an identified user (<see cref="MixpanelPeople.DeleteUser"/> while anonymous).</summary>
+    NotIdentified = 8,
+}

@@ -1,0 +1,98 @@
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity;
+
+/// <summary>A group's profile in Mixpanel (Group Analytics), updated through <c>/groups</c>. Get one from <see cref="MixpanelClient.GetGroup"/>.</summary>
+public sealed class MixpanelGroup
+{
+    private readonly IdentitySession _session;
+
+    internal MixpanelGroup(IdentitySession session, string groupKey, object groupId)
+    {
+        _session = session;
+        GroupKey = groupKey;
+        GroupId = groupId;
+    }
+
+    /// <summary>The group key, such as <c>company_id</c>.</summary>
+    public string GroupKey { get; }
+
+    /// <summary>The group's id: a string or an integer.</summary>
+    public object GroupId { get; }
+
+    /// <summary>Sets group properties, replacing existing values (<c>$set</c>).</summary>
+    /// <param name="properties">The properties.</param>
+    public void Set(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.Set, properties);
+
+    /// <summary>Sets group properties that are not set yet (<c>$set_once</c>).</summary>
+    /// <param name="properties">The properties.</param>
+    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.SetOnce, properties);
+
+    /// <summary>Adds values to a list group property, skipping those already in it (<c>$union</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="values">The values.</param>
+    public void Union(string name, IEnumerable<object?> values)
+    {
+        Guard.NotNull(values);
+        Update(ProfileOperation.Union, name, values);
+    }
+
+    /// <summary>Removes a value from a list group property (<c>$remove</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="value">The value to remove.</param>
+    public void Remove(string name, object? value) => Update(ProfileOperation.Remove, name, value);
+
+    /// <summary>Removes group properties (<c>$unset</c>).</summary>
+    /// <param name="names">The properties' names.</param>
+    public void Unset(params string[] names)
+    {
+        Guard.NotNull(names);
+        foreach (var name in names)
+        {
+            PropertyValues.ValidateName(name, nameof(names));
+        }
+
+        if (names.Length > 0)
+        {
+            Send(new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])));
+        }
+    }
+
+    /// <summary>Deletes the group's profile (<c>$delete</c>).</summary>
+    public void DeleteGroup() => Send(new ProfileUpdate(ProfileOperation.Delete, null));
+
+    /// <summary>Checks a group key and id; returns the id as it is sent.</summary>
+    internal static object ValidateGroup(string groupKey, object groupId)
+    {
+        PropertyValues.ValidateName(groupKey, nameof(groupKey));
+        return groupId switch
+        {
+            string text when !string.IsNullOrWhiteSpace(text) => text,
+            int or long or short or uint or ushort or byte or sbyte => Convert.ToInt64(groupId, System.Globalization.CultureInfo.InvariantCulture),
+            ulong number when number <= long.MaxValue => (long)number,
+            null => throw new ArgumentNullException(nameof(groupId)),
+            _ => throw new ArgumentException("A group id must be a non-empty string or an integer.", nameof(groupId)),
+        };
+    }
+
+    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties)
+    {
+        Guard.NotNull(properties);
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (snapshot.Count > 0)
+        {
+            Send(new ProfileUpdate(operation, snapshot));
+        }
+    }
+
+    private void Update(ProfileOperation operation, string name, object? value)
+    {
+        PropertyValues.ValidateName(name, nameof(name));
+        var normalized = PropertyValues.Normalize(value, name, nameof(value));
+        Send(new ProfileUpdate(operation, new PropertyMap([new(name, normalized)])));
+    }
+
+    private void Send(ProfileUpdate update) => _session.UpdateGroup(new GroupRecord(update, GroupKey, GroupId));
+}

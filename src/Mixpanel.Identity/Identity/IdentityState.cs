@@ -1,0 +1,64 @@
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity.Identity;
+
+/// <summary>
+/// Who the user is at one moment: an immutable snapshot. Every event captures the snapshot current at its
+/// <c>Track</c> call, so it is sent under the identity it was recorded with, whatever happens afterwards.
+/// </summary>
+internal sealed class IdentityState
+{
+    public IdentityState(
+        string deviceId,
+        string? userId,
+        string? alias,
+        bool optedOut,
+        PropertyMap superProperties,
+        IReadOnlyList<ProfileUpdate> heldProfileUpdates)
+    {
+        DeviceId = deviceId;
+        UserId = userId;
+        Alias = alias;
+        OptedOut = optedOut;
+        SuperProperties = superProperties;
+        HeldProfileUpdates = heldProfileUpdates;
+        DistinctId = userId ?? DistinctIds.ForDevice(deviceId);
+    }
+
+    /// <summary>A random UUID v4, made on first run and on every reset.</summary>
+    public string DeviceId { get; }
+
+    /// <summary>The id given to <c>Identify</c>; null while anonymous.</summary>
+    public string? UserId { get; }
+
+    /// <summary>The id given to <c>Alias</c>, already linked to this device's distinct id.</summary>
+    public string? Alias { get; }
+
+    public bool OptedOut { get; }
+
+    public PropertyMap SuperProperties { get; }
+
+    /// <summary>Profile updates made while anonymous, released to the user id on <c>Identify</c>.</summary>
+    public IReadOnlyList<ProfileUpdate> HeldProfileUpdates { get; }
+
+    /// <summary>The user id once identified, <c>$device:</c> + device id before.</summary>
+    public string DistinctId { get; }
+
+    public static IdentityState CreateNew(bool optedOut = false) =>
+        new(NewDeviceId(), null, null, optedOut, PropertyMap.Empty, []);
+
+    /// <summary>A UUID v4 (random), as Mixpanel's own SDKs make device ids.</summary>
+    public static string NewDeviceId() => Guid.NewGuid().ToString("D");
+
+    public IdentityState WithUser(string? userId, string? alias) =>
+        new(DeviceId, userId, alias, OptedOut, SuperProperties, HeldProfileUpdates);
+
+    public IdentityState WithSuperProperties(PropertyMap superProperties) =>
+        new(DeviceId, UserId, Alias, OptedOut, superProperties, HeldProfileUpdates);
+
+    public IdentityState WithHeldProfileUpdates(IReadOnlyList<ProfileUpdate> held) =>
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, held);
+
+    public IdentityState WithOptedOut(bool optedOut) =>
+        new(DeviceId, UserId, Alias, optedOut, SuperProperties, HeldProfileUpdates);
+}

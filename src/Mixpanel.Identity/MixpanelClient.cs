@@ -1,0 +1,371 @@
+using System.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity;
+
+/// <summary>
+/// The Mixpanel client: remembers who the user is across restarts, stamps every event with it, and delivers events
+/// and profile updates in the background. Every member is safe to call from any thread; <c>Track</c>, <c>Identify</c>,
+/// <c>Reset</c> and the profile calls never block on I/O. Create one per storage directory and keep it for the life
+/// of the app (register it as a singleton).
+/// </summary>
+public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable
+{
+    private readonly MixpanelOptions _options;
+    private readonly ILogger _logger;
+    private readonly HttpClient? _ownedHttpClient;
+    private readonly IdentityStore? _identityStore;
+    private readonly IRecordQueue _queue;
+    private readonly IdentitySession _session;
+    private readonly DeliveryCounters _counters = new();
+    private readonly object _disposeGate = new();
+    private readonly TimeProvider _timeProvider;
+    private Task? _disposal;
+    private long _shutdownDeadlineTicks = long.MaxValue;
+
+    /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
+    /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
+    /// <param name="httpClient">The HTTP client to send with; by default the client makes and owns one.</param>
+    /// <param name="timeProvider">The clock; by default the system clock.</param>
+    /// <param name="loggerFactory">Where to log; by default nowhere.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    /// <exception cref="InvalidOperationException">Another client is using the same storage directory.</exception>
+    public MixpanelClient(
+        MixpanelOptions options,
+        HttpClient? httpClient = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null)
+        : this(options, httpClient, timeProvider, loggerFactory, queueFactory: null)
+    {
+    }
+
+    internal MixpanelClient(
+        MixpanelOptions options,
+        HttpClient? httpClient,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory,
+        Func<QueueSetup, IRecordQueue>? queueFactory)
+    {
+        Guard.NotNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("The Mixpanel options are invalid: " + string.Join(" ", errors), nameof(options));
+        }
+
+        _options = options.Clone();
+        var clock = timeProvider ?? TimeProvider.System;
+        _timeProvider = clock;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
+
+        IdentityState? stored = null;
+        string? queueDirectory = null;
+        if (_options.Storage == StorageMode.Disk)
+        {
+            var directory = _options.GetStorageDirectory();
+            _identityStore = OpenStorage(directory, out stored);
+            if (_identityStore is not null)
+            {
+                queueDirectory = Path.Combine(directory, "queue");
+            }
+        }
+
+        try
+        {
+            if (httpClient is null)
+            {
+                _ownedHttpClient = CreateHttpClient();
+            }
+
+            var setup = new QueueSetup(_options, httpClient ?? _ownedHttpClient!, clock, _logger, _counters, _identityStore, queueDirectory);
+            _queue = queueFactory?.Invoke(setup) ?? new RecordPipeline(
+                setup.Options, setup.HttpClient, setup.TimeProvider, setup.Logger, setup.Counters, setup.IdentityStore, setup.QueueDirectory);
+        }
+        catch
+        {
+            _ownedHttpClient?.Dispose();
+            _identityStore?.Dispose();
+            throw;
+        }
+
+        var state = stored ?? IdentityState.CreateNew();
+        _session = new IdentitySession(state, _queue, _options.IdMerge, clock, _counters, _logger);
+        if (stored is null)
+        {
+            _queue.SaveIdentity(state);
+        }
+        else if (stored.OptedOut)
+        {
+            // Whatever an earlier run left queued (an opt-out cut short by a crash) is not sent.
+            _queue.Purge(optOutGeneration: 0);
+        }
+
+        People = new MixpanelPeople(_session);
+        Diagnostics = new MixpanelDiagnostics(_counters, () => _queue.Status);
+    }
+
+    /// <inheritdoc />
+    public string DistinctId => _session.Current.DistinctId;
+
+    /// <inheritdoc />
+    public string DeviceId => _session.Current.DeviceId;
+
+    /// <inheritdoc />
+    public string? UserId => _session.Current.UserId;
+
+    /// <inheritdoc />
+    public bool IsOptedOut => _session.Current.OptedOut;
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, object?> SuperProperties => _session.Current.SuperProperties;
+
+    /// <inheritdoc />
+    public MixpanelPeople People { get; }
+
+    /// <inheritdoc />
+    public MixpanelDiagnostics Diagnostics { get; }
+
+    /// <summary>Records an event.</summary>
+    /// <param name="eventName">The event name; truncated to 255 characters.</param>
+    /// <param name="properties">
+    /// The event's own properties; they win over super properties. Values: strings, booleans, numbers, null, dates,
+    /// GUIDs, enums, lists and string-keyed dictionaries (depth at most 3, fewer than 255 entries each).
+    /// </param>
+    /// <exception cref="ArgumentException">The name is empty, or a property value is of a type Mixpanel cannot store.</exception>
+    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
+    {
+        ValidateEventName(eventName);
+        _session.Track(eventName, PropertyValues.Snapshot(properties, nameof(properties)));
+    }
+
+    /// <summary>
+    /// Tells Mixpanel who the user is: call on sign-up, on login, and when the app starts logged in. With a new id,
+    /// sends <c>$identify</c> (Original ID Merge) and releases profile updates held while anonymous; with the current
+    /// id, does nothing.
+    /// </summary>
+    /// <param name="userId">The user's stable id, such as a database key; never an email address or phone number, which change.</param>
+    /// <exception cref="ArgumentException">The id is empty, starts with <c>$device:</c>, or is a placeholder Mixpanel rejects.</exception>
+    public void Identify(string userId)
+    {
+        DistinctIds.ValidateUserId(userId, nameof(userId));
+        _session.Identify(userId);
+    }
+
+    /// <summary>Links <paramref name="alias"/> to the current distinct id by a <c>$create_alias</c> event (Original ID Merge only; a legacy call).</summary>
+    /// <param name="alias">The id to link; afterwards <c>Identify(alias)</c> on later logins sends no <c>$identify</c>.</param>
+    /// <exception cref="NotSupportedException">The project uses Simplified ID Merge, which has no aliases.</exception>
+    /// <exception cref="ArgumentException">The alias is invalid, or is the current distinct id.</exception>
+    public void Alias(string alias)
+    {
+        if (_options.IdMerge == IdMergeApi.Simplified)
+        {
+            throw new NotSupportedException(
+                "Alias is not available with Simplified ID Merge: Mixpanel ignores $create_alias there and links a device to a user " +
+                "by the $device_id and $user_id on events. Call Identify(userId) on login instead.");
+        }
+
+        DistinctIds.ValidateUserId(alias, nameof(alias));
+        _session.Alias(alias);
+    }
+
+    /// <summary>
+    /// Forgets the user on this device: a new device id, no user id, no super properties, timers or held profile
+    /// updates. Call on logout, never on app start or profile switch. Events already recorded are still sent under
+    /// the identity they were recorded with.
+    /// </summary>
+    public void Reset() => _session.Reset();
+
+    /// <summary>Adds or replaces super properties, sent with every event and kept across restarts.</summary>
+    /// <param name="properties">The properties.</param>
+    /// <exception cref="ArgumentException">A value is invalid, or a name is one the client manages (<c>distinct_id</c>, <c>time</c>…).</exception>
+    public void Register(IReadOnlyDictionary<string, object?> properties) =>
+        _session.Register(SnapshotSuperProperties(properties), onlyIfAbsent: false);
+
+    /// <summary>Adds super properties that are not set yet, leaving existing ones as they are.</summary>
+    /// <param name="properties">The properties.</param>
+    /// <exception cref="ArgumentException">A value is invalid, or a name is one the client manages.</exception>
+    public void RegisterOnce(IReadOnlyDictionary<string, object?> properties) =>
+        _session.Register(SnapshotSuperProperties(properties), onlyIfAbsent: true);
+
+    /// <summary>Removes a super property.</summary>
+    /// <param name="propertyName">The property's name.</param>
+    public void Unregister(string propertyName)
+    {
+        PropertyValues.ValidateName(propertyName, nameof(propertyName));
+        _session.Unregister(propertyName);
+    }
+
+    /// <inheritdoc />
+    public void ClearSuperProperties() => _session.ClearSuperProperties();
+
+    /// <summary>Starts a timer: the next <see cref="Track"/> of <paramref name="eventName"/> carries <c>$duration</c>, in seconds to three decimals.</summary>
+    /// <param name="eventName">The event to time.</param>
+    public void TimeEvent(string eventName)
+    {
+        ValidateEventName(eventName);
+        _session.TimeEvent(eventName);
+    }
+
+    /// <inheritdoc />
+    public void ClearTimedEvents() => _session.ClearTimedEvents();
+
+    /// <summary>
+    /// Opts the user out of tracking, persistently: records not yet sent are discarded, the identity is forgotten, and
+    /// <c>Track</c> and profile calls do nothing until <see cref="OptInTracking"/>.
+    /// </summary>
+    public void OptOutTracking() => _session.OptOut();
+
+    /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
+    public void OptInTracking() => _session.OptIn();
+
+    /// <inheritdoc />
+    public void SetGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = new PropertyList([id]);
+        Register(new PropertyMap([new(groupKey, ids)]));
+        People.Set(groupKey, ids);
+    }
+
+    /// <inheritdoc />
+    public MixpanelGroup GetGroup(string groupKey, object groupId) =>
+        new(_session, groupKey, MixpanelGroup.ValidateGroup(groupKey, groupId));
+
+    /// <summary>
+    /// Completes when every record made before the call has been delivered to Mixpanel or dropped (counted), or when
+    /// delivery has halted because Mixpanel refused the token (see <see cref="MixpanelDiagnostics.IsDeliveryHalted"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposal) is null ? _queue.FlushAsync(cancellationToken) : Task.CompletedTask;
+
+    /// <summary>
+    /// Completes when every record made before the call is stored (on disk, with <see cref="StorageMode.Disk"/>), so it
+    /// survives the process being killed.
+    /// </summary>
+    internal Task PersistAsync(CancellationToken cancellationToken = default) => _queue.PersistAsync(cancellationToken);
+
+    /// <summary>
+    /// Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops and releases the storage
+    /// directory. What was not delivered stays on disk for the next start. Never waits longer than the timeout for
+    /// Mixpanel.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_disposeGate)
+        {
+            _disposal ??= DisposeCoreAsync();
+            return new ValueTask(_disposal);
+        }
+    }
+
+    /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
+    public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+    private static void ValidateEventName(string eventName)
+    {
+        Guard.NotNull(eventName);
+        if (string.IsNullOrWhiteSpace(eventName))
+        {
+            throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
+        }
+    }
+
+    private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)
+    {
+        Guard.NotNull(properties);
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        foreach (var managed in EventProperties.Managed)
+        {
+            if (snapshot.ContainsKey(managed))
+            {
+                throw new ArgumentException(
+                    $"'{managed}' is set by the client on every event and cannot be a super property. Use Identify for the user's id.",
+                    nameof(properties));
+            }
+        }
+
+        return snapshot;
+    }
+
+    private static HttpClient CreateHttpClient()
+    {
+#if NET8_0_OR_GREATER
+        // Connections are recycled so that a change of Mixpanel's DNS is picked up; the request timeout is the
+        // client's own (MixpanelOptions.RequestTimeout), applied per attempt.
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+#else
+        return new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+#endif
+    }
+
+    private IdentityStore? OpenStorage(string directory, out IdentityState? stored)
+    {
+        stored = null;
+        IdentityStore? store = null;
+        try
+        {
+            store = IdentityStore.Open(directory);
+            stored = store.Load(_logger);
+            return store;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException or ArgumentException)
+        {
+            // An unusable directory or an unreadable identity never stops the app, and is never overwritten:
+            // identity and queue live in memory for this process.
+            store?.Dispose();
+            stored = null;
+            Log.StorageUnavailable(_logger, directory, exception);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Shutdown has begun elsewhere (the host's stop): disposal delivers only until <paramref name="deadline"/>, so
+    /// that stop and disposal together never exceed <see cref="MixpanelOptions.ShutdownTimeout"/>.
+    /// </summary>
+    internal void LimitShutdownTo(DateTimeOffset deadline) =>
+        Interlocked.CompareExchange(ref _shutdownDeadlineTicks, deadline.UtcTicks, long.MaxValue);
+
+    private async Task DisposeCoreAsync()
+    {
+        _session.Close();
+        var timeout = _options.ShutdownTimeout;
+        var deadline = Interlocked.Read(ref _shutdownDeadlineTicks);
+        if (deadline != long.MaxValue)
+        {
+            var left = new DateTimeOffset(deadline, TimeSpan.Zero) - _timeProvider.GetUtcNow();
+            timeout = left < TimeSpan.Zero ? TimeSpan.Zero : left < timeout ? left : timeout;
+        }
+
+        try
+        {
+            await _queue.ShutdownAsync(timeout).ConfigureAwait(false);
+            await _queue.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The directory lock and the connection pool are released whatever happened to the queue.
+            _identityStore?.Dispose();
+            _ownedHttpClient?.Dispose();
+        }
+    }
+}
+
+/// <summary>Everything a record queue is built from.</summary>
+internal sealed record QueueSetup(
+    MixpanelOptions Options,
+    HttpClient HttpClient,
+    TimeProvider TimeProvider,
+    ILogger Logger,
+    DeliveryCounters Counters,
+    IdentityStore? IdentityStore,
+    string? QueueDirectory);

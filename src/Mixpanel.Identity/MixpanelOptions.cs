@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity;
+
+/// <summary>Settings for a <see cref="MixpanelClient"/>. Only <see cref="ProjectToken"/> is required.</summary>
+public sealed class MixpanelOptions
+{
+    internal const int MaxBatchSize = MixpanelLimits.MaxRecordsPerRequest;
+
+    /// <summary>The Mixpanel project token (Project Settings → Access Keys). Required.</summary>
+    public string ProjectToken { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The ingestion host. Use <see cref="MixpanelApiHosts.EuropeanUnion"/> or <see cref="MixpanelApiHosts.India"/> for
+    /// those data-residency regions, or your own proxy. Must be <c>https</c>; plain <c>http</c> only for loopback hosts.
+    /// </summary>
+    /// <value>The default value is <c>https://api.mixpanel.com/</c>.</value>
+    public Uri ApiHost { get; set; } = MixpanelApiHosts.UnitedStates;
+
+    /// <summary>
+    /// The project's ID-merge system. <see cref="IdMergeApi.Original"/> works for projects on either system;
+    /// choose <see cref="IdMergeApi.Simplified"/> only for projects known to be on Simplified ID Merge.
+    /// </summary>
+    /// <value>The default value is <see cref="IdMergeApi.Original"/>.</value>
+    public IdMergeApi IdMerge { get; set; } = IdMergeApi.Original;
+
+    /// <summary>Where the identity and the queue live on disk; one client per directory at a time.</summary>
+    /// <value>
+    /// The default value is null: the user's local application data folder, then <c>Mixpanel.Identity/</c> and a hash
+    /// of the project token.
+    /// </value>
+    public string? StorageDirectory { get; set; }
+
+    /// <summary>Whether the identity and the queue are kept on disk or in memory only.</summary>
+    /// <value>The default value is <see cref="StorageMode.Disk"/>.</value>
+    public StorageMode Storage { get; set; } = StorageMode.Disk;
+
+    /// <summary>Records per request, and the queue length that triggers a send without waiting for <see cref="FlushInterval"/>.</summary>
+    /// <value>The default value is 50 (Mixpanel's own SDKs send at most 50); at most 2000.</value>
+    public int BatchSize { get; set; } = 50;
+
+    /// <summary>How often queued records are sent when no batch has filled up.</summary>
+    /// <value>The default value is 10 seconds.</value>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Most records the queue holds; beyond it the oldest are dropped and counted.</summary>
+    /// <value>The default value is 100,000.</value>
+    public int MaxQueueSize { get; set; } = 100_000;
+
+    /// <summary>Most bytes the queue holds on disk (or in memory); beyond it the oldest records are dropped and counted.</summary>
+    /// <value>The default value is 64 MiB.</value>
+    public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The longest a record waits in memory before it is written to disk. Records are written in groups (one disk
+    /// flush per group); a flush, a full batch or disposal writes at once.
+    /// </summary>
+    /// <value>The default value is 100 milliseconds.</value>
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long disposal may spend delivering what is queued; what is left stays on disk for the next start.</summary>
+    /// <value>The default value is 5 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one request to Mixpanel may take before it is abandoned and retried.</summary>
+    /// <value>The default value is 30 seconds.</value>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether event batches (<c>/track</c>) are gzip-compressed. Profile updates are always sent uncompressed.</summary>
+    /// <value>The default value is true.</value>
+    public bool UseGzip { get; set; } = true;
+
+    /// <summary>Whether Mixpanel geolocates events and profiles from the request's IP address (<c>ip=1</c>).</summary>
+    /// <value>The default value is true, as in Mixpanel's client SDKs.</value>
+    public bool UseIpAddressForGeolocation { get; set; } = true;
+
+    /// <summary>Every problem with these settings, as messages naming the setting; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ProjectToken))
+        {
+            errors.Add("MixpanelOptions.ProjectToken is required: copy it from your Mixpanel project's settings.");
+        }
+
+        if (ApiHost is null || !ApiHost.IsAbsoluteUri)
+        {
+            errors.Add("MixpanelOptions.ApiHost must be an absolute URI such as https://api.mixpanel.com/.");
+        }
+        else if (ApiHost.Scheme != Uri.UriSchemeHttps && !(ApiHost.Scheme == Uri.UriSchemeHttp && ApiHost.IsLoopback))
+        {
+            errors.Add($"MixpanelOptions.ApiHost must use https ('{ApiHost}' does not); plain http is allowed only for loopback hosts.");
+        }
+
+        if (BatchSize is < 1 or > MaxBatchSize)
+        {
+            errors.Add($"MixpanelOptions.BatchSize must be between 1 and {MaxBatchSize} (Mixpanel's limit per request); it is {BatchSize}.");
+        }
+
+        if (MaxQueueSize < 1)
+        {
+            errors.Add($"MixpanelOptions.MaxQueueSize must be at least 1; it is {MaxQueueSize}.");
+        }
+
+        if (MaxQueueBytes < 64 * 1024)
+        {
+            errors.Add($"MixpanelOptions.MaxQueueBytes must be at least 64 KiB; it is {MaxQueueBytes}.");
+        }
+
+        // Upper bounds keep every interval within what timers (and Polly's timeout) accept.
+        RequireWithin(errors, nameof(FlushInterval), FlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1));
+        RequireWithin(errors, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
+        if (PersistInterval < TimeSpan.Zero || PersistInterval > TimeSpan.FromSeconds(10))
+        {
+            errors.Add($"MixpanelOptions.PersistInterval must be between 0 and 10 seconds; it is {PersistInterval}.");
+        }
+
+        RequireWithin(errors, nameof(ShutdownTimeout), ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
+
+        if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))
+        {
+            errors.Add("MixpanelOptions.StorageDirectory must be a path, or null for the default.");
+        }
+
+        if (IdMerge is not (IdMergeApi.Original or IdMergeApi.Simplified))
+        {
+            errors.Add($"MixpanelOptions.IdMerge has an unknown value {(int)IdMerge}.");
+        }
+
+        if (Storage is not (StorageMode.Disk or StorageMode.Memory))
+        {
+            errors.Add($"MixpanelOptions.Storage has an unknown value {(int)Storage}.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>The storage directory in effect: <see cref="StorageDirectory"/>, or the default for <see cref="ProjectToken"/>.</summary>
+    public string GetStorageDirectory()
+    {
+        if (StorageDirectory is not null)
+        {
+            return Path.GetFullPath(StorageDirectory);
+        }
+
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(root))
+        {
+            root = Path.GetTempPath();
+        }
+
+        // The token itself never appears on disk; a hash keeps projects apart.
+        var tokenBytes = Encoding.UTF8.GetBytes(ProjectToken ?? string.Empty);
+#if NET8_0_OR_GREATER
+        var hash = SHA256.HashData(tokenBytes);
+#else
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(tokenBytes);
+#endif
+        var name = string.Concat(hash.Take(8).Select(static b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        return Path.Combine(root, "Mixpanel.Identity", name);
+    }
+
+    internal MixpanelOptions Clone() => (MixpanelOptions)MemberwiseClone();
+
+    private static void RequireWithin(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"MixpanelOptions.{name} must be between {min} and {max}; it is {value}.");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Mixpanel.Identity.Identity;
+
+namespace Mixpanel.Identity.Payloads;
+
+/// <summary>
+/// The automatic properties an app may set on one event itself (<c>time</c>, <c>$insert_id</c>, <c>distinct_id</c>),
+/// checked at the call so that a bad value is the app's <see cref="ArgumentException"/>, not a rejected batch later.
+/// </summary>
+internal static class EventProperties
+{
+    /// <summary>Properties the client manages for every event; super properties may not set them.</summary>
+    public static readonly string[] Managed = ["token", "distinct_id", "time", "$insert_id", "$device_id", "$user_id"];
+
+    // Mixpanel takes seconds or milliseconds; a value below 10^11 cannot be milliseconds after 1973.
+    private const long SecondsThreshold = 100_000_000_000L;
+
+    /// <summary>Validates the overridable automatic properties; returns the event time to use.</summary>
+    public static PropertyMap ApplyOverrides(PropertyMap properties, string paramName, ref long timeMilliseconds)
+    {
+        if (properties.Count == 0)
+        {
+            return properties;
+        }
+
+        if (properties.TryGetValue("$insert_id", out var insertId) && !IsValidInsertId(insertId))
+        {
+            throw new ArgumentException(
+                $"'$insert_id' must be a string of at most {MixpanelLimits.MaxInsertIdLength} characters from [A-Za-z0-9-].", paramName);
+        }
+
+        if (properties.TryGetValue("distinct_id", out var distinctId) &&
+            (distinctId is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
+        {
+            throw new ArgumentException("'distinct_id' must be a non-empty string id, and not a placeholder such as 'null' or 'anonymous'.", paramName);
+        }
+
+        var timeIndex = properties.IndexOf("time");
+        if (timeIndex < 0)
+        {
+            return properties;
+        }
+
+        timeMilliseconds = ToMilliseconds(properties.Items[timeIndex].Value)
+            ?? throw new ArgumentException("'time' must be a DateTime, a DateTimeOffset, or seconds or milliseconds since the Unix epoch.", paramName);
+
+        var items = properties.Items.ToArray();
+        items[timeIndex] = new KeyValuePair<string, object?>("time", timeMilliseconds);
+        return new PropertyMap(items);
+    }
+
+    private static bool IsValidInsertId(object? value)
+    {
+        if (value is not string text || text.Length is 0 or > MixpanelLimits.MaxInsertIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static long? ToMilliseconds(object? value)
+    {
+        switch (value)
+        {
+            case DateTimeOffset date:
+                return date.ToUnixTimeMilliseconds();
+            case DateTime date:
+                return new DateTimeOffset(date.Kind == DateTimeKind.Local ? date.ToUniversalTime() : DateTime.SpecifyKind(date, DateTimeKind.Utc))
+                    .ToUnixTimeMilliseconds();
+            case double or float or decimal:
+                var number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                return number < 0 ? null : number < SecondsThreshold ? (long)Math.Round(number * 1000) : (long)number;
+            case int or long or short or uint or ushort or ulong or byte or sbyte:
+                var whole = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
+                return whole < 0 || whole > long.MaxValue ? null : whole < SecondsThreshold ? (long)whole * 1000 : (long)whole;
+            default:
+                return null;
+        }
+    }
+}

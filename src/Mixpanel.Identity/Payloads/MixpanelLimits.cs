@@ -1,0 +1,38 @@
+namespace Mixpanel.Identity.Payloads;
+
+/// <summary>Mixpanel's ingestion limits, from its ingestion API reference (numbers as documented there).</summary>
+internal static class MixpanelLimits
+{
+    /// <summary>Properties per event must be fewer than 255.</summary>
+    public const int MaxPropertiesPerRecord = 254;
+
+    /// <summary>Nested objects and lists: fewer than 255 keys or elements.</summary>
+    public const int MaxCollectionCount = 254;
+
+    /// <summary>Nested objects: depth at most 3.</summary>
+    public const int MaxNestingDepth = 3;
+
+    /// <summary>String values are truncated to 255 characters (the official SDKs truncate before queueing).</summary>
+    public const int MaxStringLength = 255;
+
+    /// <summary><c>$insert_id</c>: at most 36 characters of <c>[A-Za-z0-9-]</c>.</summary>
+    public const int MaxInsertIdLength = 36;
+
+    /// <summary>Records per request on every endpoint.</summary>
+    public const int MaxRecordsPerRequest = 2000;
+
+    /// <summary>
+    /// Request body limit. The import reference says 10 MB, but its 413 example names 2,097,152 bytes; we keep to the
+    /// smaller number.
+    /// </summary>
+    public const int MaxRequestBytes = 2 * 1024 * 1024;
+
+    /// <summary>One event must be under 1 MB of uncompressed JSON.</summary>
+    public const int MaxRecordBytes = 1_000_000;
+
+    /// <summary><c>/track</c> accepts events from the last 5 days only; older ones need <c>/import</c>.</summary>
+    public static readonly TimeSpan MaxTrackEventAge = TimeSpan.FromDays(5);
+
+    /// <summary>Original ID Merge: at most 500 ids per identity cluster.</summary>
+    public const int MaxIdsPerCluster = 500;
+}

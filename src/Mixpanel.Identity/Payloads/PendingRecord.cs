@@ -1,0 +1,93 @@
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Identity;
+
+namespace Mixpanel.Identity.Payloads;
+
+/// <summary>The ingestion endpoint a record goes to. The values are stored on disk: never renumber them.</summary>
+internal enum RecordEndpoint : byte
+{
+    Track = 0,
+    Engage = 1,
+    Groups = 2,
+}
+
+/// <summary>A record accepted from the app and not yet serialized: everything needed to write it, captured at the call.</summary>
+internal abstract class PendingRecord : QueueItem
+{
+    public abstract RecordEndpoint Endpoint { get; }
+
+    /// <summary>
+    /// How many opt-outs there had been when the record was made. A record made just before an opt-out can reach the
+    /// queue just after its purge; the writer drops it by this number.
+    /// </summary>
+    public int OptOutGeneration { get; set; }
+}
+
+/// <summary>An event for <c>/track</c>, with the identity and super properties current at its <c>Track</c> call.</summary>
+internal sealed class EventRecord : PendingRecord
+{
+    public EventRecord(string name, PropertyMap properties, IdentityState identity, long timeMilliseconds, double? durationSeconds)
+    {
+        Name = name;
+        Properties = properties;
+        Identity = identity;
+        TimeMilliseconds = timeMilliseconds;
+        DurationSeconds = durationSeconds;
+    }
+
+    public override RecordEndpoint Endpoint => RecordEndpoint.Track;
+
+    public string Name { get; }
+
+    /// <summary>The call's own properties; they win over super properties, which win over automatic ones.</summary>
+    public PropertyMap Properties { get; }
+
+    public IdentityState Identity { get; }
+
+    public long TimeMilliseconds { get; }
+
+    /// <summary>Seconds since the matching <c>TimeEvent</c>, when there was one.</summary>
+    public double? DurationSeconds { get; }
+}
+
+/// <summary>A user profile update for <c>/engage</c>, addressed to a user id (never a <c>$device:</c> id).</summary>
+internal sealed class ProfileRecord : PendingRecord
+{
+    public ProfileRecord(ProfileUpdate update, string distinctId, string deviceId, string? userId)
+    {
+        Update = update;
+        DistinctId = distinctId;
+        DeviceId = deviceId;
+        UserId = userId;
+    }
+
+    public override RecordEndpoint Endpoint => RecordEndpoint.Engage;
+
+    public ProfileUpdate Update { get; }
+
+    public string DistinctId { get; }
+
+    public string DeviceId { get; }
+
+    public string? UserId { get; }
+}
+
+/// <summary>A group profile update for <c>/groups</c>.</summary>
+internal sealed class GroupRecord : PendingRecord
+{
+    public GroupRecord(ProfileUpdate update, string groupKey, object groupId)
+    {
+        Update = update;
+        GroupKey = groupKey;
+        GroupId = groupId;
+    }
+
+    public override RecordEndpoint Endpoint => RecordEndpoint.Groups;
+
+    public ProfileUpdate Update { get; }
+
+    public string GroupKey { get; }
+
+    /// <summary>A string or number, as Mixpanel group ids are.</summary>
+    public object GroupId { get; }
+}

@@ -1,0 +1,265 @@
+using System.Text.Json;
+using Mixpanel.Identity.Identity;
+
+namespace Mixpanel.Identity.Payloads;
+
+/// <summary>
+/// Turns pending records into the JSON objects Mixpanel's ingestion API takes. Runs on the background writer, once
+/// per record: the <c>$insert_id</c> it assigns is stored with the record and sent unchanged on every retry.
+/// </summary>
+internal sealed class RecordSerializer
+{
+    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
+    private static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
+    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode("token");
+    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode("distinct_id");
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode("$insert_id");
+    private static readonly JsonEncodedText LibName = JsonEncodedText.Encode("mp_lib");
+    private static readonly JsonEncodedText LibVersionName = JsonEncodedText.Encode("$lib_version");
+    private static readonly JsonEncodedText OsName = JsonEncodedText.Encode("$os");
+    private static readonly JsonEncodedText DeviceIdName = JsonEncodedText.Encode("$device_id");
+    private static readonly JsonEncodedText UserIdName = JsonEncodedText.Encode("$user_id");
+    private static readonly JsonEncodedText DurationName = JsonEncodedText.Encode("$duration");
+    private static readonly JsonEncodedText ProfileTokenName = JsonEncodedText.Encode("$token");
+    private static readonly JsonEncodedText ProfileDistinctIdName = JsonEncodedText.Encode("$distinct_id");
+    private static readonly JsonEncodedText GroupKeyName = JsonEncodedText.Encode("$group_key");
+    private static readonly JsonEncodedText GroupIdName = JsonEncodedText.Encode("$group_id");
+
+    private static readonly JsonEncodedText LibValue = JsonEncodedText.Encode(LibraryInfo.LibraryName);
+
+    private readonly JsonEncodedText _token;
+    private readonly JsonEncodedText _libVersion;
+    private readonly JsonEncodedText _os;
+
+    // The identity events were last written under, encoded once: it changes on Identify, Reset and Register, while
+    // thousands of events are written under each.
+    private IdentityText? _identity;
+
+    public RecordSerializer(string token, LibraryInfo library)
+    {
+        _token = JsonEncodedText.Encode(token);
+        _libVersion = JsonEncodedText.Encode(library.Version);
+        _os = JsonEncodedText.Encode(library.OperatingSystem);
+    }
+
+    public void Write(Utf8JsonWriter writer, PendingRecord record)
+    {
+        switch (record)
+        {
+            case EventRecord eventRecord:
+                WriteEvent(writer, eventRecord);
+                break;
+            case ProfileRecord profile:
+                writer.WriteStartObject();
+                writer.WriteString(ProfileTokenName, _token);
+                writer.WriteString(ProfileDistinctIdName, profile.DistinctId);
+                writer.WriteString(DeviceIdName, profile.DeviceId);
+                if (profile.UserId is not null)
+                {
+                    writer.WriteString(UserIdName, profile.UserId);
+                }
+
+                WriteOperation(writer, profile.Update);
+                writer.WriteEndObject();
+                break;
+            case GroupRecord group:
+                writer.WriteStartObject();
+                writer.WriteString(ProfileTokenName, _token);
+                writer.WriteString(GroupKeyName, group.GroupKey);
+                writer.WritePropertyName(GroupIdName);
+                JsonValues.Write(writer, group.GroupId);
+                WriteOperation(writer, group.Update);
+                writer.WriteEndObject();
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown record type {record.GetType().Name}.");
+        }
+    }
+
+    private static void WriteOperation(Utf8JsonWriter writer, ProfileUpdate update)
+    {
+        writer.WritePropertyName(ProfileUpdate.WireName(update.Operation));
+        if (update.Operation == ProfileOperation.Delete)
+        {
+            writer.WriteStringValue(string.Empty);
+        }
+        else
+        {
+            JsonValues.Write(writer, update.Payload);
+        }
+    }
+
+    private void WriteEvent(Utf8JsonWriter writer, EventRecord record)
+    {
+        var call = record.Properties;
+        var identity = record.Identity;
+        var super = identity.SuperProperties;
+        var text = Encoded(identity);
+        var overrides = new Overrides(call, MayOverrideAutomatic(call), super, text.SuperMayOverrideAutomatic);
+
+        writer.WriteStartObject();
+        writer.WritePropertyName(EventName);
+        writer.WriteStringValue(JsonValues.Truncate(record.Name));
+        writer.WritePropertyName(PropertiesName);
+        writer.WriteStartObject();
+
+        // Automatic properties first, each only where neither super properties nor the call set it.
+        if (overrides.IsFree(TokenName))
+        {
+            writer.WriteString(TokenName, _token);
+        }
+
+        if (overrides.IsFree(DistinctIdName))
+        {
+            writer.WriteString(DistinctIdName, text.DistinctId);
+        }
+
+        if (overrides.IsFree(TimeName))
+        {
+            writer.WriteNumber(TimeName, record.TimeMilliseconds);
+        }
+
+        if (overrides.IsFree(InsertIdName))
+        {
+            // A UUID in its 36-character form: exactly Mixpanel's limit of 36 characters of [A-Za-z0-9-].
+            writer.WriteString(InsertIdName, InsertIds.Next());
+        }
+
+        if (overrides.IsFree(LibName))
+        {
+            writer.WriteString(LibName, LibValue);
+        }
+
+        if (overrides.IsFree(LibVersionName))
+        {
+            writer.WriteString(LibVersionName, _libVersion);
+        }
+
+        if (overrides.IsFree(OsName))
+        {
+            writer.WriteString(OsName, _os);
+        }
+
+        if (overrides.IsFree(DeviceIdName))
+        {
+            writer.WriteString(DeviceIdName, text.DeviceId);
+        }
+
+        if (text.UserId is { } userId && overrides.IsFree(UserIdName))
+        {
+            writer.WriteString(UserIdName, userId);
+        }
+
+        if (record.DurationSeconds is { } duration && overrides.IsFree(DurationName))
+        {
+            writer.WriteNumber(DurationName, duration);
+        }
+
+        var superItems = super.Items;
+        for (var i = 0; i < superItems.Length; i++)
+        {
+            if (!call.ContainsKey(superItems[i].Key))
+            {
+                writer.WritePropertyName(text.SuperNames[i]);
+                JsonValues.Write(writer, superItems[i].Value);
+            }
+        }
+
+        foreach (var item in call.Items)
+        {
+            writer.WritePropertyName(item.Key);
+            JsonValues.Write(writer, item.Value);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private IdentityText Encoded(IdentityState identity)
+    {
+        // Several threads may serialize at once; each sees a whole IdentityText, for this identity or another.
+        var text = Volatile.Read(ref _identity);
+        if (text is null || !ReferenceEquals(text.State, identity))
+        {
+            text = new IdentityText(identity);
+            Volatile.Write(ref _identity, text);
+        }
+
+        return text;
+    }
+
+    /// <summary>
+    /// Whether a property could take the place of an automatic one. All of those start with <c>$</c> but four, so for
+    /// the usual properties one look at the first character settles it.
+    /// </summary>
+    private static bool MayOverrideAutomatic(PropertyMap properties)
+    {
+        foreach (var item in properties.Items)
+        {
+            var key = item.Key;
+            if (key.Length > 0 && (key[0] == '$' || key is "token" or "distinct_id" or "time" or "mp_lib"))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The call's and the super properties, looked into only when they may set an automatic property.</summary>
+    private readonly struct Overrides
+    {
+        private readonly PropertyMap _call;
+        private readonly PropertyMap _super;
+        private readonly bool _callMay;
+        private readonly bool _superMay;
+
+        public Overrides(PropertyMap call, bool callMay, PropertyMap super, bool superMay)
+        {
+            _call = call;
+            _callMay = callMay;
+            _super = super;
+            _superMay = superMay;
+        }
+
+        public bool IsFree(JsonEncodedText name)
+        {
+            var key = name.Value;
+            return !(_callMay && _call.ContainsKey(key)) && !(_superMay && _super.ContainsKey(key));
+        }
+    }
+
+    /// <summary>One identity's strings and super property names, encoded for JSON as the writer would encode them.</summary>
+    private sealed class IdentityText
+    {
+        public IdentityText(IdentityState state)
+        {
+            var encoder = JsonValues.WriterOptions.Encoder;
+            State = state;
+            DistinctId = JsonEncodedText.Encode(state.DistinctId, encoder);
+            DeviceId = JsonEncodedText.Encode(state.DeviceId, encoder);
+            UserId = state.UserId is { } userId ? JsonEncodedText.Encode(userId, encoder) : null;
+            var items = state.SuperProperties.Items;
+            SuperNames = new JsonEncodedText[items.Length];
+            for (var i = 0; i < items.Length; i++)
+            {
+                SuperNames[i] = JsonEncodedText.Encode(items[i].Key, encoder);
+            }
+
+            SuperMayOverrideAutomatic = MayOverrideAutomatic(state.SuperProperties);
+        }
+
+        public IdentityState State { get; }
+
+        public JsonEncodedText DistinctId { get; }
+
+        public JsonEncodedText DeviceId { get; }
+
+        public JsonEncodedText? UserId { get; }
+
+        public JsonEncodedText[] SuperNames { get; }
+
+        public bool SuperMayOverrideAutomatic { get; }
+    }
+}

@@ -1,0 +1,108 @@
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity;
+
+/// <summary>
+/// The user's profile in Mixpanel (<c>client.People</c>), updated through <c>/engage</c>. Updates are sent to the user
+/// id; made while the user is anonymous, they are held (and kept across restarts) until <see cref="MixpanelClient.Identify"/>,
+/// because a profile on a <c>$device:</c> id loses its properties when Mixpanel links the device to the user.
+/// </summary>
+public sealed class MixpanelPeople
+{
+    private readonly IdentitySession _session;
+
+    internal MixpanelPeople(IdentitySession session) => _session = session;
+
+    /// <summary>Sets profile properties, replacing existing values (<c>$set</c>).</summary>
+    /// <param name="properties">The properties.</param>
+    public void Set(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.Set, properties);
+
+    /// <summary>Sets one profile property, replacing its value (<c>$set</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="value">The value.</param>
+    public void Set(string name, object? value) => Update(ProfileOperation.Set, name, value);
+
+    /// <summary>Sets profile properties that are not set yet (<c>$set_once</c>).</summary>
+    /// <param name="properties">The properties.</param>
+    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.SetOnce, properties);
+
+    /// <summary>Sets one profile property if it is not set yet (<c>$set_once</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="value">The value.</param>
+    public void SetOnce(string name, object? value) => Update(ProfileOperation.SetOnce, name, value);
+
+    /// <summary>Adds to a numeric profile property (<c>$add</c>); a missing property counts from 0.</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="by">The amount; negative to subtract.</param>
+    public void Increment(string name, double by = 1)
+    {
+        if (double.IsNaN(by) || double.IsInfinity(by))
+        {
+            throw new ArgumentException("The amount must be a finite number.", nameof(by));
+        }
+
+        Update(ProfileOperation.Add, name, by);
+    }
+
+    /// <summary>Appends a value to a list profile property (<c>$append</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="value">The value to append.</param>
+    public void Append(string name, object? value) => Update(ProfileOperation.Append, name, value);
+
+    /// <summary>Adds values to a list profile property, skipping those already in it (<c>$union</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="values">The values.</param>
+    public void Union(string name, IEnumerable<object?> values)
+    {
+        Guard.NotNull(values);
+        Update(ProfileOperation.Union, name, values);
+    }
+
+    /// <summary>Removes a value from a list profile property (<c>$remove</c>).</summary>
+    /// <param name="name">The property's name.</param>
+    /// <param name="value">The value to remove.</param>
+    public void Remove(string name, object? value) => Update(ProfileOperation.Remove, name, value);
+
+    /// <summary>Removes profile properties (<c>$unset</c>).</summary>
+    /// <param name="names">The properties' names.</param>
+    public void Unset(params string[] names)
+    {
+        Guard.NotNull(names);
+        if (names.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var name in names)
+        {
+            PropertyValues.ValidateName(name, nameof(names));
+        }
+
+        _session.UpdateProfile(new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])));
+    }
+
+    /// <summary>
+    /// Deletes the user's profile (<c>$delete</c>). Needs an identified user: while anonymous there is no profile to
+    /// delete, and the call is logged and counted as <see cref="DropReason.NotIdentified"/>.
+    /// </summary>
+    public void DeleteUser() => _session.UpdateProfile(new ProfileUpdate(ProfileOperation.Delete, null));
+
+    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties)
+    {
+        Guard.NotNull(properties);
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (snapshot.Count > 0)
+        {
+            _session.UpdateProfile(new ProfileUpdate(operation, snapshot));
+        }
+    }
+
+    private void Update(ProfileOperation operation, string name, object? value)
+    {
+        PropertyValues.ValidateName(name, nameof(name));
+        var normalized = PropertyValues.Normalize(value, name, nameof(value));
+        _session.UpdateProfile(new ProfileUpdate(operation, new PropertyMap([new(name, normalized)])));
+    }
+}

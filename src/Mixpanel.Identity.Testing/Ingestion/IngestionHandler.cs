@@ -1,0 +1,453 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace Mixpanel.Identity.Testing.Ingestion;
+
+/// <summary>
+/// Answers one request the way Mixpanel's ingestion API would: reads the body within the limit, applies the scripted fault,
+/// validates every record, records the outcome, then answers. The outcome is recorded before the answer is written, so a
+/// client that has its response can already see its records on the server.
+/// </summary>
+internal sealed class IngestionHandler(LocalMixpanelServerOptions options, FaultScript faults, Recorder recorder, Action notify)
+{
+    // What a dropped connection reads of the body before cutting it off.
+    private const int DroppedConnectionReadBytes = 4096;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 1024 };
+
+    public async Task HandleAsync(HttpContext context, CancellationToken stopping)
+    {
+        var exchange = new Exchange(context, recorder.Begin(), options.TimeProvider.GetUtcNow(), options.RetainRecords);
+        notify();
+        try
+        {
+            await ProcessAsync(exchange, stopping).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Nothing escapes into Kestrel: whatever happened is recorded, and the client gets a 500 or a cut connection.
+            try
+            {
+                await FailAsync(exchange, ex, stopping).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                context.Abort();
+            }
+        }
+        finally
+        {
+            exchange.Dispose();
+        }
+    }
+
+    private async Task ProcessAsync(Exchange exchange, CancellationToken stopping)
+    {
+        var context = exchange.Context;
+        var request = context.Request;
+        var isPost = HttpMethods.IsPost(request.Method);
+        var fault = exchange.Endpoint is { } endpoint && isPost ? faults.Next(endpoint) : null;
+        exchange.Fault = fault;
+
+        if (fault?.Kind == ServerFaultKind.DropConnection)
+        {
+            exchange.Partial = await RequestBody.ReadSomeAsync(request.Body, DroppedConnectionReadBytes, context.RequestAborted)
+                .ConfigureAwait(false);
+            Record(exchange, statusCode: null, response: null, "the connection was dropped by a scripted fault");
+            context.Abort();
+            return;
+        }
+
+        exchange.Body = await RequestBody.ReadAsync(
+                request.Body,
+                request.ContentLength,
+                request.Headers.ContentEncoding.ToString(),
+                context.RequestAborted)
+            .ConfigureAwait(false);
+        if (exchange.Body.Status == BodyStatus.Abandoned)
+        {
+            Record(exchange, statusCode: null, response: null, "the body went on far beyond the limit: the connection was closed");
+            context.Abort();
+            return;
+        }
+
+        if (exchange.Endpoint is null)
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status404NotFound, "no Mixpanel endpoint at this path").ConfigureAwait(false);
+            return;
+        }
+
+        if (!isPost)
+        {
+            context.Response.Headers.Allow = "POST";
+            await RespondErrorAsync(exchange, StatusCodes.Status405MethodNotAllowed, "Mixpanel's ingestion endpoints take POST")
+                .ConfigureAwait(false);
+            return;
+        }
+
+        switch (fault?.Kind)
+        {
+            case ServerFaultKind.Status:
+                await RespondToStatusFaultAsync(exchange, fault).ConfigureAwait(false);
+                return;
+            case ServerFaultKind.NeverRespond:
+                await HoldAsync(exchange, delay: null, stopping).ConfigureAwait(false);
+                Record(exchange, statusCode: null, response: null, "never answered (scripted fault): the client gave up or the server stopped");
+                context.Abort();
+                return;
+            case ServerFaultKind.StallBody:
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = 64;
+                await context.Response.Body.WriteAsync("{"u8.ToArray(), context.RequestAborted).ConfigureAwait(false);
+                await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                await HoldAsync(exchange, delay: null, stopping).ConfigureAwait(false);
+                Record(exchange, statusCode: StatusCodes.Status200OK, response: null, "the body stalled after its first byte (scripted fault)");
+                context.Abort();
+                return;
+            case ServerFaultKind.Delay:
+                await HoldAsync(exchange, fault.DelayDuration, stopping).ConfigureAwait(false);
+                break;
+        }
+
+        await IngestAsync(exchange, dropResponse: fault?.Kind == ServerFaultKind.DropResponse).ConfigureAwait(false);
+    }
+
+    private async Task HoldAsync(Exchange exchange, TimeSpan? delay, CancellationToken stopping)
+    {
+        using var released = CancellationTokenSource.CreateLinkedTokenSource(exchange.Context.RequestAborted, stopping);
+
+        // The timer exists before the request counts as held: a test that sees it held may advance a fake clock at once.
+        var wait = delay is { } duration
+            ? Task.Delay(duration, options.TimeProvider, released.Token)
+            : Task.Delay(Timeout.Infinite, released.Token);
+        recorder.Hold();
+        notify();
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (delay is null)
+        {
+            // Never answering ends only this way.
+        }
+        catch (OperationCanceledException)
+        {
+            exchange.Error = "the client gave up, or the server stopped, while the request was delayed";
+            throw;
+        }
+        finally
+        {
+            recorder.Release();
+            notify();
+        }
+    }
+
+    private async Task RespondToStatusFaultAsync(Exchange exchange, ServerFault fault)
+    {
+        var statusCode = fault.StatusCode ?? StatusCodes.Status500InternalServerError;
+        var headers = exchange.Context.Response.Headers;
+        if (fault.RetryAfter is { } after)
+        {
+            headers.RetryAfter = ((long)Math.Ceiling(after.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+        else if (fault.RetryAfterDate is { } date)
+        {
+            headers.RetryAfter = date.ToString("r", CultureInfo.InvariantCulture);
+        }
+
+        if (statusCode is >= 200 and < 300)
+        {
+            await RespondAsync(exchange, statusCode, SuccessBody(exchange), error: null).ConfigureAwait(false);
+            return;
+        }
+
+        var message = string.Create(CultureInfo.InvariantCulture, $"answered {statusCode} by a scripted fault");
+        await RespondAsync(exchange, statusCode, ResponseBodies.Error(statusCode, message), message).ConfigureAwait(false);
+    }
+
+    private async Task IngestAsync(Exchange exchange, bool dropResponse)
+    {
+        var body = exchange.Body!;
+        var endpoint = exchange.Endpoint!.Value;
+        switch (body.Status)
+        {
+            case BodyStatus.TooLarge:
+                await RespondErrorAsync(exchange, StatusCodes.Status413PayloadTooLarge, string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"the request body is larger than {IngestionLimits.MaxBodyBytes} bytes"))
+                    .ConfigureAwait(false);
+                return;
+            case BodyStatus.UnsupportedEncoding:
+                await RespondErrorAsync(exchange, StatusCodes.Status415UnsupportedMediaType, "only gzip Content-Encoding is accepted")
+                    .ConfigureAwait(false);
+                return;
+            case BodyStatus.CorruptEncoding:
+                await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, "the body is not valid gzip").ConfigureAwait(false);
+                return;
+        }
+
+        if (endpoint == MixpanelEndpoint.Import && options.ApiSecret is { } secret && !CarriesSecret(exchange.Context.Request, secret))
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status401Unauthorized, "/import needs HTTP Basic auth with the project secret")
+                .ConfigureAwait(false);
+            return;
+        }
+
+        using var payload = Payload.From(body.Decoded, exchange.Context.Request.ContentType);
+        if (payload.Error is { } payloadError)
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, payloadError).ConfigureAwait(false);
+            return;
+        }
+
+        using var slots = new RecordSlots();
+        var token = endpoint == MixpanelEndpoint.Import ? null : options.ProjectToken;
+        var validation = new ValidationContext(endpoint, token, options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        var verdict = BatchValidator.Validate(payload.Json.Span, payload.Shape, validation, slots, out var error);
+        exchange.RecordCount = slots.Count;
+        if (verdict != BatchVerdict.Parsed)
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, error ?? "malformed request").ConfigureAwait(false);
+            return;
+        }
+
+        if (slots.TokenMismatch)
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status401Unauthorized, "a record's project token is missing or wrong")
+                .ConfigureAwait(false);
+            return;
+        }
+
+        var ingest = slots.RejectedCount == 0 || !options.RejectWholeBatchOnError;
+        exchange.AcceptedCount = ingest ? slots.Count - slots.RejectedCount : 0;
+        exchange.RejectedCount = slots.RejectedCount;
+        if (exchange.Retain)
+        {
+            exchange.Records = BuildRecords(payload.Json, slots, endpoint, exchange.Index, ingest);
+        }
+
+        byte[] response;
+        string? responseError = null;
+        var statusCode = StatusCodes.Status200OK;
+        if (slots.RejectedCount == 0)
+        {
+            response = SuccessBody(exchange);
+        }
+        else
+        {
+            var failures = Failures(payload.Json, slots, endpoint);
+            if (exchange.Retain)
+            {
+                exchange.Rejected = BuildRejected(payload.Json, slots, failures, endpoint, exchange.Index);
+            }
+
+            statusCode = StatusCodes.Status400BadRequest;
+            response = ResponseBodies.FailedRecords(exchange.AcceptedCount, failures);
+            responseError = ingest
+                ? string.Create(CultureInfo.InvariantCulture, $"{slots.RejectedCount} of {slots.Count} records failed validation; the rest were ingested")
+                : string.Create(CultureInfo.InvariantCulture, $"{slots.RejectedCount} of {slots.Count} records failed validation; none were ingested");
+        }
+
+        if (dropResponse)
+        {
+            Record(exchange, statusCode: null, response: null, "ingested, then the response was dropped by a scripted fault");
+            exchange.Context.Abort();
+            return;
+        }
+
+        await RespondAsync(exchange, statusCode, response, responseError).ConfigureAwait(false);
+    }
+
+    private static ReceivedRecord[]? BuildRecords(ReadOnlyMemory<byte> json, RecordSlots slots, MixpanelEndpoint endpoint, int requestIndex, bool ingest)
+    {
+        if (!ingest || slots.Count == slots.RejectedCount)
+        {
+            return null;
+        }
+
+        var records = new ReceivedRecord[slots.Count - slots.RejectedCount];
+        var next = 0;
+        foreach (var slot in slots.Items)
+        {
+            if (slot.Field is null)
+            {
+                // ParseValue builds an element that owns its own copy: the record's Clone() then costs nothing more.
+                var reader = new Utf8JsonReader(json.Span.Slice(slot.Start, slot.Length));
+                records[next++] = new ReceivedRecord(endpoint, JsonElement.ParseValue(ref reader), 0, requestIndex);
+            }
+        }
+
+        return records;
+    }
+
+    private static List<FailedRecord> Failures(ReadOnlyMemory<byte> json, RecordSlots slots, MixpanelEndpoint endpoint)
+    {
+        var failures = new List<FailedRecord>(slots.RejectedCount);
+        var index = 0;
+        foreach (var slot in slots.Items)
+        {
+            if (slot.Field is not null)
+            {
+                var insertId = endpoint is MixpanelEndpoint.Track or MixpanelEndpoint.Import
+                    ? ReadInsertId(json.Slice(slot.Start, slot.Length))
+                    : null;
+                failures.Add(new FailedRecord(index, insertId, slot.Field, slot.Message ?? ""));
+            }
+
+            index++;
+        }
+
+        return failures;
+    }
+
+    private static RejectedRecord[] BuildRejected(
+        ReadOnlyMemory<byte> json,
+        RecordSlots slots,
+        List<FailedRecord> failures,
+        MixpanelEndpoint endpoint,
+        int requestIndex)
+    {
+        var rejected = new RejectedRecord[failures.Count];
+        for (var i = 0; i < failures.Count; i++)
+        {
+            var failure = failures[i];
+            var slot = slots.Items[failure.Index];
+            var text = json.Slice(slot.Start, slot.Length);
+            rejected[i] = new RejectedRecord(
+                endpoint,
+                requestIndex,
+                failure.Index,
+                CloneOrDefault(text),
+                Encoding.UTF8.GetString(text.Span),
+                failure.InsertId,
+                failure.Field,
+                failure.Message);
+        }
+
+        return rejected;
+    }
+
+    private static JsonElement CloneOrDefault(ReadOnlyMemory<byte> text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text, DocumentOptions);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+
+    private static string? ReadInsertId(ReadOnlyMemory<byte> text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text, DocumentOptions);
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("properties", out var properties)
+                && properties.ValueKind == JsonValueKind.Object
+                && properties.TryGetProperty("$insert_id", out var insertId)
+                && insertId.ValueKind == JsonValueKind.String
+                    ? insertId.GetString()
+                    : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static bool CarriesSecret(HttpRequest request, string secret)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        const string Scheme = "Basic ";
+        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        Span<byte> decoded = stackalloc byte[512];
+        if (!Convert.TryFromBase64String(authorization[Scheme.Length..].Trim(), decoded, out var written))
+        {
+            return false;
+        }
+
+        // user name = the secret, password empty: "secret:".
+        var credentials = Encoding.UTF8.GetString(decoded[..written]);
+        return credentials.Length == secret.Length + 1
+            && credentials[^1] == ':'
+            && credentials.AsSpan(0, secret.Length).SequenceEqual(secret);
+    }
+
+    private static byte[] SuccessBody(Exchange exchange) =>
+        exchange.Query.Verbose ? ResponseBodies.VerboseSuccess : ResponseBodies.Success;
+
+    private Task RespondErrorAsync(Exchange exchange, int statusCode, string message) =>
+        RespondAsync(exchange, statusCode, ResponseBodies.Error(statusCode, message), message);
+
+    private async Task RespondAsync(Exchange exchange, int statusCode, byte[] body, string? error)
+    {
+        Record(exchange, statusCode, body, error);
+        var response = exchange.Context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "application/json";
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, exchange.Context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task FailAsync(Exchange exchange, Exception exception, CancellationToken stopping)
+    {
+        var context = exchange.Context;
+
+        // Whatever the request had got to, nothing of it is ingested.
+        exchange.AcceptedCount = 0;
+        exchange.RejectedCount = 0;
+        exchange.Records = null;
+        exchange.Rejected = null;
+        var clientGone = context.RequestAborted.IsCancellationRequested
+            || stopping.IsCancellationRequested
+            || exception is IOException or OperationCanceledException or BadHttpRequestException;
+        if (!exchange.Recorded && !clientGone && !context.Response.HasStarted)
+        {
+            try
+            {
+                var message = "the local server failed: " + exception.Message;
+                context.Response.Headers.Clear();
+                await RespondAsync(exchange, StatusCodes.Status500InternalServerError, ResponseBodies.Error(500, message), message)
+                    .ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                // The client went away while hearing about it; recorded below if it was not already.
+            }
+        }
+
+        if (!exchange.Recorded)
+        {
+            Record(exchange, statusCode: null, response: null, exchange.Error ?? "no answer: " + exception.Message);
+        }
+
+        context.Abort();
+    }
+
+    private void Record(Exchange exchange, int? statusCode, byte[]? response, string? error)
+    {
+        exchange.Recorded = true;
+        exchange.Error = error;
+        var request = exchange.Retain ? exchange.ToReceivedRequest(statusCode, response) : null;
+        recorder.Complete(
+            request,
+            exchange.AcceptedCount,
+            exchange.Records,
+            exchange.RejectedCount,
+            exchange.Rejected,
+            exchange.ReceivedAt.ToUnixTimeMilliseconds());
+        notify();
+    }
+}

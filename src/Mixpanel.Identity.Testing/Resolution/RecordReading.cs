@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace Mixpanel.Identity.Testing;
+
+/// <summary>Reads the identity fields Mixpanel looks at from a record.</summary>
+internal static class RecordReading
+{
+    // Ids Mixpanel refuses as distinct ids (spec/MIXPANEL.md, from the ingestion docs); they never take part in a merge.
+    private static readonly HashSet<string> InvalidIds = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined",
+        "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}",
+    };
+
+    internal static string? GetString(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object
+        && element.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    internal static bool IsDeviceId(string id) => id.StartsWith(ResolutionConstants.DevicePrefix, StringComparison.Ordinal);
+
+    internal static bool IsInvalid(string id) => id.Length == 0 || InvalidIds.Contains(id);
+
+    /// <summary>The raw device id of a record: <c>$device_id</c>, else the part of a <c>$device:</c> distinct id after the prefix.</summary>
+    internal static string? DeviceOf(ReceivedRecord record)
+    {
+        if (!string.IsNullOrEmpty(record.DeviceId))
+        {
+            return record.DeviceId;
+        }
+
+        return record.DistinctId is { } id && IsDeviceId(id) ? id[ResolutionConstants.DevicePrefix.Length..] : null;
+    }
+
+    internal static bool IsIdentityEvent(ReceivedRecord record) =>
+        record.EventName is ResolutionConstants.IdentifyEvent or ResolutionConstants.CreateAliasEvent or ResolutionConstants.MergeEvent;
+
+    /// <summary>The label of a record in the timeline: its event name, or the operations of a profile update.</summary>
+    internal static string LabelOf(ReceivedRecord record)
+    {
+        if (record.IsEvent)
+        {
+            return record.EventName ?? "(unnamed event)";
+        }
+
+        var operations = record.Json.EnumerateObject()
+            .Select(property => property.Name)
+            .Where(ProfileBook.IsOperation)
+            .ToList();
+        var target = record.Endpoint == MixpanelEndpoint.Groups ? "group" : "profile";
+        return operations.Count == 0 ? $"{target} update" : $"{target} {string.Join(" ", operations)}";
+    }
+}

@@ -1,0 +1,39 @@
+// The crash-test app. Usage: <storage directory> <api host> <first number> <mode>
+//   mode "track":   tracks "Numbered" events n = first, first + 1, ... forever, and after every few prints
+//                   "durable <n>" once every event up to n is on disk. The test kills it at a random moment.
+//   mode "deliver": starts on the directory, delivers whatever earlier runs left, prints "clean <counters>", exits.
+using System.Globalization;
+using Mixpanel.Identity;
+
+var options = new MixpanelOptions
+{
+    ProjectToken = "kill-test-token",
+    StorageDirectory = args[0],
+    ApiHost = new Uri(args[1]),
+    FlushInterval = TimeSpan.FromMilliseconds(200),
+    PersistInterval = TimeSpan.FromMilliseconds(5),
+    BatchSize = 20,
+    ShutdownTimeout = TimeSpan.FromSeconds(30),
+};
+var first = long.Parse(args[2], CultureInfo.InvariantCulture);
+
+await using var client = new MixpanelClient(options);
+if (args[3] == "deliver")
+{
+    using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+    await client.FlushAsync(patience.Token);
+    var d = client.Diagnostics;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"clean sent={d.Sent} queued={d.Queued} dropped={d.Dropped} corrupt={d.GetDropped(DropReason.Corrupt)}"));
+    return 0;
+}
+
+for (var n = first; ; n++)
+{
+    client.Track("Numbered", new Dictionary<string, object?> { ["n"] = n });
+    if (n % 7 == 0)
+    {
+        await client.PersistAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable {n}"));
+    }
+}

@@ -1,0 +1,95 @@
+using FluentAssertions;
+using Mixpanel.Identity.Testing;
+using Mixpanel.Identity.Tests.Fakes;
+using Xunit;
+
+namespace Mixpanel.Identity.Tests;
+
+/// <summary>The README's code, compiled and run; and a check that the README still shows exactly this code.</summary>
+public sealed class ReadmeTests
+{
+    private static readonly string[] QuickStartLines =
+    [
+        "mixpanel.Track(\"Viewed Pricing\");",
+        "mixpanel.Identify(\"user-1234\");",
+        "mixpanel.People.Set(\"plan\", \"premium\");",
+        "mixpanel.Register(new Dictionary<string, object?> { [\"app_version\"] = \"2.1\" });",
+        "mixpanel.Track(\"Purchased\", new Dictionary<string, object?> { [\"amount\"] = 9.99 });",
+        "mixpanel.Reset();",
+        "await mixpanel.FlushAsync();",
+    ];
+
+    [Fact]
+    public async Task QuickStart_RunsAndDeliversWhatItSays()
+    {
+        using var storage = new TempDirectory();
+        await using var server = await LocalMixpanelServer.StartAsync();
+        var options = new MixpanelOptions { ProjectToken = "YOUR_PROJECT_TOKEN", ApiHost = server.BaseAddress, StorageDirectory = storage.Path };
+
+        // The README's quick start, with the options above.
+        await using var mixpanel = new MixpanelClient(options);
+
+        mixpanel.Track("Viewed Pricing");                                 // anonymous: distinct_id is $device:<uuid>
+        mixpanel.Identify("user-1234");                                   // on sign-up, on login, on start when logged in
+        mixpanel.People.Set("plan", "premium");                           // profile updates go to the user id
+        mixpanel.Register(new Dictionary<string, object?> { ["app_version"] = "2.1" });
+        mixpanel.Track("Purchased", new Dictionary<string, object?> { ["amount"] = 9.99 });
+        mixpanel.Reset();                                                 // on logout
+        await mixpanel.FlushAsync();                                      // optional: disposal delivers too
+
+        server.DeduplicatedRecords.Select(r => (r.EventName, r.DistinctId)).Should().Equal(
+            ("Viewed Pricing", "$device:" + server.DeduplicatedRecords[0].DeviceId),
+            ("$identify", "user-1234"),
+            ("Purchased", "user-1234"),
+            (null, "user-1234"));
+        server.Resolve(IdMergeApi.Original).Findings.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Readme_ShowsTheQuickStartThatIsTested()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+
+        foreach (var line in QuickStartLines)
+        {
+            readme.Should().Contain(line);
+        }
+
+        readme.Should().Contain("new MixpanelClient(new MixpanelOptions { ProjectToken = \"YOUR_PROJECT_TOKEN\" });");
+    }
+
+    [Fact]
+    public async Task Logout_ThenSecondUser_KeepsPeopleApart()
+    {
+        // The README's example for the testing package, as written there.
+        await using var server = await LocalMixpanelServer.StartAsync();
+        await using var app = new MixpanelClient(new MixpanelOptions
+        {
+            ProjectToken = "test",
+            ApiHost = server.BaseAddress,
+            StorageDirectory = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString()),
+        });
+
+        app.Identify("user-1");
+        app.Track("Logged Out");
+        app.Reset();
+        app.Identify("user-2");
+        app.Track("Viewed Feed");
+        await app.FlushAsync();
+
+        var resolution = server.Resolve(IdMergeApi.Original);
+        Assert.Empty(resolution.Findings);
+        Console.WriteLine(resolution.ToMarkdown());   // or resolution.ToHtml(): one self-contained page
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mixpanel.Identity.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
+    }
+}

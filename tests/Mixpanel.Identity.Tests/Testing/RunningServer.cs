@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Time.Testing;
+using Mixpanel.Identity.Testing;
+
+namespace Mixpanel.Identity.Tests.Testing;
+
+/// <summary>A started server on a fake clock, with a plain HTTP client pointed at it.</summary>
+internal sealed class RunningServer : IAsyncDisposable
+{
+    private RunningServer(LocalMixpanelServer server, FakeTimeProvider clock)
+    {
+        Server = server;
+        Clock = clock;
+        Client = new IngestionClient(server);
+    }
+
+    public LocalMixpanelServer Server { get; }
+
+    public FakeTimeProvider Clock { get; }
+
+    public IngestionClient Client { get; }
+
+    /// <summary>A safety net for waits, so a broken test fails instead of hanging; never an assertion on time.</summary>
+    public static CancellationToken Patience => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    public static async Task<RunningServer> StartAsync(Action<LocalMixpanelServerOptions>? configure = null)
+    {
+        var clock = Payloads.Clock();
+        var options = new LocalMixpanelServerOptions { TimeProvider = clock, ProjectToken = Payloads.Token };
+        configure?.Invoke(options);
+        return new RunningServer(await LocalMixpanelServer.StartAsync(options), clock);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using Mixpanel.Identity.Testing;
+
+namespace Mixpanel.Identity.Benchmarks;
+
+/// <summary>What one end-to-end run delivered, how fast, and what it lost.</summary>
+internal readonly record struct EndToEndResult(long Events, TimeSpan Elapsed, TimeSpan Cpu, long Dropped, long Retried, long ServerRejected)
+{
+    public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+
+    /// <summary>The whole process's CPU time (client, server and all) over the run, per event.</summary>
+    public TimeSpan CpuPerEvent => Cpu / Events;
+}
+
+/// <summary>
+/// Events from <c>Track</c> to acknowledgement by the local server (in this process, validating and counting only), against
+/// a plain <see cref="HttpClient"/> posting the same events, pre-serialized and pre-gzipped, in batches of the same size.
+/// </summary>
+internal static class EndToEnd
+{
+    // The producer keeps the client's backlog within these, as an app's own pace would: the in-memory hand-off holds at
+    // most RecordPipeline.MaxPendingRecords (20,000), and the disk queue MaxQueueSize (100,000) before the oldest go.
+    private const long MaxInMemory = 10_000;
+    private const long MaxQueued = 50_000;
+
+    public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, RetainRecords = false };
+
+    /// <summary>Tracks <paramref name="events"/> events on one thread with a client using disk storage and default options.</summary>
+    public static async Task<EndToEndResult> RunClientAsync(LocalMixpanelServer server, int events)
+    {
+        var directory = Directory.CreateTempSubdirectory("mixpanel-e2e-").FullName;
+        try
+        {
+            var options = new MixpanelOptions { ProjectToken = BenchmarkEvents.Token, ApiHost = server.BaseAddress, StorageDirectory = directory };
+            await using var client = new MixpanelClient(options);
+            client.Register(BenchmarkEvents.SuperProperties());
+            var diagnostics = client.Diagnostics;
+            var acceptedBefore = server.AcceptedRecordCount;
+            var rejectedBefore = server.RejectedRecordCount;
+
+            var cpu = CpuTime();
+            var watch = Stopwatch.StartNew();
+            await Task.Factory.StartNew(
+                () =>
+                {
+                    var properties = BenchmarkEvents.CallProperties();
+                    var ids = BenchmarkEvents.ItemIds;
+                    for (var i = 0; i < events; i++)
+                    {
+                        properties["item_id"] = ids[i % ids.Length];
+                        client.Track(BenchmarkEvents.EventName, properties);
+                        if ((i & 63) == 0)
+                        {
+                            while (diagnostics.Accepted - diagnostics.Persisted > MaxInMemory || diagnostics.Queued > MaxQueued)
+                            {
+                                Thread.Sleep(1);
+                            }
+                        }
+                    }
+                },
+                CancellationToken.None,
+                TaskCreationOptions.LongRunning,
+                TaskScheduler.Default).ConfigureAwait(false);
+            await client.FlushAsync().ConfigureAwait(false);
+            watch.Stop();
+            cpu = CpuTime() - cpu;
+
+            var delivered = server.AcceptedRecordCount - acceptedBefore;
+            if (delivered != events || diagnostics.Sent != events)
+            {
+                throw new InvalidOperationException(
+                    $"The client delivered {delivered} of {events} events (sent {diagnostics.Sent}, dropped {diagnostics.Dropped}).");
+            }
+
+            return new EndToEndResult(events, watch.Elapsed, cpu, diagnostics.Dropped, diagnostics.Retried, server.RejectedRecordCount - rejectedBefore);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Posts <paramref name="events"/> events as <paramref name="batches"/> (cycled: the server counts and does not
+    /// deduplicate), with <paramref name="inFlight"/> requests at a time, as the client has.
+    /// </summary>
+    public static async Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] batches, int batchSize, int inFlight)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        var uri = new Uri(server.BaseAddress, "track?ip=1&verbose=1");
+        var contentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        var requests = events / batchSize;
+        var next = -1;
+        var acceptedBefore = server.AcceptedRecordCount;
+        var rejectedBefore = server.RejectedRecordCount;
+
+        var cpu = CpuTime();
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
+        {
+            int request;
+            while ((request = Interlocked.Increment(ref next)) < requests)
+            {
+                using var content = new ByteArrayContent(batches[request % batches.Length]);
+                content.Headers.ContentType = contentType;
+                content.Headers.ContentEncoding.Add("gzip");
+                using var response = await http.PostAsync(uri, content).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            }
+        }))).ConfigureAwait(false);
+        watch.Stop();
+        cpu = CpuTime() - cpu;
+
+        var delivered = server.AcceptedRecordCount - acceptedBefore;
+        if (delivered != (long)requests * batchSize)
+        {
+            throw new InvalidOperationException($"The reference delivered {delivered} of {requests * batchSize} events.");
+        }
+
+        return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, server.RejectedRecordCount - rejectedBefore);
+    }
+
+    private static TimeSpan CpuTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Mixpanel.Identity;
+using Mixpanel.Identity.Benchmarks;
+using Mixpanel.Identity.Testing;
+
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e]
+var quick = args.Contains("--quick");
+var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
+var only = ReadOption("--only");
+var batchSize = new MixpanelOptions().BatchSize;
+var inFlight = 1; // the client puts one request on the wire at a time; the reference does the same
+
+// Rounds of the client then the reference, each figure the median of its rounds: on this shared 2-core machine one
+// run of either can be a quarter off the next.
+var rounds = ReadOption("--rounds") is { } givenRounds ? int.Parse(givenRounds, CultureInfo.InvariantCulture) : 3;
+EndToEndResult? client = null;
+EndToEndResult? reference = null;
+double? peakMegabytes = null;
+if (only is null or "e2e")
+{
+    await using var server = await LocalMixpanelServer.StartAsync(EndToEnd.ServerOptions());
+    var batches = BenchmarkEvents.GzippedBatches(count: 200, batchSize);
+
+    // Warm-up, not measured: until the JIT has tiered up the client's and the server's code, the reference runs at a
+    // fraction of its speed. The tier-up of what the warm-up made hot queues behind the busy cores; a pause lets it finish.
+    var warmUp = quick ? 200_000 : 300_000;
+    await EndToEnd.RunClientAsync(server, warmUp);
+    await EndToEnd.RunReferenceAsync(server, warmUp, batches, batchSize, inFlight);
+    await Task.Delay(TimeSpan.FromSeconds(2));
+
+    var clientRuns = new List<EndToEndResult>();
+    var referenceRuns = new List<EndToEndResult>();
+    var peakIsOwn = true;
+    Console.WriteLine();
+    Console.WriteLine($"End to end, {events:N0} events per run, batches of {batchSize}, {inFlight} request on the wire at a time:");
+    for (var round = 1; round <= rounds; round++)
+    {
+        // The peak is the client's alone: it starts afresh from what is resident before each of its runs.
+        GC.Collect();
+        peakIsOwn &= PeakMemory.TryReset();
+        var run = await EndToEnd.RunClientAsync(server, events);
+        peakMegabytes = Math.Max(peakMegabytes ?? 0, PeakMemory.PeakMegabytes());
+        clientRuns.Add(run);
+        Console.WriteLine($"  {round}  client    {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event; dropped {run.Dropped}, retried {run.Retried}, rejected by the server {run.ServerRejected})");
+
+        run = await EndToEnd.RunReferenceAsync(server, events, batches, batchSize, inFlight);
+        referenceRuns.Add(run);
+        Console.WriteLine($"  {round}  reference {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
+    }
+
+    client = Median(clientRuns);
+    reference = Median(referenceRuns);
+    Console.WriteLine($"  median: client {client.Value.EventsPerSecond:N0} events/s, reference {reference.Value.EventsPerSecond:N0} events/s, ratio {client.Value.EventsPerSecond / reference.Value.EventsPerSecond:F2}");
+    Console.WriteLine($"  dropped by the client in all runs: {clientRuns.Sum(static r => r.Dropped)}");
+    Console.WriteLine($"  peak working set during the client's runs {peakMegabytes:F1} MB{(peakIsOwn ? "" : " (since the process started)")}");
+}
+
+Summary? summary = null;
+if (only is null or "track")
+{
+    var job = (quick
+            ? Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(15)
+            : Job.Default)
+        .WithInvocationCount(TrackBenchmarks.InvocationsPerIteration)
+        .WithUnrollFactor(16);
+    summary = BenchmarkRunner.Run<TrackBenchmarks>(DefaultConfig.Instance.AddJob(job).WithOptions(ConfigOptions.DisableLogFile));
+}
+
+var (trackNs, trackBytes) = Figures(summary, nameof(TrackBenchmarks.Track));
+var (referenceNs, referenceBytes) = Figures(summary, nameof(TrackBenchmarks.Reference));
+if (summary is not null)
+{
+    Console.WriteLine();
+    Console.WriteLine("Track on the caller's thread:");
+    Console.WriteLine($"  Track     {trackNs,8:F1} ns/op {trackBytes,6} B/op");
+    Console.WriteLine($"  reference {referenceNs,8:F1} ns/op {referenceBytes,6} B/op");
+}
+
+Console.WriteLine(string.Create(
+    CultureInfo.InvariantCulture,
+    $"track_ns={trackNs:F1} track_ratio={trackNs / referenceNs:F2} e2e_events_per_s={client?.EventsPerSecond:F0} e2e_ratio={client?.EventsPerSecond / reference?.EventsPerSecond:F2} peak_mb={peakMegabytes:F1}"));
+
+string? ReadOption(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
+
+static EndToEndResult Median(List<EndToEndResult> runs) => runs.OrderBy(static r => r.EventsPerSecond).ElementAt(runs.Count / 2);
+
+static (double Nanoseconds, long? Bytes) Figures(Summary? summary, string method)
+{
+    var report = summary?.Reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);
+    if (report?.ResultStatistics is null)
+    {
+        return (double.NaN, null);
+    }
+
+    return (report.ResultStatistics.Mean, report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase));
+}

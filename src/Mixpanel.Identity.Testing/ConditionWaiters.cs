@@ -8,7 +8,6 @@ internal sealed class ConditionWaiters<TState>(TState state)
 {
     private readonly object _gate = new();
     private readonly List<Waiter> _waiters = [];
-    private int _count;
     private Exception? _closed;
 
     public Task WaitAsync(Func<TState, bool> condition, CancellationToken cancellationToken)
@@ -34,7 +33,6 @@ internal sealed class ConditionWaiters<TState>(TState state)
             }
 
             _waiters.Add(waiter);
-            _count = _waiters.Count;
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -54,11 +52,8 @@ internal sealed class ConditionWaiters<TState>(TState state)
 
     public void Notify()
     {
-        if (Volatile.Read(ref _count) == 0)
-        {
-            return;
-        }
-
+        // Always under the lock, never a lock-free "nobody is waiting" shortcut: a change made just as a wait registers
+        // would otherwise be missed by both sides, and the wait would hang though its condition holds.
         lock (_gate)
         {
             // Conditions run one at a time: a user's condition need not be thread-safe.
@@ -69,8 +64,6 @@ internal sealed class ConditionWaiters<TState>(TState state)
                     _waiters.RemoveAt(i);
                 }
             }
-
-            _count = _waiters.Count;
         }
     }
 
@@ -83,7 +76,6 @@ internal sealed class ConditionWaiters<TState>(TState state)
             _closed ??= reason;
             pending = [.. _waiters];
             _waiters.Clear();
-            _count = 0;
         }
 
         foreach (var waiter in pending)
@@ -97,7 +89,6 @@ internal sealed class ConditionWaiters<TState>(TState state)
         lock (_gate)
         {
             _waiters.Remove(waiter);
-            _count = _waiters.Count;
         }
     }
 

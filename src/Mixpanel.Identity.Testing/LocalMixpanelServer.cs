@@ -26,6 +26,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
     // Start, stop, restart and dispose take turns; requests never take this.
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
     private KestrelListener? _listener;
+    private PortReservation? _reservation;
     private int _port;
     private bool _disposed;
 
@@ -131,7 +132,9 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Stops listening: new connections are refused, requests held by faults are cut off, requests in progress are given a
-    /// few seconds to finish. Everything recorded is kept. Does nothing if the server is not listening.
+    /// few seconds to finish. Everything recorded is kept. Does nothing if the server is not listening. The port stays
+    /// reserved for <see cref="RestartAsync"/>: bound but not listening, so no other server on this machine is given it while
+    /// clients keep retrying against it.
     /// </summary>
     /// <returns>A task that completes when the port is closed.</returns>
     public async Task StopAsync()
@@ -139,7 +142,10 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         await _lifecycle.WaitAsync().ConfigureAwait(false);
         try
         {
-            await StopListeningAsync().ConfigureAwait(false);
+            if (await StopListeningAsync().ConfigureAwait(false))
+            {
+                _reservation = PortReservation.TryTake(_port);
+            }
         }
         finally
         {
@@ -163,6 +169,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             await StopListeningAsync().ConfigureAwait(false);
+            ReleaseReservation();
             _listener = await KestrelListener.StartAsync(_port, _handler.HandleAsync, CancellationToken.None).ConfigureAwait(false);
         }
         finally
@@ -209,6 +216,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
 
             _disposed = true;
             await StopListeningAsync().ConfigureAwait(false);
+            ReleaseReservation();
         }
         finally
         {
@@ -234,15 +242,23 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_port}/"));
     }
 
-    private async Task StopListeningAsync()
+    // Returns whether the server was listening.
+    private async Task<bool> StopListeningAsync()
     {
         var listener = _listener;
         if (listener is null)
         {
-            return;
+            return false;
         }
 
         Volatile.Write(ref _listener, null);
         await listener.DisposeAsync().ConfigureAwait(false);
+        return true;
+    }
+
+    private void ReleaseReservation()
+    {
+        _reservation?.Dispose();
+        _reservation = PortReservation.TryTake(_port);
     }
 }

@@ -7,8 +7,7 @@ namespace Mixpanel.Identity.Tests.Testing;
 
 /// <summary>
 /// A client that posts one request over its own socket and then hangs up with a reset, the way a killed app or a lost network
-/// ends a request. The reset reaches the server directly; a cancelled <see cref="HttpClient"/> request closes its pooled
-/// connection on its own schedule.
+/// ends a request. The test decides exactly how and when the connection ends, with no connection pool in between.
 /// </summary>
 internal sealed class HangingUpClient : IDisposable
 {

@@ -59,6 +59,18 @@ public sealed class LocalMixpanelServerTests
     }
 
     [Fact]
+    public async Task StopAsync_KeepsThePortBound()
+    {
+        await using var sut = await CreateSut();
+        var port = sut.Server.BaseAddress.Port;
+
+        await sut.Server.StopAsync();
+        var free = ExclusiveBind.TryBind(port);
+
+        free.Should().BeFalse("a stopped server holds its port, so no server asking for a free port is given it");
+    }
+
+    [Fact]
     public async Task RestartAsync_AfterStop_ListensOnTheSamePortAndKeepsRecords()
     {
         await using var sut = await CreateSut();

@@ -6,7 +6,8 @@ namespace Mixpanel.Identity.Testing.Ingestion;
 /// <summary>
 /// Holds a stopped server's port: a socket bound to it that never listens. Connections to the port are refused, as they are
 /// to a server that is down, and the operating system does not hand the port to anything that asks for a free one, so a
-/// client still retrying against the stopped server never reaches another test's server that started meanwhile.
+/// client still retrying against the stopped server does not reach another test's server that started meanwhile. It does
+/// not stop a program that binds this exact port on purpose with address reuse (as .NET sockets on Linux always do).
 /// </summary>
 internal sealed class PortReservation : IDisposable
 {

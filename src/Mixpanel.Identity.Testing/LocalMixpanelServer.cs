@@ -50,6 +50,9 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
     /// <summary>Whether the server is accepting connections (between <see cref="StopAsync"/> and <see cref="RestartAsync"/> it is not).</summary>
     public bool IsListening => Volatile.Read(ref _listener) is not null;
 
+    /// <summary>Whether the server holds its port while stopped (see <see cref="StopAsync"/>).</summary>
+    internal bool IsHoldingPort => _reservation is not null;
+
     /// <summary>
     /// Every request the server has finished with, in arrival order, whatever its outcome; a request appears once it has been
     /// answered, dropped or abandoned. A snapshot: later requests do not change a list already obtained. Empty when
@@ -259,6 +262,6 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
     private void ReleaseReservation()
     {
         _reservation?.Dispose();
-        _reservation = PortReservation.TryTake(_port);
+        _reservation = null;
     }
 }

@@ -59,15 +59,23 @@ public sealed class LocalMixpanelServerTests
     }
 
     [Fact]
-    public async Task StopAsync_KeepsThePortBound()
+    public async Task StopAsync_KeepsThePortBound_UntilRestartOrDispose()
     {
         await using var sut = await CreateSut();
         var port = sut.Server.BaseAddress.Port;
 
         await sut.Server.StopAsync();
         var free = ExclusiveBind.TryBind(port);
+        var heldWhileStopped = sut.Server.IsHoldingPort;
+        await sut.Server.RestartAsync();
+        var heldWhileListening = sut.Server.IsHoldingPort;
+        await sut.Server.StopAsync();
+        await sut.Server.DisposeAsync();
 
         free.Should().BeFalse("a stopped server holds its port, so no server asking for a free port is given it");
+        heldWhileStopped.Should().BeTrue();
+        heldWhileListening.Should().BeFalse("a listening server needs no reservation");
+        sut.Server.IsHoldingPort.Should().BeFalse("a disposed server lets its port go");
     }
 
     [Fact]

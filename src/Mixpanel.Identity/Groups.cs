@@ -46,19 +46,7 @@ public sealed class MixpanelGroup
 
     /// <summary>Removes group properties (<c>$unset</c>).</summary>
     /// <param name="names">The properties' names.</param>
-    public void Unset(params string[] names)
-    {
-        Guard.NotNull(names);
-        foreach (var name in names)
-        {
-            PropertyValues.ValidateName(name, nameof(names));
-        }
-
-        if (names.Length > 0)
-        {
-            Send(new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])));
-        }
-    }
+    public void Unset(params string[] names) => Send(ProfileUpdate.ForUnset(names));
 
     /// <summary>Deletes the group's profile (<c>$delete</c>).</summary>
     public void DeleteGroup() => Send(new ProfileUpdate(ProfileOperation.Delete, null));
@@ -77,22 +65,17 @@ public sealed class MixpanelGroup
         };
     }
 
-    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties)
+    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties) =>
+        Send(ProfileUpdate.ForProperties(operation, properties));
+
+    private void Update(ProfileOperation operation, string name, object? value) =>
+        Send(ProfileUpdate.ForProperty(operation, name, value));
+
+    private void Send(ProfileUpdate? update)
     {
-        Guard.NotNull(properties);
-        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        if (snapshot.Count > 0)
+        if (update is not null)
         {
-            Send(new ProfileUpdate(operation, snapshot));
+            _session.UpdateGroup(new GroupRecord(update, GroupKey, GroupId));
         }
     }
-
-    private void Update(ProfileOperation operation, string name, object? value)
-    {
-        PropertyValues.ValidateName(name, nameof(name));
-        var normalized = PropertyValues.Normalize(value, name, nameof(value));
-        Send(new ProfileUpdate(operation, new PropertyMap([new(name, normalized)])));
-    }
-
-    private void Send(ProfileUpdate update) => _session.UpdateGroup(new GroupRecord(update, GroupKey, GroupId));
 }

@@ -84,8 +84,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
             }
 
             var setup = new QueueSetup(_options, httpClient ?? _ownedHttpClient!, clock, _logger, _counters, _identityStore, queueDirectory);
-            _queue = queueFactory?.Invoke(setup) ?? new RecordPipeline(
-                setup.Options, setup.HttpClient, setup.TimeProvider, setup.Logger, setup.Counters, setup.IdentityStore, setup.QueueDirectory);
+            _queue = queueFactory?.Invoke(setup) ?? new RecordPipeline(setup);
         }
         catch
         {

@@ -67,42 +67,25 @@ public sealed class MixpanelPeople
 
     /// <summary>Removes profile properties (<c>$unset</c>).</summary>
     /// <param name="names">The properties' names.</param>
-    public void Unset(params string[] names)
-    {
-        Guard.NotNull(names);
-        if (names.Length == 0)
-        {
-            return;
-        }
-
-        foreach (var name in names)
-        {
-            PropertyValues.ValidateName(name, nameof(names));
-        }
-
-        _session.UpdateProfile(new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])));
-    }
+    public void Unset(params string[] names) => Send(ProfileUpdate.ForUnset(names));
 
     /// <summary>
     /// Deletes the user's profile (<c>$delete</c>). Needs an identified user: while anonymous there is no profile to
     /// delete, and the call is logged and counted as <see cref="DropReason.NotIdentified"/>.
     /// </summary>
-    public void DeleteUser() => _session.UpdateProfile(new ProfileUpdate(ProfileOperation.Delete, null));
+    public void DeleteUser() => Send(new ProfileUpdate(ProfileOperation.Delete, null));
 
-    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties)
+    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties) =>
+        Send(ProfileUpdate.ForProperties(operation, properties));
+
+    private void Update(ProfileOperation operation, string name, object? value) =>
+        Send(ProfileUpdate.ForProperty(operation, name, value));
+
+    private void Send(ProfileUpdate? update)
     {
-        Guard.NotNull(properties);
-        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        if (snapshot.Count > 0)
+        if (update is not null)
         {
-            _session.UpdateProfile(new ProfileUpdate(operation, snapshot));
+            _session.UpdateProfile(update);
         }
-    }
-
-    private void Update(ProfileOperation operation, string name, object? value)
-    {
-        PropertyValues.ValidateName(name, nameof(name));
-        var normalized = PropertyValues.Normalize(value, name, nameof(value));
-        _session.UpdateProfile(new ProfileUpdate(operation, new PropertyMap([new(name, normalized)])));
     }
 }

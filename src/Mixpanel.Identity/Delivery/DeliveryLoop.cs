@@ -210,11 +210,8 @@ internal sealed class DeliveryLoop : IDisposable
                 _inFlight.Enqueue(slot);
             }
 
-            // The writer gathers records while the sender has batches stored ahead of it; this far down, it is time.
-            if (store.UnreadTotal < (long)_options.BatchSize * MaxBatchesInFlight)
-            {
-                _recordsWanted();
-            }
+            // The writer gathers records while the sender has batches stored ahead of it; it decides whether it is time.
+            _recordsWanted();
 
             if (_inFlight.Count == 0 || !await CompleteOldestAsync(store, stopping).ConfigureAwait(false))
             {

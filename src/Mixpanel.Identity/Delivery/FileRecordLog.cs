@@ -51,17 +51,14 @@ internal sealed class FileRecordLog : IRecordLog
     private long _unread;
     private long _damaged;
 
-    private FileRecordLog(RecordEndpoint endpoint, object gate, string directory, long segmentMaxBytes, List<Segment> segments, FileStream cursorStream)
+    private FileRecordLog(object gate, string directory, long segmentMaxBytes, List<Segment> segments, FileStream cursorStream)
     {
-        Endpoint = endpoint;
         _gate = gate;
         _directory = directory;
         _segmentMaxBytes = segmentMaxBytes;
         _segments = segments;
         _cursorStream = cursorStream;
     }
-
-    public RecordEndpoint Endpoint { get; }
 
     public long UnreadCount => _unread;
 
@@ -74,14 +71,11 @@ internal sealed class FileRecordLog : IRecordLog
     /// <summary>The highest sequence number found on disk at open.</summary>
     public long MaxSequence { get; private set; }
 
-    /// <summary>Frames found damaged at open and cut off (each torn tail counts once).</summary>
-    public long DamagedAtOpen { get; private set; }
-
-    /// <summary>The segment files where damage was found at open.</summary>
+    /// <summary>The segment files where damage was found at open and cut off (each torn tail counts as one record).</summary>
     public IReadOnlyList<string> DamagedSegments { get; private set; } = [];
 
     /// <summary>Opens (or creates) the log in <paramref name="directory"/>, recovering what an earlier run left.</summary>
-    public static FileRecordLog Open(RecordEndpoint endpoint, object gate, string directory, long segmentMaxBytes)
+    public static FileRecordLog Open(object gate, string directory, long segmentMaxBytes)
     {
         StorageFiles.CreateOwnerOnlyDirectory(directory);
         var cursorStream = StorageFiles.CreateOwnerOnly(Path.Combine(directory, CursorFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite);
@@ -97,12 +91,12 @@ internal sealed class FileRecordLog : IRecordLog
         }
 
         segments.Sort(static (a, b) => a.Number.CompareTo(b.Number));
-        var log = new FileRecordLog(endpoint, gate, directory, segmentMaxBytes, segments, cursorStream);
+        var log = new FileRecordLog(gate, directory, segmentMaxBytes, segments, cursorStream);
         log.Recover(cursorSegment, cursorOffset);
         return log;
     }
 
-    public void Append(ReadOnlySpan<byte> frames, int count)
+    public void Append(ByteBuffer frames, int count)
     {
         Segment segment;
         FileStream stream;
@@ -119,7 +113,7 @@ internal sealed class FileRecordLog : IRecordLog
 
         try
         {
-            stream.Write(frames);
+            stream.Write(frames.Array, 0, frames.Length);
             stream.Flush(flushToDisk: true);
         }
         catch
@@ -165,44 +159,30 @@ internal sealed class FileRecordLog : IRecordLog
         return false;
     }
 
-    public ReadOutcome ReadNext(ByteBuffer destination, out RecordFrame header)
+    public bool TryReadNext(ByteBuffer destination)
     {
-        header = default;
-        if (!MoveToUnread())
+        if (!TryPeek(out var header))
         {
-            return ReadOutcome.None;
-        }
-
-        var segment = _readSegment!;
-        var headerSpan = ReadSpan(_readOffset, RecordFrame.HeaderSize);
-        if (!RecordFrame.TryReadHeader(headerSpan, out header) || _readOffset + header.TotalLength > segment.Length)
-        {
-            return SkipRestOfSegment();
+            return false;
         }
 
         var frame = ReadSpan(_readOffset, header.TotalLength);
         if (!RecordFrame.IsIntact(frame))
         {
-            return SkipRestOfSegment();
+            SkipRestOfSegment();
+            return false;
         }
 
         destination.Write(frame.Slice(RecordFrame.HeaderSize));
         Consume(header.TotalLength);
-        return ReadOutcome.Record;
+        return true;
     }
 
     public bool SkipNext()
     {
-        if (!MoveToUnread())
+        if (!TryPeek(out var header))
         {
             return false;
-        }
-
-        var headerSpan = ReadSpan(_readOffset, RecordFrame.HeaderSize);
-        if (!RecordFrame.TryReadHeader(headerSpan, out var header) || _readOffset + header.TotalLength > _readSegment!.Length)
-        {
-            SkipRestOfSegment();
-            return true;
         }
 
         Consume(header.TotalLength);
@@ -311,7 +291,6 @@ internal sealed class FileRecordLog : IRecordLog
             var scan = Scan(segment, start, buffer);
             if (scan.Damaged)
             {
-                DamagedAtOpen++;
                 damaged.Add(segment.Path);
             }
 
@@ -353,11 +332,11 @@ internal sealed class FileRecordLog : IRecordLog
         {
             fileLength = stream.Length;
             var toRead = (int)Math.Min(fileLength, bound);
-            var span = buffer.GetSpan(toRead).Slice(0, toRead);
+            _ = buffer.GetSpan(toRead); // room for the whole segment, read into the array below
             var read = 0;
             while (read < toRead)
             {
-                var n = stream.Read(span.Slice(read));
+                var n = stream.Read(buffer.Array, read, toRead - read);
                 if (n == 0)
                 {
                     break;
@@ -467,7 +446,7 @@ internal sealed class FileRecordLog : IRecordLog
         UnreadBytes -= frameLength;
     }
 
-    private ReadOutcome SkipRestOfSegment()
+    private void SkipRestOfSegment()
     {
         var segment = _readSegment!;
         var skipped = Math.Min(_unread, Math.Max(1, segment.Count - _readIndexInSegment));
@@ -477,7 +456,6 @@ internal sealed class FileRecordLog : IRecordLog
         _readIndexInSegment = segment.Count;
         _readCount += skipped;
         _unread -= skipped;
-        return ReadOutcome.Damaged;
     }
 
     /// <summary>Bytes of the read segment at <paramref name="offset"/>, served from a read-ahead buffer.</summary>

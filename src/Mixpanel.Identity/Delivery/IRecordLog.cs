@@ -2,19 +2,6 @@ using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.Delivery;
 
-/// <summary>What reading the next record of a log found.</summary>
-internal enum ReadOutcome
-{
-    /// <summary>No unread record.</summary>
-    None,
-
-    /// <summary>A record; its payload was appended to the destination buffer.</summary>
-    Record,
-
-    /// <summary>A damaged record (or the rest of a damaged segment), consumed and not returned.</summary>
-    Damaged,
-}
-
 /// <summary>
 /// One endpoint's first-in, first-out log of records. Records are appended by the writer, read in order by the
 /// sender, and forgotten only when <see cref="CommitRead()"/> says everything read so far was delivered or dropped; a
@@ -23,8 +10,6 @@ internal enum ReadOutcome
 /// </summary>
 internal interface IRecordLog : IDisposable
 {
-    RecordEndpoint Endpoint { get; }
-
     /// <summary>Records appended and not yet read.</summary>
     long UnreadCount { get; }
 
@@ -38,13 +23,16 @@ internal interface IRecordLog : IDisposable
     long CompletedTotal { get; }
 
     /// <summary>Appends laid-out frames and makes them durable; called by the writer only, without the store's lock.</summary>
-    void Append(ReadOnlySpan<byte> frames, int count);
+    void Append(ByteBuffer frames, int count);
 
     /// <summary>The next unread record's header, without consuming it.</summary>
     bool TryPeek(out RecordFrame header);
 
-    /// <summary>Consumes the next unread record, appending its payload to <paramref name="destination"/>.</summary>
-    ReadOutcome ReadNext(ByteBuffer destination, out RecordFrame header);
+    /// <summary>
+    /// Consumes the next unread record, appending its payload to <paramref name="destination"/>. False when there is
+    /// none, or when it was damaged: then it is consumed, not returned, and reported by <see cref="TakeDamaged"/>.
+    /// </summary>
+    bool TryReadNext(ByteBuffer destination);
 
     /// <summary>Consumes the next unread record without reading its payload.</summary>
     bool SkipNext();

@@ -9,13 +9,7 @@ internal sealed class MemoryRecordLog : IRecordLog
     private readonly Queue<(RecordFrame Header, byte[] Payload)> _unread = new();
     private long _readCount;
 
-    public MemoryRecordLog(RecordEndpoint endpoint, object gate)
-    {
-        Endpoint = endpoint;
-        _gate = gate;
-    }
-
-    public RecordEndpoint Endpoint { get; }
+    public MemoryRecordLog(object gate) => _gate = gate;
 
     public long UnreadCount => _unread.Count;
 
@@ -25,8 +19,9 @@ internal sealed class MemoryRecordLog : IRecordLog
 
     public long CompletedTotal { get; private set; }
 
-    public void Append(ReadOnlySpan<byte> frames, int count)
+    public void Append(ByteBuffer buffer, int count)
     {
+        var frames = buffer.WrittenSpan;
         lock (_gate)
         {
             var offset = 0;
@@ -55,20 +50,15 @@ internal sealed class MemoryRecordLog : IRecordLog
         return true;
     }
 
-    public ReadOutcome ReadNext(ByteBuffer destination, out RecordFrame header)
+    public bool TryReadNext(ByteBuffer destination)
     {
         if (_unread.Count == 0)
         {
-            header = default;
-            return ReadOutcome.None;
+            return false;
         }
 
-        var (frame, payload) = _unread.Dequeue();
-        header = frame;
-        _readCount++;
-        UnreadBytes -= frame.TotalLength;
-        destination.Write(payload);
-        return ReadOutcome.Record;
+        destination.Write(Consume());
+        return true;
     }
 
     public bool SkipNext()
@@ -78,9 +68,7 @@ internal sealed class MemoryRecordLog : IRecordLog
             return false;
         }
 
-        var (frame, _) = _unread.Dequeue();
-        _readCount++;
-        UnreadBytes -= frame.TotalLength;
+        Consume();
         return true;
     }
 
@@ -101,6 +89,14 @@ internal sealed class MemoryRecordLog : IRecordLog
     }
 
     public long TakeDamaged() => 0;
+
+    private byte[] Consume()
+    {
+        var (header, payload) = _unread.Dequeue();
+        _readCount++;
+        UnreadBytes -= header.TotalLength;
+        return payload;
+    }
 
     public void Dispose()
     {

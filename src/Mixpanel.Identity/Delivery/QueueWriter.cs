@@ -266,7 +266,7 @@ internal sealed class QueueWriter : IDisposable
                         continue;
                     }
 
-                    store.Append((RecordEndpoint)endpoint, _frames[endpoint].WrittenSpan, count);
+                    store.Append((RecordEndpoint)endpoint, _frames[endpoint], count);
                     _counters.OnPersisted(count);
                     _frames[endpoint].Clear();
                     _frames[endpoint].ShrinkTo(MaxGroupBytes);

@@ -30,8 +30,8 @@ internal sealed class RecordBatch
         _lengths.Clear();
     }
 
-    /// <summary>Reads the next record of <paramref name="log"/> into the batch.</summary>
-    public ReadOutcome Add(IRecordLog log)
+    /// <summary>Reads the next record of <paramref name="log"/> into the batch; false when it was damaged (or there was none).</summary>
+    public bool Add(IRecordLog log)
     {
         var mark = _body.Length;
         if (Count > 0)
@@ -40,10 +40,10 @@ internal sealed class RecordBatch
         }
 
         var start = _body.Length;
-        ReadOutcome outcome;
+        bool added;
         try
         {
-            outcome = log.ReadNext(_body, out _);
+            added = log.TryReadNext(_body);
         }
         catch
         {
@@ -51,15 +51,15 @@ internal sealed class RecordBatch
             throw;
         }
 
-        if (outcome != ReadOutcome.Record)
+        if (!added)
         {
             _body.Truncate(mark);
-            return outcome;
+            return false;
         }
 
         _starts.Add(start);
         _lengths.Add(_body.Length - start);
-        return outcome;
+        return true;
     }
 
     public ReadOnlySpan<byte> Record(int index) => _body.Array.AsSpan(_starts[index], _lengths[index]);

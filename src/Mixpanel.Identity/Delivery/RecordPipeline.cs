@@ -36,15 +36,9 @@ internal sealed class RecordPipeline : IRecordQueue
     private int _pending;
     private int _backlogWarned;
 
-    public RecordPipeline(
-        MixpanelOptions options,
-        HttpClient httpClient,
-        TimeProvider timeProvider,
-        ILogger logger,
-        DeliveryCounters counters,
-        IdentityStore? identityStore,
-        string? queueDirectory)
+    public RecordPipeline(QueueSetup setup)
     {
+        var (options, httpClient, timeProvider, logger, counters, identityStore, queueDirectory) = setup;
         _timeProvider = timeProvider;
         _logger = logger;
         _durable = queueDirectory is not null;
@@ -201,7 +195,8 @@ internal sealed class RecordPipeline : IRecordQueue
     /// <summary>The sender is running short of stored records: commit a waiting batch now rather than at the interval.</summary>
     private void RecordsWanted()
     {
-        if (Volatile.Read(ref _pending) >= _batchSize)
+        // Not IsUrgent: its "gathered enough" half would leave the signal set and cut a later gather short.
+        if (Volatile.Read(ref _pending) >= _batchSize && _writer.IsSenderShort())
         {
             _urgent.Set();
         }

@@ -3,7 +3,11 @@ using Mixpanel.Identity.Payloads;
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>What opening the queue on disk found from earlier runs.</summary>
-internal readonly record struct QueueRecovery(long Records, long DamagedRecords, IReadOnlyList<string> DamagedSegments);
+internal readonly record struct QueueRecovery(long Records, IReadOnlyList<string> DamagedSegments)
+{
+    /// <summary>Records found damaged and cut off: each torn tail counts once.</summary>
+    public long DamagedRecords => DamagedSegments.Count;
+}
 
 /// <summary>What a lease took from a log besides the records it returned.</summary>
 internal readonly record struct LeaseResult(int Count, int Expired, int Damaged);
@@ -65,9 +69,9 @@ internal sealed class RecordStore : IDisposable
         var logs = new FileRecordLog[EndpointCount];
         try
         {
-            logs[0] = FileRecordLog.Open(RecordEndpoint.Track, gate, Path.Combine(directory, "track"), segmentMaxBytes);
-            logs[1] = FileRecordLog.Open(RecordEndpoint.Engage, gate, Path.Combine(directory, "engage"), segmentMaxBytes);
-            logs[2] = FileRecordLog.Open(RecordEndpoint.Groups, gate, Path.Combine(directory, "groups"), segmentMaxBytes);
+            logs[0] = FileRecordLog.Open(gate, Path.Combine(directory, "track"), segmentMaxBytes);
+            logs[1] = FileRecordLog.Open(gate, Path.Combine(directory, "engage"), segmentMaxBytes);
+            logs[2] = FileRecordLog.Open(gate, Path.Combine(directory, "groups"), segmentMaxBytes);
         }
         catch
         {
@@ -81,7 +85,6 @@ internal sealed class RecordStore : IDisposable
 
         recovery = new QueueRecovery(
             logs.Sum(static log => log.UnreadCount),
-            logs.Sum(static log => log.DamagedAtOpen),
             [.. logs.SelectMany(static log => log.DamagedSegments)]);
         return new RecordStore(gate, logs, isDurable: true, firstSequence: logs.Max(static log => log.MaxSequence) + 1);
     }
@@ -92,9 +95,9 @@ internal sealed class RecordStore : IDisposable
         return new RecordStore(
             gate,
             [
-                new MemoryRecordLog(RecordEndpoint.Track, gate),
-                new MemoryRecordLog(RecordEndpoint.Engage, gate),
-                new MemoryRecordLog(RecordEndpoint.Groups, gate),
+                new MemoryRecordLog(gate),
+                new MemoryRecordLog(gate),
+                new MemoryRecordLog(gate),
             ],
             isDurable: false,
             firstSequence: 1);
@@ -121,7 +124,7 @@ internal sealed class RecordStore : IDisposable
     }
 
     /// <summary>Appends laid-out frames to one endpoint's log and makes them durable. Writer only.</summary>
-    public void Append(RecordEndpoint endpoint, ReadOnlySpan<byte> frames, int count) => _logs[(int)endpoint].Append(frames, count);
+    public void Append(RecordEndpoint endpoint, ByteBuffer frames, int count) => _logs[(int)endpoint].Append(frames, count);
 
     /// <summary>Drops the oldest records not out on lease until the queue is within both limits; returns how many.</summary>
     public long Trim(long maxCount, long maxBytes)
@@ -215,7 +218,7 @@ internal sealed class RecordStore : IDisposable
                         break;
                     }
 
-                    if (batch.Add(log) == ReadOutcome.Record)
+                    if (batch.Add(log))
                     {
                         bytes += header.TotalLength;
                     }

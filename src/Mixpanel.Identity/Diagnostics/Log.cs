@@ -59,9 +59,6 @@ internal static partial class Log
     [LoggerMessage(2008, LogLevel.Error, "The queue on disk could not be opened; records are kept in memory for this process.")]
     public static partial void QueueOpenFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(2009, LogLevel.Warning, "A queue file was unreadable and was set aside: {Path}.")]
-    public static partial void QueueFileSetAside(ILogger logger, string path, Exception exception);
-
     [LoggerMessage(3001, LogLevel.Debug, "{Count} records were delivered to {Endpoint}.")]
     public static partial void BatchSent(ILogger logger, int count, string endpoint);
 

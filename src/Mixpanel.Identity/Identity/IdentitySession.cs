@@ -97,7 +97,7 @@ internal sealed class IdentitySession
 
             foreach (var update in state.HeldProfileUpdates)
             {
-                Enqueue(new ProfileRecord(update, userId, identified.DeviceId, userId));
+                Enqueue(new ProfileRecord(update, userId, identified.DeviceId));
             }
 
             _queue.SaveIdentity(identified);
@@ -294,7 +294,7 @@ internal sealed class IdentitySession
 
             if (state.UserId is { } userId)
             {
-                Enqueue(new ProfileRecord(update, userId, state.DeviceId, userId));
+                Enqueue(new ProfileRecord(update, userId, state.DeviceId));
                 return;
             }
 

@@ -53,23 +53,21 @@ internal sealed class EventRecord : PendingRecord
 /// <summary>A user profile update for <c>/engage</c>, addressed to a user id (never a <c>$device:</c> id).</summary>
 internal sealed class ProfileRecord : PendingRecord
 {
-    public ProfileRecord(ProfileUpdate update, string distinctId, string deviceId, string? userId)
+    public ProfileRecord(ProfileUpdate update, string userId, string deviceId)
     {
         Update = update;
-        DistinctId = distinctId;
-        DeviceId = deviceId;
         UserId = userId;
+        DeviceId = deviceId;
     }
 
     public override RecordEndpoint Endpoint => RecordEndpoint.Engage;
 
     public ProfileUpdate Update { get; }
 
-    public string DistinctId { get; }
+    /// <summary>The user the update is for: its <c>$distinct_id</c> and <c>$user_id</c>.</summary>
+    public string UserId { get; }
 
     public string DeviceId { get; }
-
-    public string? UserId { get; }
 }
 
 /// <summary>A group profile update for <c>/groups</c>.</summary>

@@ -1,3 +1,5 @@
+using Mixpanel.Identity.Compatibility;
+
 namespace Mixpanel.Identity.Payloads;
 
 /// <summary>The operations of Mixpanel's profile (<c>/engage</c>, <c>/groups</c>) API; one per update record.</summary>
@@ -29,6 +31,37 @@ internal sealed class ProfileUpdate
     public ProfileOperation Operation { get; }
 
     public object? Payload { get; }
+
+    // The factories below check the app's arguments for user and group profiles alike; their parameter names are the
+    // public methods' own, so an ArgumentException names what the app passed.
+
+    /// <summary>An update setting <paramref name="properties"/>; null when there are none, as there is nothing to send.</summary>
+    public static ProfileUpdate? ForProperties(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties)
+    {
+        Guard.NotNull(properties);
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        return snapshot.Count > 0 ? new ProfileUpdate(operation, snapshot) : null;
+    }
+
+    /// <summary>An update of the one property <paramref name="name"/>.</summary>
+    public static ProfileUpdate ForProperty(ProfileOperation operation, string name, object? value)
+    {
+        PropertyValues.ValidateName(name, nameof(name));
+        var normalized = PropertyValues.Normalize(value, name, nameof(value));
+        return new ProfileUpdate(operation, new PropertyMap([new(name, normalized)]));
+    }
+
+    /// <summary>An update removing <paramref name="names"/>; null when there are none.</summary>
+    public static ProfileUpdate? ForUnset(string[] names)
+    {
+        Guard.NotNull(names);
+        foreach (var name in names)
+        {
+            PropertyValues.ValidateName(name, nameof(names));
+        }
+
+        return names.Length > 0 ? new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])) : null;
+    }
 
     public static string WireName(ProfileOperation operation) => operation switch
     {

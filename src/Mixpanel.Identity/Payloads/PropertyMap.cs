@@ -64,30 +64,31 @@ internal sealed class PropertyMap : IReadOnlyDictionary<string, object?>
         return true;
     }
 
-    /// <summary>A copy with <paramref name="other"/>'s entries added; existing keys are replaced only when <paramref name="overwrite"/>.</summary>
+    /// <summary>
+    /// A copy with <paramref name="other"/>'s entries added; existing keys are replaced only when
+    /// <paramref name="overwrite"/>. This map itself when that changes nothing, so callers can skip saving it.
+    /// </summary>
     public PropertyMap With(PropertyMap other, bool overwrite)
     {
-        if (other.Count == 0)
-        {
-            return this;
-        }
-
         var merged = new List<KeyValuePair<string, object?>>(_items.Length + other.Count);
         merged.AddRange(_items);
+        var changed = false;
         foreach (var item in other._items)
         {
             var index = IndexOf(item.Key);
             if (index < 0)
             {
                 merged.Add(item);
+                changed = true;
             }
             else if (overwrite)
             {
                 merged[index] = item;
+                changed = true;
             }
         }
 
-        return new PropertyMap([.. merged]);
+        return changed ? new PropertyMap([.. merged]) : this;
     }
 
     /// <summary>A copy without <paramref name="key"/>; this map itself when the key is absent.</summary>

@@ -53,12 +53,9 @@ internal sealed class RecordSerializer
             case ProfileRecord profile:
                 writer.WriteStartObject();
                 writer.WriteString(ProfileTokenName, _token);
-                writer.WriteString(ProfileDistinctIdName, profile.DistinctId);
+                writer.WriteString(ProfileDistinctIdName, profile.UserId);
                 writer.WriteString(DeviceIdName, profile.DeviceId);
-                if (profile.UserId is not null)
-                {
-                    writer.WriteString(UserIdName, profile.UserId);
-                }
+                writer.WriteString(UserIdName, profile.UserId);
 
                 WriteOperation(writer, profile.Update);
                 writer.WriteEndObject();

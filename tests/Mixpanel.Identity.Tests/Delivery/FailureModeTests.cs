@@ -93,7 +93,7 @@ public sealed class FailureModeTests
         var gate = new object();
         var store = new RecordStore(
             gate,
-            [new FailingCommitLog(new MemoryRecordLog(RecordEndpoint.Track, gate)), new MemoryRecordLog(RecordEndpoint.Engage, gate), new MemoryRecordLog(RecordEndpoint.Groups, gate)],
+            [new FailingCommitLog(new MemoryRecordLog(gate)), new MemoryRecordLog(gate), new MemoryRecordLog(gate)],
             isDurable: true,
             firstSequence: 1);
         var options = new MixpanelOptions { ProjectToken = "t", MaxQueueSize = 1, PersistInterval = TimeSpan.Zero };
@@ -124,23 +124,26 @@ public sealed class FailureModeTests
     public void Lease_DamageFoundAtRunTime_IsConsumedAndCounted()
     {
         using var directory = new TempDirectory();
-        using var store = RecordStore.OpenOnDisk(directory.Path, 64 * 1024, out _);
-        var first = Encoding.UTF8.GetBytes("{\"n\":1}");
-        Append(store, 1, "{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
-
-        // A zero-filled page inside what was counted as written.
-        var segment = Directory.GetFiles(Path.Combine(directory.Path, "track"), "*.seg").Single();
-        using (var file = new FileStream(segment, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
-        {
-            file.Position = RecordFrame.HeaderSize + first.Length;
-            file.Write(new byte[4]);
-        }
+        using var store = StoreWithDamagedSecondRecord(directory);
 
         var batch = new RecordBatch();
         var lease = store.Lease(RecordEndpoint.Track, 50, MixpanelLimits.MaxRequestBytes, 0, batch);
 
         lease.Count.Should().Be(1);
         lease.Damaged.Should().Be(2, "the rest of the segment cannot be read past the damage");
+        store.UnreadCount(RecordEndpoint.Track).Should().Be(0);
+    }
+
+    [Fact]
+    public void Purge_DamageFoundAtRunTime_CountsEveryRecordOnce()
+    {
+        using var directory = new TempDirectory();
+        using var store = StoreWithDamagedSecondRecord(directory);
+
+        var purged = store.Purge();
+
+        purged.Should().Be(1, "only the record before the damage was readable");
+        store.TakeDamaged().Should().Be(2, "the damaged records are counted as damaged, not purged as well");
         store.UnreadCount(RecordEndpoint.Track).Should().Be(0);
     }
 
@@ -230,6 +233,21 @@ public sealed class FailureModeTests
         create.Should().Throw<ArgumentException>().WithMessage($"*{option}*");
     }
 
+    // Three records on disk, then a zero-filled patch over the second one's header, inside what was counted as written.
+    private static RecordStore StoreWithDamagedSecondRecord(TempDirectory directory)
+    {
+        var store = RecordStore.OpenOnDisk(directory.Path, 64 * 1024, out _);
+        Append(store, 1, "{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+        var segment = Directory.GetFiles(Path.Combine(directory.Path, "track"), "*.seg").Single();
+        using (var file = new FileStream(segment, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = RecordFrame.HeaderSize + Encoding.UTF8.GetByteCount("{\"n\":1}");
+            file.Write(new byte[4]);
+        }
+
+        return store;
+    }
+
     private static void Append(RecordStore store, long firstSequence, params string[] payloads)
     {
         var frames = new ByteBuffer();
@@ -238,15 +256,13 @@ public sealed class FailureModeTests
             RecordFrame.Append(frames, Encoding.UTF8.GetBytes(payload), firstSequence++, 0);
         }
 
-        store.Append(RecordEndpoint.Track, frames.WrittenSpan, payloads.Length);
+        store.Append(RecordEndpoint.Track, frames, payloads.Length);
     }
 
     /// <summary>A log whose durable commit fails while it has read records, as a cursor write on a failing disk does.</summary>
     private sealed class FailingCommitLog(IRecordLog inner) : IRecordLog
     {
         private int _reads;
-
-        public RecordEndpoint Endpoint => inner.Endpoint;
 
         public long UnreadCount => inner.UnreadCount;
 
@@ -256,14 +272,14 @@ public sealed class FailureModeTests
 
         public long CompletedTotal => inner.CompletedTotal;
 
-        public void Append(ReadOnlySpan<byte> frames, int count) => inner.Append(frames, count);
+        public void Append(ByteBuffer frames, int count) => inner.Append(frames, count);
 
         public bool TryPeek(out RecordFrame header) => inner.TryPeek(out header);
 
-        public ReadOutcome ReadNext(ByteBuffer destination, out RecordFrame header)
+        public bool TryReadNext(ByteBuffer destination)
         {
             _reads++;
-            return inner.ReadNext(destination, out header);
+            return inner.TryReadNext(destination);
         }
 
         public bool SkipNext()

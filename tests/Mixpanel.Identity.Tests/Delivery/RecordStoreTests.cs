@@ -420,6 +420,6 @@ public sealed class RecordStoreTests : IDisposable
             RecordFrame.Append(frames, Encoding.UTF8.GetBytes(payload), _sequence++, time);
         }
 
-        store.Append(endpoint, frames.WrittenSpan, payloads.Length);
+        store.Append(endpoint, frames, payloads.Length);
     }
 }

@@ -247,6 +247,19 @@ public sealed class IdentityBehaviourTests : IDisposable
     }
 
     [Fact]
+    public void RegisterOnce_OfPropertiesAlreadySet_ChangesAndSavesNothing()
+    {
+        var harness = CreateSut();
+        harness.Client.Register(new Dictionary<string, object?> { ["plan"] = "free" });
+        var saved = harness.Queue.LastSavedIdentity;
+
+        harness.Client.RegisterOnce(new Dictionary<string, object?> { ["plan"] = "pro" });
+
+        harness.Queue.LastSavedIdentity.Should().BeSameAs(saved, "nothing changed, so nothing is written to disk");
+        harness.Client.SuperProperties.Should().ContainKey("plan").WhoseValue.Should().Be("free");
+    }
+
+    [Fact]
     public void Unregister_RemovesOneSuperProperty()
     {
         var harness = CreateSut();

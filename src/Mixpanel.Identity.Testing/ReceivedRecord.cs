@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Mixpanel.Identity.Testing.Ingestion;
 
 namespace Mixpanel.Identity.Testing;
 
@@ -28,24 +29,24 @@ public sealed class ReceivedRecord
 
         if (endpoint is MixpanelEndpoint.Track or MixpanelEndpoint.Import)
         {
-            EventName = GetString(Json, "event");
+            EventName = RecordReading.GetString(Json, "event");
             Properties = Json.TryGetProperty("properties", out var properties) && properties.ValueKind == JsonValueKind.Object
                 ? properties
                 : default;
             if (Properties.ValueKind == JsonValueKind.Object)
             {
-                DistinctId = GetString(Properties, "distinct_id");
-                InsertId = GetString(Properties, "$insert_id");
-                DeviceId = GetString(Properties, "$device_id");
-                UserId = GetString(Properties, "$user_id");
+                DistinctId = RecordReading.GetString(Properties, "distinct_id");
+                InsertId = RecordReading.GetString(Properties, "$insert_id");
+                DeviceId = RecordReading.GetString(Properties, "$device_id");
+                UserId = RecordReading.GetString(Properties, "$user_id");
                 Time = ReadTime(Properties);
             }
         }
         else
         {
-            DistinctId = GetString(Json, "$distinct_id");
-            DeviceId = GetString(Json, "$device_id");
-            UserId = GetString(Json, "$user_id");
+            DistinctId = RecordReading.GetString(Json, "$distinct_id");
+            DeviceId = RecordReading.GetString(Json, "$device_id");
+            UserId = RecordReading.GetString(Json, "$user_id");
             Time = Json.TryGetProperty("$time", out var time) && time.TryGetInt64(out var ms) ? ms : null;
         }
     }
@@ -92,9 +93,6 @@ public sealed class ReceivedRecord
             ? string.Create(CultureInfo.InvariantCulture, $"{Endpoint} #{Sequence} '{EventName}' distinct_id={DistinctId}")
             : string.Create(CultureInfo.InvariantCulture, $"{Endpoint} #{Sequence} $distinct_id={DistinctId}");
 
-    private static string? GetString(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
     private static long? ReadTime(JsonElement properties)
     {
         if (!properties.TryGetProperty("time", out var time) || time.ValueKind != JsonValueKind.Number)
@@ -105,10 +103,10 @@ public sealed class ReceivedRecord
         // Mixpanel takes seconds or milliseconds since the epoch; anything below 10^11 cannot be milliseconds after 1973.
         if (time.TryGetInt64(out var whole))
         {
-            return whole < 100_000_000_000L ? whole * 1000 : whole;
+            return whole < IngestionLimits.SecondsThreshold ? whole * 1000 : whole;
         }
 
         var seconds = time.GetDouble();
-        return seconds < 100_000_000_000d ? (long)Math.Round(seconds * 1000) : (long)seconds;
+        return seconds < IngestionLimits.SecondsThreshold ? (long)Math.Round(seconds * 1000) : (long)seconds;
     }
 }

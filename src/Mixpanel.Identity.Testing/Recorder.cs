@@ -20,49 +20,13 @@ internal sealed class Recorder
     private int _inFlight;
     private int _held;
 
-    public IReadOnlyList<ReceivedRequest> Requests
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _requests.Snapshot();
-            }
-        }
-    }
+    public IReadOnlyList<ReceivedRequest> Requests => Snapshot(_requests);
 
-    public IReadOnlyList<ReceivedRecord> Records
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _records.Snapshot();
-            }
-        }
-    }
+    public IReadOnlyList<ReceivedRecord> Records => Snapshot(_records);
 
-    public IReadOnlyList<ReceivedRecord> DeduplicatedRecords
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _deduplicated.Snapshot();
-            }
-        }
-    }
+    public IReadOnlyList<ReceivedRecord> DeduplicatedRecords => Snapshot(_deduplicated);
 
-    public IReadOnlyList<RejectedRecord> RejectedRecords
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _rejected.Snapshot();
-            }
-        }
-    }
+    public IReadOnlyList<RejectedRecord> RejectedRecords => Snapshot(_rejected);
 
     public int ReceivedRequestCount => Volatile.Read(ref _receivedRequestCount);
 
@@ -154,17 +118,14 @@ internal sealed class Recorder
         }
     }
 
-    // Mixpanel deduplicates events on (event, distinct_id, time, $insert_id), keeping the first; an event without $insert_id
-    // is never deduplicated, and profile updates are all applied (MIXPANEL.md). An event without time gets the server's now,
-    // as Mixpanel stamps it.
-    private bool IsFirstOfItsKind(ReceivedRecord record, long receivedAtMilliseconds) =>
-        !record.IsEvent
-        || record.InsertId is null
-        || _seen.Add(new DeduplicationKey(
-            record.EventName ?? "",
-            record.DistinctId ?? "",
-            record.Time ?? receivedAtMilliseconds,
-            record.InsertId));
+    private IReadOnlyList<T> Snapshot<T>(SnapshotList<T> list)
+    {
+        lock (_gate)
+        {
+            return list.Snapshot();
+        }
+    }
 
-    private readonly record struct DeduplicationKey(string EventName, string DistinctId, long Time, string InsertId);
+    private bool IsFirstOfItsKind(ReceivedRecord record, long receivedAtMilliseconds) =>
+        DeduplicationKey.AsStored(record, receivedAtMilliseconds) is not { } key || _seen.Add(key);
 }

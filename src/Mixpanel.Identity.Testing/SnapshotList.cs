@@ -11,8 +11,6 @@ internal sealed class SnapshotList<T>
     private T[] _items = [];
     private int _count;
 
-    public int Count => _count;
-
     public void Add(T item)
     {
         if (_count == _items.Length)

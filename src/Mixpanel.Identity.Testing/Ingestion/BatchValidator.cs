@@ -42,33 +42,14 @@ internal static class BatchValidator
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 1024 };
 
     // MIXPANEL.md "invalid distinct ids", compared case-insensitively.
-    private static readonly byte[][] InvalidIds =
-    [
-        "00000000-0000-0000-0000-000000000000"u8.ToArray(),
-        "anon"u8.ToArray(),
-        "anonymous"u8.ToArray(),
-        "nil"u8.ToArray(),
-        "none"u8.ToArray(),
-        "null"u8.ToArray(),
-        "n/a"u8.ToArray(),
-        "na"u8.ToArray(),
-        "undefined"u8.ToArray(),
-        "unknown"u8.ToArray(),
-        "<nil>"u8.ToArray(),
-        "0"u8.ToArray(),
-        "-1"u8.ToArray(),
-        "true"u8.ToArray(),
-        "false"u8.ToArray(),
-        "[]"u8.ToArray(),
-        "{}"u8.ToArray(),
-    ];
+    private static readonly byte[][] InvalidIds = RecordReading.InvalidIds.Select(Encoding.UTF8.GetBytes).ToArray();
 
     private static readonly SearchValues<byte> InsertIdCharacters =
         SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
 
     // The longest invalid id; a JSON escape spells one byte in at most six.
-    private const int LongestInvalidId = 36;
-    private const int MaxEscapedLength = 6 * LongestInvalidId;
+    private static readonly int LongestInvalidId = InvalidIds.Max(id => id.Length);
+    private static readonly int MaxEscapedLength = 6 * LongestInvalidId;
 
     public static BatchVerdict Validate(
         ReadOnlySpan<byte> payload,
@@ -112,9 +93,7 @@ internal static class BatchValidator
             {
                 if (slots.Count == IngestionLimits.MaxRecordsPerRequest)
                 {
-                    error = string.Create(
-                        CultureInfo.InvariantCulture,
-                        $"too many records in one request: at most {IngestionLimits.MaxRecordsPerRequest} are accepted");
+                    error = TooManyRecords();
                     return BatchVerdict.TooManyRecords;
                 }
 
@@ -153,9 +132,7 @@ internal static class BatchValidator
 
             if (slots.Count == IngestionLimits.MaxRecordsPerRequest)
             {
-                error = string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"too many records in one request: at most {IngestionLimits.MaxRecordsPerRequest} are accepted");
+                error = TooManyRecords();
                 return BatchVerdict.TooManyRecords;
             }
 
@@ -169,6 +146,9 @@ internal static class BatchValidator
 
         return BatchVerdict.Parsed;
     }
+
+    private static string TooManyRecords() =>
+        string.Create(CultureInfo.InvariantCulture, $"too many records in one request: at most {IngestionLimits.MaxRecordsPerRequest} are accepted");
 
     private static void ValidateRecord(
         ref Utf8JsonReader reader,
@@ -202,6 +182,12 @@ internal static class BatchValidator
                     CheckGroupUpdate(ref reader, buffer, context, ref check);
                     break;
             }
+
+            // /import carries no project token to check: its context has none.
+            if (context.ProjectToken is not null && !check.TokenMatches)
+            {
+                slots.TokenMismatch = true;
+            }
         }
 
         var length = (int)reader.BytesConsumed - start;
@@ -212,11 +198,6 @@ internal static class BatchValidator
             check.Fail("", string.Create(
                 CultureInfo.InvariantCulture,
                 $"the record is {length} bytes of JSON: it must be smaller than {IngestionLimits.MaxRecordBytes} bytes"));
-        }
-
-        if (check.TokenMismatch)
-        {
-            slots.TokenMismatch = true;
         }
 
         slots.Add(new RecordSlot(bufferOffset + start, length, check.Field, check.Message));
@@ -269,11 +250,6 @@ internal static class BatchValidator
         }
 
         var import = context.Endpoint == MixpanelEndpoint.Import;
-        if (context.ProjectToken is not null && !import && !facts.TokenMatches)
-        {
-            check.TokenMismatch = true;
-        }
-
         if (!hasEvent)
         {
             check.Fail("event", "the event name is required");
@@ -352,10 +328,7 @@ internal static class BatchValidator
             else if (reader.ValueTextEquals("token"u8))
             {
                 reader.Read();
-                facts.TokenMatches = context.ProjectToken is { } token
-                    && reader.TokenType == JsonTokenType.String
-                    && reader.ValueTextEquals(token);
-                SkipValue(ref reader);
+                check.TokenMatches = MatchesToken(ref reader, context);
             }
             else if (reader.ValueTextEquals("$distinct_ids"u8))
             {
@@ -518,14 +491,9 @@ internal static class BatchValidator
             return;
         }
 
+        // An escaped value too long to be a valid id even unescaped is judged as it stands: it is too long either way.
         var raw = reader.ValueSpan;
-        if (!reader.ValueIsEscaped)
-        {
-            CheckInsertIdText(raw, ref check);
-            return;
-        }
-
-        if (raw.Length > 6 * IngestionLimits.MaxInsertIdLength)
+        if (!reader.ValueIsEscaped || raw.Length > 6 * IngestionLimits.MaxInsertIdLength)
         {
             CheckInsertIdText(raw, ref check);
             return;
@@ -559,7 +527,6 @@ internal static class BatchValidator
     private static void CheckProfileUpdate(ref Utf8JsonReader reader, ReadOnlySpan<byte> buffer, in ValidationContext context, ref RecordCheck check)
     {
         var hasDistinctId = false;
-        var tokenMatches = false;
         var operations = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
@@ -567,7 +534,7 @@ internal static class BatchValidator
             if (reader.ValueTextEquals("$token"u8))
             {
                 reader.Read();
-                tokenMatches = MatchesToken(ref reader, context);
+                check.TokenMatches = MatchesToken(ref reader, context);
             }
             else if (reader.ValueTextEquals("$distinct_id"u8))
             {
@@ -602,15 +569,8 @@ internal static class BatchValidator
             }
             else
             {
-                check.Fail(PropertyName(buffer, nameStart), "not a field Mixpanel accepts in a profile update");
-                reader.Read();
-                SkipValue(ref reader);
+                FailUnknownField(ref reader, buffer, nameStart, "profile", ref check);
             }
-        }
-
-        if (context.ProjectToken is not null && !tokenMatches)
-        {
-            check.TokenMismatch = true;
         }
 
         if (!hasDistinctId)
@@ -627,7 +587,6 @@ internal static class BatchValidator
     {
         var hasGroupKey = false;
         var hasGroupId = false;
-        var tokenMatches = false;
         var operations = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
@@ -635,7 +594,7 @@ internal static class BatchValidator
             if (reader.ValueTextEquals("$token"u8))
             {
                 reader.Read();
-                tokenMatches = MatchesToken(ref reader, context);
+                check.TokenMatches = MatchesToken(ref reader, context);
             }
             else if (reader.ValueTextEquals("$group_key"u8))
             {
@@ -665,15 +624,8 @@ internal static class BatchValidator
             }
             else
             {
-                check.Fail(PropertyName(buffer, nameStart), "not a field Mixpanel accepts in a group update");
-                reader.Read();
-                SkipValue(ref reader);
+                FailUnknownField(ref reader, buffer, nameStart, "group", ref check);
             }
-        }
-
-        if (context.ProjectToken is not null && !tokenMatches)
-        {
-            check.TokenMismatch = true;
         }
 
         if (!hasGroupKey)
@@ -806,6 +758,13 @@ internal static class BatchValidator
         }
     }
 
+    private static void FailUnknownField(ref Utf8JsonReader reader, ReadOnlySpan<byte> buffer, int nameStart, string update, ref RecordCheck check)
+    {
+        check.Fail(PropertyName(buffer, nameStart), $"not a field Mixpanel accepts in a {update} update");
+        reader.Read();
+        SkipValue(ref reader);
+    }
+
     private static bool MatchesToken(ref Utf8JsonReader reader, in ValidationContext context)
     {
         var matches = context.ProjectToken is { } token
@@ -911,7 +870,6 @@ internal static class BatchValidator
         public bool HasDistinctId;
         public bool HasTime;
         public bool HasInsertId;
-        public bool TokenMatches;
         public int MergeIds;
         public bool MergeIdsValid;
     }
@@ -920,7 +878,9 @@ internal static class BatchValidator
     {
         public string? Field;
         public string? Message;
-        public bool TokenMismatch;
+
+        // Whether the record carried the project token; set by each record kind's check.
+        public bool TokenMatches;
 
         public void Fail(string field, string message)
         {

@@ -238,11 +238,8 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         }
         else
         {
-            var failures = Failures(payload.Json, slots, endpoint);
-            if (exchange.Retain)
-            {
-                exchange.Rejected = BuildRejected(payload.Json, slots, failures, endpoint, exchange.Index);
-            }
+            var failures = Failures(payload.Json, slots, endpoint, exchange.Index, exchange.Retain, out var rejected);
+            exchange.Rejected = rejected;
 
             statusCode = StatusCodes.Status400BadRequest;
             response = ResponseBodies.FailedRecords(exchange.AcceptedCount, failures);
@@ -283,18 +280,40 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         return records;
     }
 
-    private static List<FailedRecord> Failures(ReadOnlyMemory<byte> json, RecordSlots slots, MixpanelEndpoint endpoint)
+    // The failed_records entries and, when records are retained, the rejected records: each rejected record is read once.
+    private static List<FailedRecord> Failures(
+        ReadOnlyMemory<byte> json,
+        RecordSlots slots,
+        MixpanelEndpoint endpoint,
+        int requestIndex,
+        bool retain,
+        out RejectedRecord[]? rejected)
     {
+        var isEvent = endpoint is MixpanelEndpoint.Track or MixpanelEndpoint.Import;
         var failures = new List<FailedRecord>(slots.RejectedCount);
+        rejected = retain ? new RejectedRecord[slots.RejectedCount] : null;
         var index = 0;
         foreach (var slot in slots.Items)
         {
             if (slot.Field is not null)
             {
-                var insertId = endpoint is MixpanelEndpoint.Track or MixpanelEndpoint.Import
-                    ? ReadInsertId(json.Slice(slot.Start, slot.Length))
-                    : null;
-                failures.Add(new FailedRecord(index, insertId, slot.Field, slot.Message ?? ""));
+                var text = json.Slice(slot.Start, slot.Length);
+                var (element, insertId) = retain || isEvent ? Read(text, readInsertId: isEvent, clone: retain) : default;
+                var failure = new FailedRecord(index, insertId, slot.Field, slot.Message ?? "");
+                if (rejected is not null)
+                {
+                    rejected[failures.Count] = new RejectedRecord(
+                        endpoint,
+                        requestIndex,
+                        index,
+                        element,
+                        Encoding.UTF8.GetString(text.Span),
+                        insertId,
+                        failure.Field,
+                        failure.Message);
+                }
+
+                failures.Add(failure);
             }
 
             index++;
@@ -303,62 +322,22 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         return failures;
     }
 
-    private static RejectedRecord[] BuildRejected(
-        ReadOnlyMemory<byte> json,
-        RecordSlots slots,
-        List<FailedRecord> failures,
-        MixpanelEndpoint endpoint,
-        int requestIndex)
-    {
-        var rejected = new RejectedRecord[failures.Count];
-        for (var i = 0; i < failures.Count; i++)
-        {
-            var failure = failures[i];
-            var slot = slots.Items[failure.Index];
-            var text = json.Slice(slot.Start, slot.Length);
-            rejected[i] = new RejectedRecord(
-                endpoint,
-                requestIndex,
-                failure.Index,
-                CloneOrDefault(text),
-                Encoding.UTF8.GetString(text.Span),
-                failure.InsertId,
-                failure.Field,
-                failure.Message);
-        }
-
-        return rejected;
-    }
-
-    private static JsonElement CloneOrDefault(ReadOnlyMemory<byte> text)
+    // A rejected record's own copy of its JSON (default when not asked for, or when it cannot be loaded) and its string
+    // $insert_id, from one parse.
+    private static (JsonElement Element, string? InsertId) Read(ReadOnlyMemory<byte> text, bool readInsertId, bool clone)
     {
         try
         {
             using var document = JsonDocument.Parse(text, DocumentOptions);
-            return document.RootElement.Clone();
+            var root = document.RootElement;
+            var insertId = readInsertId && root.ValueKind == JsonValueKind.Object && root.TryGetProperty("properties", out var properties)
+                ? RecordReading.GetString(properties, "$insert_id")
+                : null;
+            return (clone ? root.Clone() : default, insertId);
         }
         catch (JsonException)
         {
             return default;
-        }
-    }
-
-    private static string? ReadInsertId(ReadOnlyMemory<byte> text)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(text, DocumentOptions);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("properties", out var properties)
-                && properties.ValueKind == JsonValueKind.Object
-                && properties.TryGetProperty("$insert_id", out var insertId)
-                && insertId.ValueKind == JsonValueKind.String
-                    ? insertId.GetString()
-                    : null;
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 

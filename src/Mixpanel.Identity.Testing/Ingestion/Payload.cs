@@ -93,7 +93,6 @@ internal sealed class Payload : IDisposable
         var offset = length - decoded.Array.AsSpan(0, length).TrimStart(" \t\r\n"u8).Length;
         if (text[0] is (byte)'[' or (byte)'{')
         {
-            decoded.Length = length;
             return new Payload(decoded.Array.AsMemory(offset, text.Length), PayloadShape.Json, decoded, null);
         }
 
@@ -115,7 +114,6 @@ internal sealed class Payload : IDisposable
             return new Payload(default, PayloadShape.Json, null, "the data field is neither JSON nor base64-encoded JSON");
         }
 
-        decoded.Length = offset + written;
         return new Payload(decoded.Array.AsMemory(offset, written), PayloadShape.Json, decoded, null);
     }
 

@@ -3,8 +3,11 @@ namespace Mixpanel.Identity.Testing;
 /// <summary>One ID-merge system: the identity graph Mixpanel builds from the records, one record at a time.</summary>
 internal interface IIdentityMerge
 {
-    /// <summary>Processes one record, in order, and says what it did to identities.</summary>
+    /// <summary>Processes one event, in order, and says what it did to identities.</summary>
     IdentityEffect Apply(ReceivedRecord record);
+
+    /// <summary>Notes that Mixpanel has seen <paramref name="id"/> (the distinct id of a profile update), linking nothing.</summary>
+    void Register(string id);
 
     /// <summary>The canonical distinct id <paramref name="distinctId"/> resolves to in the graph as it stands now.</summary>
     string Resolve(string distinctId);

@@ -14,14 +14,22 @@ internal sealed class IdentityChecks
     private readonly IReadOnlyList<ReceivedRecord> _records;
     private readonly IReadOnlyList<IdentityEffect> _effects;
     private readonly IIdentityMerge _merge;
+    private readonly IReadOnlyList<IdentityCluster> _clusters;
     private readonly List<IdentityFinding> _findings = [];
+    private Dictionary<string, IdentityCluster>? _clusterOfId;
 
-    internal IdentityChecks(IdMergeApi api, IReadOnlyList<ReceivedRecord> records, IReadOnlyList<IdentityEffect> effects, IIdentityMerge merge)
+    internal IdentityChecks(
+        IdMergeApi api,
+        IReadOnlyList<ReceivedRecord> records,
+        IReadOnlyList<IdentityEffect> effects,
+        IIdentityMerge merge,
+        IReadOnlyList<IdentityCluster> clusters)
     {
         _api = api;
         _records = records;
         _effects = effects;
         _merge = merge;
+        _clusters = clusters;
     }
 
     internal IReadOnlyList<IdentityFinding> Run(IReadOnlyList<ResolvedProfile> profiles)
@@ -155,11 +163,23 @@ internal sealed class IdentityChecks
 
     private ReceivedRecord? LinkAfter(ResolvedProfile profile)
     {
+        if (_clusterOfId is null)
+        {
+            _clusterOfId = new Dictionary<string, IdentityCluster>(StringComparer.Ordinal);
+            foreach (var cluster in _clusters)
+            {
+                foreach (var id in cluster.Ids)
+                {
+                    // The first cluster that holds an id is the one it is found in.
+                    _clusterOfId.TryAdd(id, cluster);
+                }
+            }
+        }
+
         var firstUpdate = profile.Updates.Count == 0 ? -1 : profile.Updates[0].Sequence;
-        return _merge.Clusters()
-            .FirstOrDefault(cluster => cluster.Ids.Contains(profile.DistinctId, StringComparer.Ordinal))?
-            .LinkingRecords
-            .FirstOrDefault(record => record.Sequence > firstUpdate);
+        return _clusterOfId.TryGetValue(profile.DistinctId, out var owner)
+            ? owner.LinkingRecords.FirstOrDefault(record => record.Sequence > firstUpdate)
+            : null;
     }
 
     private void CheckClusterLimit()
@@ -169,7 +189,7 @@ internal sealed class IdentityChecks
             return;
         }
 
-        var clusters = _merge.Clusters().ToDictionary(cluster => cluster.CanonicalId, StringComparer.Ordinal);
+        var clusters = _clusters.ToDictionary(cluster => cluster.CanonicalId, StringComparer.Ordinal);
         var nearLimit = new Dictionary<string, ReceivedRecord>(StringComparer.Ordinal);
         var refused = new Dictionary<string, List<(ReceivedRecord Record, string Subject)>>(StringComparer.Ordinal);
         for (var index = 0; index < _records.Count; index++)

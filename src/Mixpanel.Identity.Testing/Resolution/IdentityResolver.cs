@@ -44,8 +44,21 @@ public static class IdentityResolver
         for (var index = 0; index < ordered.Count; index++)
         {
             var record = ordered[index];
-            effects.Add(merge.Apply(record));
-            if (record.Endpoint == MixpanelEndpoint.Engage && !string.IsNullOrEmpty(record.DistinctId))
+            if (record.IsEvent)
+            {
+                effects.Add(merge.Apply(record));
+                continue;
+            }
+
+            // Profile and group updates link no ids; a profile update's distinct id is a user Mixpanel has now seen.
+            effects.Add(IdentityEffect.None);
+            if (record.Endpoint == MixpanelEndpoint.Groups || string.IsNullOrEmpty(record.DistinctId))
+            {
+                continue;
+            }
+
+            merge.Register(record.DistinctId);
+            if (record.Endpoint == MixpanelEndpoint.Engage)
             {
                 // Resolved now, not at the end: a profile update lands on whatever the id resolves to when it is processed.
                 var target = merge.Resolve(record.DistinctId);
@@ -62,9 +75,10 @@ public static class IdentityResolver
                 merge.Resolve(profile.DistinctId),
                 profile.Updates.ToList()))
             .ToList();
-        var findings = new IdentityChecks(api, ordered, effects, merge).Run(profiles);
+        var clusters = merge.Clusters();
+        var findings = new IdentityChecks(api, ordered, effects, merge, clusters).Run(profiles);
         var timeline = BuildTimeline(ordered, effects, profileTargets, profileNotes, merge, findings);
-        return new IdentityResolution(api, merge, merge.Clusters(), timeline, profiles, findings);
+        return new IdentityResolution(api, merge, clusters, timeline, profiles, findings);
     }
 
     private static List<TimelineRow> BuildTimeline(
@@ -91,7 +105,7 @@ public static class IdentityResolver
         }
 
         // Mixpanel keeps one event per (event, distinct_id, time, $insert_id); a retried batch arrives twice.
-        var firstOfDuplicate = new Dictionary<(string?, string?, long?, string), ReceivedRecord>();
+        var firstOfDuplicate = new Dictionary<DeduplicationKey, ReceivedRecord>();
         var rows = new List<TimelineRow>(records.Count);
         for (var index = 0; index < records.Count; index++)
         {
@@ -111,11 +125,16 @@ public static class IdentityResolver
                     notes.Add("Retroactively updated");
                 }
 
-                if (record.InsertId is { } insertId
-                    && !firstOfDuplicate.TryAdd((record.EventName, record.DistinctId, record.Time, insertId), record))
+                if (DeduplicationKey.AsSent(record) is { } key)
                 {
-                    var first = firstOfDuplicate[(record.EventName, record.DistinctId, record.Time, insertId)];
-                    notes.Add(string.Create(CultureInfo.InvariantCulture, $"Duplicate of #{first.Sequence}: Mixpanel keeps one"));
+                    if (firstOfDuplicate.TryGetValue(key, out var first))
+                    {
+                        notes.Add(string.Create(CultureInfo.InvariantCulture, $"Duplicate of #{first.Sequence}: Mixpanel keeps one"));
+                    }
+                    else
+                    {
+                        firstOfDuplicate.Add(key, record);
+                    }
                 }
             }
             else if (record.Endpoint == MixpanelEndpoint.Groups)

@@ -43,21 +43,6 @@ internal sealed class OriginalIdMerge : IIdentityMerge
 
     public IdentityEffect Apply(ReceivedRecord record)
     {
-        if (record.Endpoint == MixpanelEndpoint.Groups)
-        {
-            return IdentityEffect.None;
-        }
-
-        if (!record.IsEvent)
-        {
-            if (!string.IsNullOrEmpty(record.DistinctId))
-            {
-                Register(record.DistinctId);
-            }
-
-            return IdentityEffect.None;
-        }
-
         switch (record.EventName)
         {
             case ResolutionConstants.IdentifyEvent:
@@ -90,6 +75,19 @@ internal sealed class OriginalIdMerge : IIdentityMerge
             .OrderBy(cluster => _firstSeen[cluster.Ids[0]])
             .Select(cluster => new IdentityCluster(Canonical(cluster), cluster.Ids.ToList(), cluster.Links.ToList()))
             .ToList();
+
+    public void Register(string id)
+    {
+        if (_firstSeen.ContainsKey(id))
+        {
+            return;
+        }
+
+        _firstSeen[id] = _firstSeen.Count;
+        var cluster = new Cluster();
+        cluster.Ids.Add(id);
+        _clusterOf[id] = cluster;
+    }
 
     private static string? EffectiveId(ReceivedRecord record)
     {
@@ -318,19 +316,6 @@ internal sealed class OriginalIdMerge : IIdentityMerge
         survivor.Links.Add(record);
         survivor.Links.Sort((left, right) => left.Sequence.CompareTo(right.Sequence));
         return survivor;
-    }
-
-    private void Register(string id)
-    {
-        if (_firstSeen.ContainsKey(id))
-        {
-            return;
-        }
-
-        _firstSeen[id] = _firstSeen.Count;
-        var cluster = new Cluster();
-        cluster.Ids.Add(id);
-        _clusterOf[id] = cluster;
     }
 
     private string Canonical(Cluster cluster)

@@ -46,6 +46,12 @@ internal static class ReportText
         _ => kind.ToString(),
     };
 
+    /// <summary>Each finding's number in the report, from 1.</summary>
+    internal static Dictionary<IdentityFinding, int> FindingNumbers(IdentityResolution resolution) =>
+        resolution.Findings
+            .Select((finding, index) => (finding, index))
+            .ToDictionary(pair => pair.finding, pair => pair.index + 1);
+
     internal static string RecordReference(ReceivedRecord record) => string.Create(CultureInfo.InvariantCulture, $"#{record.Sequence}");
 
     internal static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);

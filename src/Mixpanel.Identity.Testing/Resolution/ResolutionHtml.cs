@@ -26,7 +26,7 @@ internal static class ResolutionHtml
 
     internal static string Write(IdentityResolution resolution)
     {
-        var numbers = ResolutionMarkdown.FindingNumbers(resolution);
+        var numbers = ReportText.FindingNumbers(resolution);
         var title = ReportText.Title(resolution.Api);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>")
@@ -90,8 +90,7 @@ internal static class ResolutionHtml
                 .Append(Encode(finding.Message)).Append(" <span class=\"muted\">Records:");
             foreach (var record in finding.Records)
             {
-                html.Append(" <a href=\"#").Append(RowAnchor(record)).Append("\">")
-                    .Append(Encode(ReportText.RecordReference(record))).Append("</a>");
+                AppendRecordLink(html.Append(' '), record);
             }
 
             html.Append("</span></li>\n");
@@ -109,8 +108,7 @@ internal static class ResolutionHtml
                 .Append(Encode(string.Join(", ", cluster.Ids))).Append("</td><td>");
             foreach (var record in cluster.LinkingRecords)
             {
-                html.Append("<a href=\"#").Append(RowAnchor(record)).Append("\">")
-                    .Append(Encode(ReportText.RecordReference(record))).Append("</a> ");
+                AppendRecordLink(html, record).Append(' ');
             }
 
             html.Append("</td></tr>\n");
@@ -143,6 +141,9 @@ internal static class ResolutionHtml
 
         html.Append("</tbody>\n</table>\n");
     }
+
+    private static StringBuilder AppendRecordLink(StringBuilder html, ReceivedRecord record) =>
+        html.Append("<a href=\"#").Append(RowAnchor(record)).Append("\">").Append(Encode(ReportText.RecordReference(record))).Append("</a>");
 
     private static string RowAnchor(ReceivedRecord record) => "record-" + ReportText.Number((int)Math.Min(record.Sequence, int.MaxValue));
 

@@ -7,7 +7,7 @@ internal static class ResolutionMarkdown
 {
     internal static string Write(IdentityResolution resolution)
     {
-        var numbers = FindingNumbers(resolution);
+        var numbers = ReportText.FindingNumbers(resolution);
         var text = new StringBuilder();
         text.Append("# ").Append(Cell(ReportText.Title(resolution.Api))).Append("\n\n");
         text.Append(ReportText.Summary(resolution)).Append("\n\n");
@@ -72,11 +72,6 @@ internal static class ResolutionMarkdown
 
         return text.ToString();
     }
-
-    internal static Dictionary<IdentityFinding, int> FindingNumbers(IdentityResolution resolution) =>
-        resolution.Findings
-            .Select((finding, index) => (finding, index))
-            .ToDictionary(pair => pair.finding, pair => pair.index + 1);
 
     // Table cells cannot hold pipes or line breaks, and Markdown renders raw HTML: escape what would break the table or inject markup.
     private static string Cell(string? value)

@@ -29,21 +29,6 @@ internal sealed class SimplifiedIdMerge : IIdentityMerge
 
     public IdentityEffect Apply(ReceivedRecord record)
     {
-        if (record.Endpoint == MixpanelEndpoint.Groups)
-        {
-            return IdentityEffect.None;
-        }
-
-        if (!record.IsEvent)
-        {
-            if (!string.IsNullOrEmpty(record.DistinctId))
-            {
-                Register(record.DistinctId);
-            }
-
-            return IdentityEffect.None;
-        }
-
         var (user, device) = IdentityOf(record);
         if (device is not null)
         {
@@ -121,6 +106,8 @@ internal sealed class SimplifiedIdMerge : IIdentityMerge
         return clusters.OrderBy(pair => pair.Order).Select(pair => pair.Cluster).ToList();
     }
 
+    public void Register(string id) => _firstSeen.TryAdd(id, _firstSeen.Count);
+
     private static (string? User, string? Device) IdentityOf(ReceivedRecord record)
     {
         var user = string.IsNullOrEmpty(record.UserId) ? null : record.UserId;
@@ -132,8 +119,6 @@ internal sealed class SimplifiedIdMerge : IIdentityMerge
 
         return RecordReading.IsDeviceId(record.DistinctId) ? (null, record.DistinctId) : (record.DistinctId, null);
     }
-
-    private void Register(string id) => _firstSeen.TryAdd(id, _firstSeen.Count);
 
     private sealed record DeviceLink(string User, ReceivedRecord Record);
 }

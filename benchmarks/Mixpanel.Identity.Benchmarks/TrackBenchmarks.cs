@@ -32,11 +32,7 @@ public class TrackBenchmarks : IDisposable
     [GlobalSetup(Target = nameof(Track))]
     public void StartClient()
     {
-        _server = LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions
-        {
-            ProjectToken = BenchmarkEvents.Token,
-            RetainRecords = false,
-        }).GetAwaiter().GetResult();
+        _server = LocalMixpanelServer.StartAsync(EndToEnd.ServerOptions()).GetAwaiter().GetResult();
         _directory = Directory.CreateTempSubdirectory("mixpanel-bench-").FullName;
         _http = new HttpClient(_gate) { Timeout = Timeout.InfiniteTimeSpan };
         _client = new MixpanelClient(

@@ -15,7 +15,7 @@ var htmlPath = htmlIndex >= 0 && htmlIndex + 1 < args.Length ? args[htmlIndex + 
 var token = Environment.GetEnvironmentVariable("MIXPANEL_TOKEN");
 await using var localServer = string.IsNullOrEmpty(token) ? await LocalMixpanelServer.StartAsync() : null;
 var apiHost = localServer?.BaseAddress
-    ?? (MixpanelApiHosts.TryParse(Environment.GetEnvironmentVariable("MIXPANEL_API_HOST"), out var configured) ? configured! : MixpanelApiHosts.UnitedStates);
+    ?? (MixpanelApiHosts.TryParse(Environment.GetEnvironmentVariable("MIXPANEL_API_HOST"), out var configured) ? configured : MixpanelApiHosts.UnitedStates);
 
 // Each device keeps its identity in its own storage directory; a fresh run starts with fresh devices.
 var storage = Path.Combine(Path.GetTempPath(), "mixpanel-identity-sample", Guid.NewGuid().ToString("N"));

@@ -10,9 +10,17 @@ var builder = Host.CreateApplicationBuilder(args);
 
 var token = Environment.GetEnvironmentVariable("MIXPANEL_TOKEN");
 await using var localServer = string.IsNullOrEmpty(token) ? await LocalMixpanelServer.StartAsync() : null;
-builder.Configuration["Mixpanel:ProjectToken"] = string.IsNullOrEmpty(token) ? builder.Configuration["Mixpanel:ProjectToken"] : token;
-builder.Configuration["Mixpanel:ApiHost"] = localServer?.BaseAddress.ToString()
-    ?? Environment.GetEnvironmentVariable("MIXPANEL_API_HOST") ?? builder.Configuration["Mixpanel:ApiHost"];
+if (!string.IsNullOrEmpty(token))
+{
+    builder.Configuration["Mixpanel:ProjectToken"] = token;
+}
+
+var apiHost = localServer?.BaseAddress.ToString() ?? Environment.GetEnvironmentVariable("MIXPANEL_API_HOST");
+if (apiHost is not null)
+{
+    builder.Configuration["Mixpanel:ApiHost"] = apiHost;
+}
+
 builder.Configuration["Mixpanel:StorageDirectory"] = Path.Combine(Path.GetTempPath(), "mixpanel-identity-worker-sample");
 
 builder.Services.AddMixpanel(builder.Configuration.GetSection("Mixpanel"));

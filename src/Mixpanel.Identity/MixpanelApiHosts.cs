@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Mixpanel.Identity;
 
 /// <summary>Mixpanel's ingestion hosts, one per data-residency region. Pass one as <see cref="MixpanelOptions.ApiHost"/>.</summary>
@@ -18,7 +20,7 @@ public static class MixpanelApiHosts
     /// </summary>
     /// <param name="value">The configured text.</param>
     /// <param name="host">The host, when the text names one.</param>
-    public static bool TryParse(string? value, out Uri? host)
+    public static bool TryParse(string? value, [NotNullWhen(true)] out Uri? host)
     {
         host = value?.Trim().ToUpperInvariant() switch
         {

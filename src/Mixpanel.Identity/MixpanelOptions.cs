@@ -113,11 +113,7 @@ public sealed class MixpanelOptions
         // Upper bounds keep every interval within what timers (and Polly's timeout) accept.
         RequireWithin(errors, nameof(FlushInterval), FlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1));
         RequireWithin(errors, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
-        if (PersistInterval < TimeSpan.Zero || PersistInterval > TimeSpan.FromSeconds(10))
-        {
-            errors.Add($"MixpanelOptions.PersistInterval must be between 0 and 10 seconds; it is {PersistInterval}.");
-        }
-
+        RequireWithin(errors, nameof(PersistInterval), PersistInterval, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         RequireWithin(errors, nameof(ShutdownTimeout), ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
 
         if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))

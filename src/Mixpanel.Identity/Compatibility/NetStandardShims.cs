@@ -33,14 +33,6 @@ namespace System.Diagnostics.CodeAnalysis
         public bool ReturnValue { get; }
     }
 
-    [AttributeUsage(AttributeTargets.Method | AttributeTargets.Property, AllowMultiple = true)]
-    internal sealed class MemberNotNullAttribute : Attribute
-    {
-        public MemberNotNullAttribute(params string[] members) => Members = members;
-
-        public string[] Members { get; }
-    }
-
     [AttributeUsage(AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.ReturnValue)]
     internal sealed class NotNullAttribute : Attribute
     {

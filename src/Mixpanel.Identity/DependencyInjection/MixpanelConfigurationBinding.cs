@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
@@ -11,28 +12,22 @@ namespace Mixpanel.Identity.DependencyInjection;
 /// </summary>
 internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelOptions>, IValidateOptions<MixpanelOptions>
 {
+    private const string NotWholeNumber = "not a whole number";
+    private const string NotTimeSpan = "not a time span in the form hours:minutes:seconds, such as 00:00:10 for ten seconds";
+    private const string NotBoolean = "not true or false";
+
+    // Enum values by name only, listed by hand rather than found by reflection (Enum.TryParse would also take numbers).
+    private static readonly Parser<IdMergeApi> IdMergeNames = Named(
+        (nameof(IdMergeApi.Original), IdMergeApi.Original),
+        (nameof(IdMergeApi.Simplified), IdMergeApi.Simplified));
+
+    private static readonly Parser<StorageMode> StorageNames = Named(
+        (nameof(StorageMode.Disk), StorageMode.Disk),
+        (nameof(StorageMode.Memory), StorageMode.Memory));
+
     private readonly IConfiguration _configuration;
 
     public MixpanelConfigurationBinding(IConfiguration configuration) => _configuration = configuration;
-
-    /// <summary>Every key that is read, in the order of <see cref="MixpanelOptions"/>.</summary>
-    internal static IReadOnlyList<string> Keys { get; } =
-    [
-        nameof(MixpanelOptions.ProjectToken),
-        nameof(MixpanelOptions.ApiHost),
-        nameof(MixpanelOptions.IdMerge),
-        nameof(MixpanelOptions.StorageDirectory),
-        nameof(MixpanelOptions.Storage),
-        nameof(MixpanelOptions.BatchSize),
-        nameof(MixpanelOptions.FlushInterval),
-        nameof(MixpanelOptions.MaxQueueSize),
-        nameof(MixpanelOptions.MaxQueueBytes),
-        nameof(MixpanelOptions.PersistInterval),
-        nameof(MixpanelOptions.ShutdownTimeout),
-        nameof(MixpanelOptions.RequestTimeout),
-        nameof(MixpanelOptions.UseGzip),
-        nameof(MixpanelOptions.UseIpAddressForGeolocation),
-    ];
 
     public void Configure(MixpanelOptions options) => Bind(_configuration, options, errors: null);
 
@@ -63,67 +58,61 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
             options.ProjectToken = token.Trim();
         }
 
-        if (reader.Text(nameof(MixpanelOptions.ApiHost)) is { } hostText)
-        {
-            if (MixpanelApiHosts.TryParse(hostText, out var host))
-            {
-                options.ApiHost = host!;
-            }
-            else
-            {
-                reader.Fail(nameof(MixpanelOptions.ApiHost), hostText, "neither a region (US, EU, IN) nor an absolute URI such as https://api.mixpanel.com/");
-            }
-        }
-
-        if (reader.Text(nameof(MixpanelOptions.IdMerge)) is { } idMerge)
-        {
-            if (Matches(idMerge, nameof(IdMergeApi.Original)))
-            {
-                options.IdMerge = IdMergeApi.Original;
-            }
-            else if (Matches(idMerge, nameof(IdMergeApi.Simplified)))
-            {
-                options.IdMerge = IdMergeApi.Simplified;
-            }
-            else
-            {
-                reader.Fail(nameof(MixpanelOptions.IdMerge), idMerge, "not Original or Simplified");
-            }
-        }
-
+        options.ApiHost = reader.Parse(nameof(MixpanelOptions.ApiHost), options.ApiHost, MixpanelApiHosts.TryParse, "neither a region (US, EU, IN) nor an absolute URI such as https://api.mixpanel.com/");
+        options.IdMerge = reader.Parse(nameof(MixpanelOptions.IdMerge), options.IdMerge, IdMergeNames, "not Original or Simplified");
         if (reader.Text(nameof(MixpanelOptions.StorageDirectory)) is { } directory)
         {
             options.StorageDirectory = directory;
         }
 
-        if (reader.Text(nameof(MixpanelOptions.Storage)) is { } storage)
-        {
-            if (Matches(storage, nameof(StorageMode.Disk)))
-            {
-                options.Storage = StorageMode.Disk;
-            }
-            else if (Matches(storage, nameof(StorageMode.Memory)))
-            {
-                options.Storage = StorageMode.Memory;
-            }
-            else
-            {
-                reader.Fail(nameof(MixpanelOptions.Storage), storage, "not Disk or Memory");
-            }
-        }
-
-        options.BatchSize = reader.Int32(nameof(MixpanelOptions.BatchSize), options.BatchSize);
-        options.FlushInterval = reader.TimeSpan(nameof(MixpanelOptions.FlushInterval), options.FlushInterval);
-        options.MaxQueueSize = reader.Int32(nameof(MixpanelOptions.MaxQueueSize), options.MaxQueueSize);
-        options.MaxQueueBytes = reader.Int64(nameof(MixpanelOptions.MaxQueueBytes), options.MaxQueueBytes);
-        options.PersistInterval = reader.TimeSpan(nameof(MixpanelOptions.PersistInterval), options.PersistInterval);
-        options.ShutdownTimeout = reader.TimeSpan(nameof(MixpanelOptions.ShutdownTimeout), options.ShutdownTimeout);
-        options.RequestTimeout = reader.TimeSpan(nameof(MixpanelOptions.RequestTimeout), options.RequestTimeout);
-        options.UseGzip = reader.Boolean(nameof(MixpanelOptions.UseGzip), options.UseGzip);
-        options.UseIpAddressForGeolocation = reader.Boolean(nameof(MixpanelOptions.UseIpAddressForGeolocation), options.UseIpAddressForGeolocation);
+        options.Storage = reader.Parse(nameof(MixpanelOptions.Storage), options.Storage, StorageNames, "not Disk or Memory");
+        options.BatchSize = reader.Parse(nameof(MixpanelOptions.BatchSize), options.BatchSize, ParseInt32, NotWholeNumber);
+        options.FlushInterval = reader.Parse(nameof(MixpanelOptions.FlushInterval), options.FlushInterval, ParseTimeSpan, NotTimeSpan);
+        options.MaxQueueSize = reader.Parse(nameof(MixpanelOptions.MaxQueueSize), options.MaxQueueSize, ParseInt32, NotWholeNumber);
+        options.MaxQueueBytes = reader.Parse(nameof(MixpanelOptions.MaxQueueBytes), options.MaxQueueBytes, ParseInt64, NotWholeNumber);
+        options.PersistInterval = reader.Parse(nameof(MixpanelOptions.PersistInterval), options.PersistInterval, ParseTimeSpan, NotTimeSpan);
+        options.ShutdownTimeout = reader.Parse(nameof(MixpanelOptions.ShutdownTimeout), options.ShutdownTimeout, ParseTimeSpan, NotTimeSpan);
+        options.RequestTimeout = reader.Parse(nameof(MixpanelOptions.RequestTimeout), options.RequestTimeout, ParseTimeSpan, NotTimeSpan);
+        options.UseGzip = reader.Parse(nameof(MixpanelOptions.UseGzip), options.UseGzip, ParseBoolean, NotBoolean);
+        options.UseIpAddressForGeolocation = reader.Parse(nameof(MixpanelOptions.UseIpAddressForGeolocation), options.UseIpAddressForGeolocation, ParseBoolean, NotBoolean);
     }
 
-    private static bool Matches(string value, string name) => string.Equals(value.Trim(), name, StringComparison.OrdinalIgnoreCase);
+    /// <summary>Reads a configured value; false when <paramref name="text"/> is not one.</summary>
+    private delegate bool Parser<T>(string text, [MaybeNullWhen(false)] out T value);
+
+    private static bool ParseInt32(string text, out int value) =>
+        int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    private static bool ParseInt64(string text, out long value) =>
+        long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    private static bool ParseTimeSpan(string text, out TimeSpan value)
+    {
+        // A bare number would parse as a count of days ("10" is ten days); a colon is required so that a setting meant
+        // as seconds is reported rather than taken as days.
+        value = default;
+        return text.AsSpan().IndexOf(':') >= 0 && TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out value);
+    }
+
+    private static bool ParseBoolean(string text, out bool value) => bool.TryParse(text.Trim(), out value);
+
+    private static Parser<T> Named<T>(params (string Name, T Value)[] choices)
+        where T : struct, Enum =>
+        (string text, out T value) =>
+        {
+            var trimmed = text.Trim();
+            foreach (var (name, choice) in choices)
+            {
+                if (string.Equals(trimmed, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    value = choice;
+                    return true;
+                }
+            }
+
+            value = default;
+            return false;
+        };
 
     private readonly struct Reader(IConfiguration configuration, List<string>? errors)
     {
@@ -134,7 +123,12 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
         // JSON null and an empty environment variable both arrive as an empty string: the setting is left at its default.
         public string? Text(string key) => configuration[key] is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
 
-        public int Int32(string key, int current)
+        /// <summary>
+        /// The value of <paramref name="key"/>, or <paramref name="current"/> when the key has none or its text cannot be
+        /// read. Text that cannot be read adds, when errors are collected, a message naming the key and saying that the
+        /// text is <paramref name="problem"/>.
+        /// </summary>
+        public T Parse<T>(string key, T current, Parser<T> parser, string problem)
         {
             var text = Text(key);
             if (text is null)
@@ -142,69 +136,13 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
                 return current;
             }
 
-            if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            if (parser(text, out var value))
             {
                 return value;
             }
 
-            Fail(key, text, "not a whole number");
-            return current;
-        }
-
-        public long Int64(string key, long current)
-        {
-            var text = Text(key);
-            if (text is null)
-            {
-                return current;
-            }
-
-            if (long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-
-            Fail(key, text, "not a whole number");
-            return current;
-        }
-
-        public TimeSpan TimeSpan(string key, TimeSpan current)
-        {
-            var text = Text(key);
-            if (text is null)
-            {
-                return current;
-            }
-
-            // A bare number would parse as a count of days ("10" is ten days); a colon is required so that a
-            // setting meant as seconds is reported rather than taken as days.
-            if (text.AsSpan().IndexOf(':') >= 0 && System.TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out var value))
-            {
-                return value;
-            }
-
-            Fail(key, text, "not a time span in the form hours:minutes:seconds, such as 00:00:10 for ten seconds");
-            return current;
-        }
-
-        public bool Boolean(string key, bool current)
-        {
-            var text = Text(key);
-            if (text is null)
-            {
-                return current;
-            }
-
-            if (bool.TryParse(text.Trim(), out var value))
-            {
-                return value;
-            }
-
-            Fail(key, text, "not true or false");
-            return current;
-        }
-
-        public void Fail(string key, string text, string problem) =>
             errors?.Add($"The configuration value {_prefix}{key} ('{text}') is {problem}.");
+            return current;
+        }
     }
 }

@@ -3,7 +3,6 @@ using FluentAssertions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Mixpanel.Identity.DependencyInjection;
 using Xunit;
 
 namespace Mixpanel.Identity.Tests.DependencyInjection;
@@ -15,7 +14,8 @@ public sealed class ConfigurationBindingTests
     [Fact]
     public void AddMixpanel_EveryKeySet_BindsEveryOption()
     {
-        var options = Bind(new()
+        // Every value differs from the option's default, so an option that is not read keeps its default and fails.
+        var values = new Dictionary<string, string?>
         {
             ["ProjectToken"] = " token-1 ",
             ["ApiHost"] = "EU",
@@ -31,7 +31,20 @@ public sealed class ConfigurationBindingTests
             ["RequestTimeout"] = "00:01:00",
             ["UseGzip"] = "false",
             ["UseIpAddressForGeolocation"] = "False",
-        });
+        };
+        var settable = typeof(MixpanelOptions)
+            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(static p => p.SetMethod is { IsPublic: true })
+            .ToList();
+        values.Keys.Should().BeEquivalentTo(settable.Select(static p => p.Name), "every publicly settable option is configured");
+
+        var options = Bind(values);
+
+        var defaults = new MixpanelOptions();
+        foreach (var property in settable)
+        {
+            property.GetValue(options).Should().NotBe(property.GetValue(defaults), $"{property.Name} is read from configuration");
+        }
 
         options.ProjectToken.Should().Be("token-1", "white space around a pasted token is dropped");
         options.ApiHost.Should().Be(MixpanelApiHosts.EuropeanUnion);
@@ -152,17 +165,6 @@ public sealed class ConfigurationBindingTests
             .Should().Throw<OptionsValidationException>().Which;
 
         failure.Failures.Should().ContainSingle().Which.Should().StartWith("The configuration value UseGzip ('nope')");
-    }
-
-    [Fact]
-    public void Keys_EverySettableOption_IsRead()
-    {
-        var settable = typeof(MixpanelOptions)
-            .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(static p => p.SetMethod is { IsPublic: true })
-            .Select(static p => p.Name);
-
-        MixpanelConfigurationBinding.Keys.Should().BeEquivalentTo(settable);
     }
 
     private static string Rest(string problem) => problem switch

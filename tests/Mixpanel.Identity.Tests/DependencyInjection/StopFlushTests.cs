@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
@@ -22,9 +21,18 @@ public sealed class StopFlushTests : IAsyncLifetime, IDisposable
     private readonly TempDirectory _directory = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
     private readonly FakeLogCollector _logs = new();
+    private LocalMixpanelServer? _stoppedServer;
     private ServiceProvider? _provider;
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    /// <summary>
+    /// Mixpanel as a stopped server: its port stays bound but not listening, so every request is refused at once and
+    /// retried, and no other server is given the port meanwhile.
+    /// </summary>
+    public async Task InitializeAsync()
+    {
+        _stoppedServer = await LocalMixpanelServer.StartAsync();
+        await _stoppedServer.StopAsync();
+    }
 
     public async Task DisposeAsync()
     {
@@ -35,6 +43,11 @@ public sealed class StopFlushTests : IAsyncLifetime, IDisposable
             var disposal = _provider.DisposeAsync();
             _time.Advance(ShutdownTimeout);
             await disposal;
+        }
+
+        if (_stoppedServer is not null)
+        {
+            await _stoppedServer.DisposeAsync();
         }
     }
 
@@ -142,21 +155,11 @@ public sealed class StopFlushTests : IAsyncLifetime, IDisposable
         {
             options.ProjectToken = ClientHarness.Token;
             options.StorageDirectory = _directory.Path;
-            options.ApiHost = UnreachableHost();
+            options.ApiHost = _stoppedServer!.BaseAddress;
             options.ShutdownTimeout = ShutdownTimeout;
         });
         _provider = services.BuildServiceProvider();
         var stopFlush = _provider.GetServices<IHostedService>().Should().ContainSingle().Which.Should().BeAssignableTo<IHostedLifecycleService>().Which;
         return (_provider.GetRequiredService<MixpanelClient>(), stopFlush);
-    }
-
-    /// <summary>A loopback address with nothing listening: every request is refused at once and retried.</summary>
-    private static Uri UnreachableHost()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
     }
 }

@@ -192,7 +192,6 @@ public sealed class EndToEndResolutionTests
     private sealed class World : IAsyncDisposable
     {
         private readonly DeliveryHarness _harness;
-        private readonly List<MixpanelClient> _devices = [];
         private readonly IdMergeApi _idMerge;
 
         private World(DeliveryHarness harness, IdMergeApi idMerge)
@@ -207,13 +206,11 @@ public sealed class EndToEndResolutionTests
 
         public MixpanelClient Device(string name)
         {
-            var device = _harness.StartClient(options =>
+            return _harness.StartClient(options =>
             {
                 options.IdMerge = _idMerge;
                 options.StorageDirectory = Path.Combine(_harness.StorageDirectory, name);
             });
-            _devices.Add(device);
-            return device;
         }
 
         /// <summary>One step of the story: act, deliver, and let a second pass so every record has its own time.</summary>

@@ -19,7 +19,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/track", Payloads.Event(distinctId: distinctId));
+        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(distinctId: distinctId));
 
         rejected.Field.Should().Be("properties.distinct_id");
         rejected.Message.Should().Contain(distinctId);
@@ -55,7 +55,7 @@ public sealed class EventValidationTests
         var record = Payloads.Event();
         record.Properties()["distinct_id"] = 42;
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("properties.distinct_id");
     }
@@ -84,7 +84,7 @@ public sealed class EventValidationTests
             record["event"] = JsonValue.Create(name);
         }
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("event");
     }
@@ -94,7 +94,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut(o => o.ProjectToken = null);
 
-        var rejected = await RejectedAsync(sut, "/track", new JsonObject { ["event"] = "Signed Up" });
+        var rejected = await sut.PostRejectedAsync("/track", new JsonObject { ["event"] = "Signed Up" });
 
         rejected.Field.Should().Be("properties");
     }
@@ -104,7 +104,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut(o => o.ProjectToken = null);
 
-        var rejected = await RejectedAsync(sut, "/track", new JsonObject { ["event"] = "Signed Up", ["properties"] = "x" });
+        var rejected = await sut.PostRejectedAsync("/track", new JsonObject { ["event"] = "Signed Up", ["properties"] = "x" });
 
         rejected.Field.Should().Be("properties");
     }
@@ -146,7 +146,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/track", Payloads.Event(insertId: insertId));
+        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(insertId: insertId));
 
         rejected.Field.Should().Be("properties.$insert_id");
         rejected.InsertId.Should().Be(insertId);
@@ -159,7 +159,7 @@ public sealed class EventValidationTests
         var record = Payloads.Event();
         record.Properties()["$insert_id"] = 12345;
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("properties.$insert_id");
     }
@@ -194,7 +194,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/import", Payloads.Event(timeMilliseconds: time));
+        var rejected = await sut.PostRejectedAsync("/import", Payloads.Event(timeMilliseconds: time));
 
         rejected.Field.Should().Be("properties.time");
         rejected.Message.Should().Contain("1971");
@@ -206,7 +206,7 @@ public sealed class EventValidationTests
         await using var sut = await CreateSut();
         var ahead = Payloads.Now.AddHours(1).AddSeconds(1).ToUnixTimeMilliseconds();
 
-        var rejected = await RejectedAsync(sut, "/track", Payloads.Event(timeMilliseconds: ahead));
+        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(timeMilliseconds: ahead));
 
         rejected.Field.Should().Be("properties.time");
         rejected.Message.Should().Contain("future");
@@ -229,7 +229,7 @@ public sealed class EventValidationTests
         await using var sut = await CreateSut();
         var old = Payloads.Now.AddDays(-5).AddSeconds(-1).ToUnixTimeMilliseconds();
 
-        var rejected = await RejectedAsync(sut, "/track", Payloads.Event(timeMilliseconds: old));
+        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(timeMilliseconds: old));
         var imported = await sut.Client.PostAsync("/import", Payloads.Batch(Payloads.Event(timeMilliseconds: old)));
 
         rejected.Field.Should().Be("properties.time");
@@ -257,7 +257,7 @@ public sealed class EventValidationTests
         var record = Payloads.Event();
         record.Properties()["time"] = "2025-06-01T12:00:00Z";
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("properties.time");
     }
@@ -277,7 +277,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/track", WithPropertyCount(255));
+        var rejected = await sut.PostRejectedAsync("/track", WithPropertyCount(255));
 
         rejected.Field.Should().Be("properties");
         rejected.Message.Should().Contain("255");
@@ -305,7 +305,7 @@ public sealed class EventValidationTests
             ["item"] = new JsonObject { ["tags"] = new JsonArray(new JsonObject { ["too"] = "deep" }) },
         };
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("properties.cart");
         rejected.Message.Should().Contain("3 levels");
@@ -324,7 +324,7 @@ public sealed class EventValidationTests
 
         record.Properties()["settings"] = nested;
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().Be("properties.settings");
         rejected.Message.Should().Contain("keys");
@@ -355,7 +355,7 @@ public sealed class EventValidationTests
         var record = Payloads.Event();
         record.Properties()["blob"] = new string('x', 1_000_000);
 
-        var rejected = await RejectedAsync(sut, "/track", record);
+        var rejected = await sut.PostRejectedAsync("/track", record);
 
         rejected.Field.Should().BeEmpty();
         rejected.Message.Should().Contain("1000000");
@@ -366,7 +366,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut(o => o.ProjectToken = null);
 
-        var rejected = await RejectedAsync(sut, "/track", Payloads.Merge("a", "b"));
+        var rejected = await sut.PostRejectedAsync("/track", Payloads.Merge("a", "b"));
 
         rejected.Field.Should().Be("event");
         rejected.Message.Should().Contain("/import");
@@ -392,7 +392,7 @@ public sealed class EventValidationTests
         var merge = Payloads.Merge("a", "b");
         merge.Properties()["$distinct_ids"] = new JsonArray(Enumerable.Range(0, count).Select(i => (JsonNode)("id-" + i)).ToArray());
 
-        var rejected = await RejectedAsync(sut, "/import", merge);
+        var rejected = await sut.PostRejectedAsync("/import", merge);
 
         rejected.Field.Should().Be("properties.$distinct_ids");
     }
@@ -402,7 +402,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/import", Payloads.Merge("user-1", "undefined"));
+        var rejected = await sut.PostRejectedAsync("/import", Payloads.Merge("user-1", "undefined"));
 
         rejected.Field.Should().Be("properties.$distinct_ids");
     }
@@ -417,7 +417,7 @@ public sealed class EventValidationTests
         var record = Payloads.Event();
         record.Properties().Remove(property);
 
-        var rejected = await RejectedAsync(sut, "/import", record);
+        var rejected = await sut.PostRejectedAsync("/import", record);
 
         rejected.Field.Should().Be(field);
     }
@@ -435,14 +435,6 @@ public sealed class EventValidationTests
     }
 
     private static Task<RunningServer> CreateSut(Action<LocalMixpanelServerOptions>? configure = null) => RunningServer.StartAsync(configure);
-
-    private static async Task<RejectedRecord> RejectedAsync(RunningServer sut, string path, JsonObject record)
-    {
-        var answer = await sut.Client.PostAsync(path, Payloads.Batch(record));
-        answer.StatusCode.Should().Be(400, answer.Body);
-        sut.Server.Records.Should().BeEmpty();
-        return sut.Server.RejectedRecords.Should().ContainSingle().Subject;
-    }
 
     private static JsonObject WithPropertyCount(int count)
     {

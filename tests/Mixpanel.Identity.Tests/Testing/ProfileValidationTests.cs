@@ -74,7 +74,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update.Remove("$distinct_id");
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$distinct_id");
     }
@@ -87,7 +87,7 @@ public sealed class ProfileValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await RejectedAsync(sut, "/engage", Payloads.ProfileSet(distinctId));
+        var rejected = await sut.PostRejectedAsync("/engage", Payloads.ProfileSet(distinctId));
 
         rejected.Field.Should().Be("$distinct_id");
     }
@@ -99,7 +99,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update.Remove("$set");
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().BeEmpty();
         rejected.Message.Should().Contain("one operation");
@@ -112,7 +112,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update["$set_once"] = new JsonObject { ["first_seen"] = "today" };
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Message.Should().Contain("exactly one operation");
     }
@@ -123,7 +123,7 @@ public sealed class ProfileValidationTests
         await using var sut = await CreateSut();
         var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$add"] = new JsonObject { ["logins"] = "one" } };
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$add.logins");
     }
@@ -134,7 +134,7 @@ public sealed class ProfileValidationTests
         await using var sut = await CreateSut();
         var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$union"] = new JsonObject { ["devices"] = "phone" } };
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$union.devices");
     }
@@ -147,7 +147,7 @@ public sealed class ProfileValidationTests
         await using var sut = await CreateSut();
         var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$unset"] = JsonNode.Parse(value) };
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$unset");
     }
@@ -159,7 +159,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update["$set"] = "pro";
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$set");
     }
@@ -173,7 +173,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update[key] = "x";
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be(key);
     }
@@ -185,7 +185,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.ProfileSet();
         update["$set"] = new JsonObject { ["address"] = JsonNode.Parse("""{"a":{"b":{"c":{"d":1}}}}""") };
 
-        var rejected = await RejectedAsync(sut, "/engage", update);
+        var rejected = await sut.PostRejectedAsync("/engage", update);
 
         rejected.Field.Should().Be("$set.address");
     }
@@ -230,7 +230,7 @@ public sealed class ProfileValidationTests
         var update = Payloads.GroupSet();
         update.Remove(field);
 
-        var rejected = await RejectedAsync(sut, "/groups", update);
+        var rejected = await sut.PostRejectedAsync("/groups", update);
 
         rejected.Field.Should().Be(field);
     }
@@ -243,18 +243,10 @@ public sealed class ProfileValidationTests
         update.Remove("$set");
         update["$add"] = new JsonObject { ["seats"] = 1 };
 
-        var rejected = await RejectedAsync(sut, "/groups", update);
+        var rejected = await sut.PostRejectedAsync("/groups", update);
 
         rejected.Field.Should().Be("$add");
     }
 
     private static Task<RunningServer> CreateSut() => RunningServer.StartAsync();
-
-    private static async Task<RejectedRecord> RejectedAsync(RunningServer sut, string path, JsonObject record)
-    {
-        var answer = await sut.Client.PostAsync(path, Payloads.Batch(record));
-        answer.StatusCode.Should().Be(400, answer.Body);
-        sut.Server.Records.Should().BeEmpty();
-        return sut.Server.RejectedRecords.Should().ContainSingle().Subject;
-    }
 }

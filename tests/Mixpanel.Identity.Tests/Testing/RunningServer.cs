@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using FluentAssertions;
 using Microsoft.Extensions.Time.Testing;
 using Mixpanel.Identity.Testing;
 
@@ -28,6 +30,16 @@ internal sealed class RunningServer : IAsyncDisposable
         var options = new LocalMixpanelServerOptions { TimeProvider = clock, ProjectToken = Payloads.Token };
         configure?.Invoke(options);
         return new RunningServer(await LocalMixpanelServer.StartAsync(options), clock);
+    }
+
+    /// <summary>Posts <paramref name="record"/> alone to <paramref name="path"/>, which must reject it with a 400 and record nothing.</summary>
+    /// <returns>The one rejection the server recorded.</returns>
+    public async Task<RejectedRecord> PostRejectedAsync(string path, JsonObject record)
+    {
+        var answer = await Client.PostAsync(path, Payloads.Batch(record));
+        answer.StatusCode.Should().Be(400, answer.Body);
+        Server.Records.Should().BeEmpty();
+        return Server.RejectedRecords.Should().ContainSingle().Subject;
     }
 
     public async ValueTask DisposeAsync()

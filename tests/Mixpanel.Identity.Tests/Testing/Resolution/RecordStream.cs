@@ -19,13 +19,7 @@ internal sealed class RecordStream
 
     public IdentityResolution Resolve(IdMergeApi api) => IdentityResolver.Resolve(_records, api);
 
-    public ReceivedRecord Add(MixpanelEndpoint endpoint, JsonObject json)
-    {
-        using var document = JsonDocument.Parse(json.ToJsonString());
-        var record = new ReceivedRecord(endpoint, document.RootElement, _records.Count, _records.Count);
-        _records.Add(record);
-        return record;
-    }
+    public ReceivedRecord Add(MixpanelEndpoint endpoint, JsonObject json) => Add(endpoint, json.ToJsonString());
 
     public ReceivedRecord Add(MixpanelEndpoint endpoint, string json)
     {

@@ -24,11 +24,11 @@ public sealed class MixpanelGroup
 
     /// <summary>Sets group properties, replacing existing values (<c>$set</c>).</summary>
     /// <param name="properties">The properties.</param>
-    public void Set(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.Set, properties);
+    public void Set(IReadOnlyDictionary<string, object?> properties) => Send(ProfileUpdate.ForProperties(ProfileOperation.Set, properties));
 
     /// <summary>Sets group properties that are not set yet (<c>$set_once</c>).</summary>
     /// <param name="properties">The properties.</param>
-    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.SetOnce, properties);
+    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Send(ProfileUpdate.ForProperties(ProfileOperation.SetOnce, properties));
 
     /// <summary>Adds values to a list group property, skipping those already in it (<c>$union</c>).</summary>
     /// <param name="name">The property's name.</param>
@@ -36,13 +36,13 @@ public sealed class MixpanelGroup
     public void Union(string name, IEnumerable<object?> values)
     {
         Guard.NotNull(values);
-        Update(ProfileOperation.Union, name, values);
+        Send(ProfileUpdate.ForProperty(ProfileOperation.Union, name, values));
     }
 
     /// <summary>Removes a value from a list group property (<c>$remove</c>).</summary>
     /// <param name="name">The property's name.</param>
     /// <param name="value">The value to remove.</param>
-    public void Remove(string name, object? value) => Update(ProfileOperation.Remove, name, value);
+    public void Remove(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.Remove, name, value));
 
     /// <summary>Removes group properties (<c>$unset</c>).</summary>
     /// <param name="names">The properties' names.</param>
@@ -64,12 +64,6 @@ public sealed class MixpanelGroup
             _ => throw new ArgumentException("A group id must be a non-empty string or an integer.", nameof(groupId)),
         };
     }
-
-    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties) =>
-        Send(ProfileUpdate.ForProperties(operation, properties));
-
-    private void Update(ProfileOperation operation, string name, object? value) =>
-        Send(ProfileUpdate.ForProperty(operation, name, value));
 
     private void Send(ProfileUpdate? update)
     {

@@ -17,21 +17,21 @@ public sealed class MixpanelPeople
 
     /// <summary>Sets profile properties, replacing existing values (<c>$set</c>).</summary>
     /// <param name="properties">The properties.</param>
-    public void Set(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.Set, properties);
+    public void Set(IReadOnlyDictionary<string, object?> properties) => Send(ProfileUpdate.ForProperties(ProfileOperation.Set, properties));
 
     /// <summary>Sets one profile property, replacing its value (<c>$set</c>).</summary>
     /// <param name="name">The property's name.</param>
     /// <param name="value">The value.</param>
-    public void Set(string name, object? value) => Update(ProfileOperation.Set, name, value);
+    public void Set(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.Set, name, value));
 
     /// <summary>Sets profile properties that are not set yet (<c>$set_once</c>).</summary>
     /// <param name="properties">The properties.</param>
-    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Update(ProfileOperation.SetOnce, properties);
+    public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Send(ProfileUpdate.ForProperties(ProfileOperation.SetOnce, properties));
 
     /// <summary>Sets one profile property if it is not set yet (<c>$set_once</c>).</summary>
     /// <param name="name">The property's name.</param>
     /// <param name="value">The value.</param>
-    public void SetOnce(string name, object? value) => Update(ProfileOperation.SetOnce, name, value);
+    public void SetOnce(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.SetOnce, name, value));
 
     /// <summary>Adds to a numeric profile property (<c>$add</c>); a missing property counts from 0.</summary>
     /// <param name="name">The property's name.</param>
@@ -43,13 +43,13 @@ public sealed class MixpanelPeople
             throw new ArgumentException("The amount must be a finite number.", nameof(by));
         }
 
-        Update(ProfileOperation.Add, name, by);
+        Send(ProfileUpdate.ForProperty(ProfileOperation.Add, name, by));
     }
 
     /// <summary>Appends a value to a list profile property (<c>$append</c>).</summary>
     /// <param name="name">The property's name.</param>
     /// <param name="value">The value to append.</param>
-    public void Append(string name, object? value) => Update(ProfileOperation.Append, name, value);
+    public void Append(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.Append, name, value));
 
     /// <summary>Adds values to a list profile property, skipping those already in it (<c>$union</c>).</summary>
     /// <param name="name">The property's name.</param>
@@ -57,13 +57,13 @@ public sealed class MixpanelPeople
     public void Union(string name, IEnumerable<object?> values)
     {
         Guard.NotNull(values);
-        Update(ProfileOperation.Union, name, values);
+        Send(ProfileUpdate.ForProperty(ProfileOperation.Union, name, values));
     }
 
     /// <summary>Removes a value from a list profile property (<c>$remove</c>).</summary>
     /// <param name="name">The property's name.</param>
     /// <param name="value">The value to remove.</param>
-    public void Remove(string name, object? value) => Update(ProfileOperation.Remove, name, value);
+    public void Remove(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.Remove, name, value));
 
     /// <summary>Removes profile properties (<c>$unset</c>).</summary>
     /// <param name="names">The properties' names.</param>
@@ -74,12 +74,6 @@ public sealed class MixpanelPeople
     /// delete, and the call is logged and counted as <see cref="DropReason.NotIdentified"/>.
     /// </summary>
     public void DeleteUser() => Send(new ProfileUpdate(ProfileOperation.Delete, null));
-
-    private void Update(ProfileOperation operation, IReadOnlyDictionary<string, object?> properties) =>
-        Send(ProfileUpdate.ForProperties(operation, properties));
-
-    private void Update(ProfileOperation operation, string name, object? value) =>
-        Send(ProfileUpdate.ForProperty(operation, name, value));
 
     private void Send(ProfileUpdate? update)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Mixpanel.Identity.Compatibility;
 
 namespace Mixpanel.Identity.Payloads;
@@ -44,10 +45,14 @@ internal sealed class ProfileUpdate
     }
 
     /// <summary>An update of the one property <paramref name="name"/>.</summary>
-    public static ProfileUpdate ForProperty(ProfileOperation operation, string name, object? value)
+    public static ProfileUpdate ForProperty(
+        ProfileOperation operation,
+        string name,
+        object? value,
+        [CallerArgumentExpression(nameof(value))] string? valueParamName = null)
     {
         PropertyValues.ValidateName(name, nameof(name));
-        var normalized = PropertyValues.Normalize(value, name, nameof(value));
+        var normalized = PropertyValues.Normalize(value, name, valueParamName ?? nameof(value));
         return new ProfileUpdate(operation, new PropertyMap([new(name, normalized)]));
     }
 

@@ -162,6 +162,7 @@ public sealed class BadInputTests : IDisposable
         people.Invoking(p => p.Set((IReadOnlyDictionary<string, object?>)null!)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("properties");
         people.Invoking(p => p.Increment("n", double.NaN)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("by");
         people.Invoking(p => p.Union("u", null!)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("values");
+        people.Invoking(p => p.Union("u", [new object()])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("values");
         people.Invoking(p => p.Unset("ok", "")).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("names");
         _harness.Queue.ProfileUpdates.Should().BeEmpty();
     }

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.Benchmarks;
@@ -39,7 +39,7 @@ internal static class BenchmarkEvents
     public static byte[][] GzippedBatches(int count, int batchSize)
     {
         var serializer = new RecordSerializer(Token, LibraryInfo.Current);
-        var identity = IdentityState.CreateNew().WithSuperProperties(PropertyValues.Snapshot(SuperProperties(), "properties"));
+        var identity = IdentityState.CreateNew(IdentityState.NewDeviceId()).WithSuperProperties(PropertyValues.Snapshot(SuperProperties(), "properties"));
         var properties = CallProperties();
         var body = new ByteBuffer();
         using var writer = new Utf8JsonWriter(body, JsonValues.WriterOptions);
@@ -58,7 +58,7 @@ internal static class BenchmarkEvents
 
                 properties["item_id"] = ItemIds[n++ % ItemIds.Length];
                 var record = new EventRecord(
-                    EventName, PropertyValues.Snapshot(properties, "properties"), identity, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null);
+                    EventName, PropertyValues.Snapshot(properties, "properties"), identity.ForEvents, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null);
                 writer.Reset(body);
                 serializer.Write(writer, record);
                 writer.Flush();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using BenchmarkDotNet.Attributes;
-using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Testing;
 
 namespace Mixpanel.Identity.Benchmarks;
@@ -10,9 +9,8 @@ namespace Mixpanel.Identity.Benchmarks;
 /// </summary>
 /// <remarks>
 /// The client is real: disk storage in a temporary directory, its background writer serializing and fsyncing while
-/// the benchmark runs, delivering to a local server. Each iteration is <see cref="InvocationsPerIteration"/> calls, fewer
-/// than the in-memory hand-off holds (<see cref="RecordPipeline.MaxPendingRecords"/>), so no call is ever dropped for a
-/// full backlog; between iterations (untimed) every event is flushed to the server, so the queue never grows. During an
+/// the benchmark runs, delivering to a local server. Each iteration is <see cref="InvocationsPerIteration"/> calls; between
+/// iterations (untimed) every event is flushed to the server, so the queue never grows. During an
 /// iteration the HTTP handler holds requests at a gate, so that the server's work is not billed to <c>Track</c>:
 /// BenchmarkDotNet counts the allocations of every thread, and those include the background writer's.
 /// </remarks>

@@ -1,5 +1,5 @@
 using Mixpanel.Identity.Compatibility;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity;

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Diagnostics;
-using Mixpanel.Identity.Identity;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Storage;
+using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
 
@@ -20,8 +22,8 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
     private readonly HttpClient? _ownedHttpClient;
-    private readonly IdentityStore? _identityStore;
-    private readonly IRecordQueue _queue;
+    private readonly IdentityStore _identityStore;
+    private readonly DeliveryEngine _engine;
     private readonly IdentitySession _session;
     private readonly DeliveryCounters _counters = new();
     private readonly object _disposeGate = new();
@@ -31,26 +33,19 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
-    /// <param name="httpClient">The HTTP client to send with; by default the client makes and owns one.</param>
+    /// <param name="httpClient">
+    /// The HTTP client to send with; by default the client makes and owns one. Give it a handler that does not follow
+    /// redirects: a redirect is never Mixpanel's answer, and following one re-posts the project's records elsewhere.
+    /// </param>
     /// <param name="timeProvider">The clock; by default the system clock.</param>
     /// <param name="loggerFactory">Where to log; by default nowhere.</param>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
-    /// <exception cref="InvalidOperationException">Another client is using the same storage directory.</exception>
+    /// <exception cref="InvalidOperationException">Another client in this process is using the same storage directory.</exception>
     public MixpanelClient(
         MixpanelOptions options,
         HttpClient? httpClient = null,
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null)
-        : this(options, httpClient, timeProvider, loggerFactory, queueFactory: null)
-    {
-    }
-
-    internal MixpanelClient(
-        MixpanelOptions options,
-        HttpClient? httpClient,
-        TimeProvider? timeProvider,
-        ILoggerFactory? loggerFactory,
-        Func<QueueSetup, IRecordQueue>? queueFactory)
     {
         Guard.NotNull(options);
         var errors = options.Validate();
@@ -64,49 +59,26 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         _timeProvider = clock;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
-        IdentityState? stored = null;
-        string? queueDirectory = null;
-        if (_options.Storage == StorageMode.Disk)
-        {
-            var directory = _options.GetStorageDirectory();
-            _identityStore = OpenStorage(directory, out stored);
-            if (_identityStore is not null)
-            {
-                queueDirectory = Path.Combine(directory, "queue");
-            }
-        }
-
+        var directory = _options.Storage == StorageMode.Disk ? PrepareStorage() : null;
+        IdentityState state;
+        (_identityStore, state) = OpenIdentity(directory, clock);
         try
         {
-            if (httpClient is null)
-            {
-                _ownedHttpClient = CreateHttpClient();
-            }
-
-            var setup = new QueueSetup(_options, httpClient ?? _ownedHttpClient!, clock, _logger, _counters, _identityStore, queueDirectory);
-            _queue = queueFactory?.Invoke(setup) ?? new RecordPipeline(setup);
+            _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
+            var queueDirectory = _identityStore.Directory is { } stored ? Path.Combine(stored, "queue") : null;
+            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters);
         }
         catch
         {
             _ownedHttpClient?.Dispose();
-            _identityStore?.Dispose();
+            _identityStore.Dispose();
             throw;
         }
 
-        var state = stored ?? IdentityState.CreateNew();
-        _session = new IdentitySession(state, _queue, _options.IdMerge, clock, _counters, _logger);
-        if (stored is null)
-        {
-            _queue.SaveIdentity(state);
-        }
-        else if (stored.OptedOut)
-        {
-            // Whatever an earlier run left queued (an opt-out cut short by a crash) is not sent.
-            _queue.Purge(optOutGeneration: 0);
-        }
-
+        _session = new IdentitySession(state, _identityStore.Version, _engine, _identityStore, _options.IdMerge, clock, _counters, _logger);
+        _engine.Start(_session);
         People = new MixpanelPeople(_session);
-        Diagnostics = new MixpanelDiagnostics(_counters, () => _queue.Status);
+        Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
     }
 
     /// <inheritdoc />
@@ -201,7 +173,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     }
 
     /// <inheritdoc />
-    public void ClearSuperProperties() => _session.ClearSuperProperties();
+    public void ClearSuperProperties() => _session.Unregister(null);
 
     /// <summary>Starts a timer: the next <see cref="Track"/> of <paramref name="eventName"/> carries <c>$duration</c>, in seconds to three decimals.</summary>
     /// <param name="eventName">The event to time.</param>
@@ -237,19 +209,46 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         new(_session, groupKey, MixpanelGroup.ValidateGroup(groupKey, groupId));
 
     /// <summary>
-    /// Completes when every record made before the call has been delivered to Mixpanel or dropped (counted), or when
-    /// delivery has halted because Mixpanel refused the token (see <see cref="MixpanelDiagnostics.IsDeliveryHalted"/>).
+    /// Completes when every record made before the call has been delivered to Mixpanel or dropped (counted), when
+    /// delivery has halted because Mixpanel refused the token (see <see cref="MixpanelDiagnostics.IsDeliveryHalted"/>),
+    /// or, without a <paramref name="cancellationToken"/>, after <see cref="MixpanelOptions.FlushTimeout"/>: records
+    /// not delivered by then stay queued and are counted in <see cref="MixpanelDiagnostics.Queued"/>.
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _disposal) is null ? _queue.FlushAsync(cancellationToken) : Task.CompletedTask;
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _disposal) is not null)
+        {
+            return;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var bound = _timeProvider.CreateTimeoutSource(_options.FlushTimeout);
+        try
+        {
+            await _engine.FlushAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested)
+        {
+            Log.FlushTimedOut(_logger, _options.FlushTimeout, _counters.Queued);
+        }
+    }
 
     /// <summary>
-    /// Completes when every record made before the call is stored (on disk, with <see cref="StorageMode.Disk"/>), so it
-    /// survives the process being killed.
+    /// Completes when every record and every change of identity made before the call is stored (on disk, with
+    /// <see cref="StorageMode.Disk"/>), so that it survives the process being killed: for instance an opt-out that
+    /// must hold before the app goes on.
     /// </summary>
-    internal Task PersistAsync(CancellationToken cancellationToken = default) => _queue.PersistAsync(cancellationToken);
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public Task PersistAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposal) is null ? _engine.PersistAsync(cancellationToken) : Task.CompletedTask;
 
     /// <summary>
     /// Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops and releases the storage
@@ -275,6 +274,8 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         {
             throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
         }
+
+        WellFormedText.Require(eventName, "The event name", nameof(eventName));
     }
 
     private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)
@@ -294,37 +295,64 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         return snapshot;
     }
 
-    private static HttpClient CreateHttpClient()
+    /// <summary>The storage directory, made ready; null (memory, logged) when there is none safe to use.</summary>
+    private string? PrepareStorage()
     {
-#if NET8_0_OR_GREATER
-        // Connections are recycled so that a change of Mixpanel's DNS is picked up; the request timeout is the
-        // client's own (MixpanelOptions.RequestTimeout), applied per attempt.
-        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-#else
-        return new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-#endif
-    }
-
-    private IdentityStore? OpenStorage(string directory, out IdentityState? stored)
-    {
-        stored = null;
-        IdentityStore? store = null;
+        string directory;
         try
         {
-            store = IdentityStore.Open(directory);
-            stored = store.Load(_logger);
-            return store;
+            directory = _options.GetStorageDirectory();
+        }
+        catch (InvalidOperationException exception)
+        {
+            Log.StorageUnavailable(_logger, "(none)", exception);
+            return null;
+        }
+
+        try
+        {
+            if (StorageLocation.Prepare(directory) is { } refusal)
+            {
+                Log.StorageRefused(_logger, directory, refusal);
+                return null;
+            }
+
+            return directory;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException or ArgumentException)
         {
-            // An unusable directory or an unreadable identity never stops the app, and is never overwritten:
-            // identity and queue live in memory for this process.
-            store?.Dispose();
-            stored = null;
             Log.StorageUnavailable(_logger, directory, exception);
             return null;
         }
+    }
+
+    /// <summary>
+    /// The identity store and the identity in it (made now if there is none). An unusable directory or an identity
+    /// that cannot be read never stops the app, and is never overwritten: identity and queue live in memory for this
+    /// process.
+    /// </summary>
+    private (IdentityStore Store, IdentityState State) OpenIdentity(string? directory, TimeProvider clock)
+    {
+        if (directory is not null)
+        {
+            IdentityStore? store = null;
+            try
+            {
+                store = IdentityStore.OpenOnDisk(directory, clock, _logger);
+                using (store.Lock())
+                {
+                    return (store, store.ReadOrCreate(static () => IdentityState.CreateNew(IdentityState.NewDeviceId())));
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException)
+            {
+                store?.Dispose();
+                Log.StorageUnavailable(_logger, directory, exception);
+            }
+        }
+
+        var memory = IdentityStore.InMemory(clock, _logger);
+        return (memory, memory.ReadOrCreate(static () => IdentityState.CreateNew(IdentityState.NewDeviceId())));
     }
 
     /// <summary>
@@ -347,24 +375,14 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
 
         try
         {
-            await _queue.ShutdownAsync(timeout).ConfigureAwait(false);
-            await _queue.DisposeAsync().ConfigureAwait(false);
+            await _engine.StopAsync(timeout).ConfigureAwait(false);
+            await _engine.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
-            // The directory lock and the connection pool are released whatever happened to the queue.
-            _identityStore?.Dispose();
+            // The directory and the connection pool are released whatever happened to the queue.
+            _identityStore.Dispose();
             _ownedHttpClient?.Dispose();
         }
     }
 }
-
-/// <summary>Everything a record queue is built from.</summary>
-internal sealed record QueueSetup(
-    MixpanelOptions Options,
-    HttpClient HttpClient,
-    TimeProvider TimeProvider,
-    ILogger Logger,
-    DeliveryCounters Counters,
-    IdentityStore? IdentityStore,
-    string? QueueDirectory);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
 
@@ -27,10 +27,16 @@ public sealed class MixpanelOptions
     /// <value>The default value is <see cref="IdMergeApi.Original"/>.</value>
     public IdMergeApi IdMerge { get; set; } = IdMergeApi.Original;
 
-    /// <summary>Where the identity and the queue live on disk; one client per directory at a time.</summary>
+    /// <summary>
+    /// Where the identity and the queue live on disk. Several processes may share one directory (they share the
+    /// identity, and each keeps its own queue in it); within one process, one client per directory. A relative path
+    /// is taken from the app's folder (<see cref="AppContext.BaseDirectory"/>), never from the current directory. A
+    /// directory other users may write to, or that belongs to another user, is refused: the client then keeps
+    /// everything in memory and logs why.
+    /// </summary>
     /// <value>
     /// The default value is null: the user's local application data folder, then <c>Mixpanel.Identity/</c> and a hash
-    /// of the project token.
+    /// of the project token. Where the user has no such folder, storage is in memory (logged).
     /// </value>
     public string? StorageDirectory { get; set; }
 
@@ -60,6 +66,13 @@ public sealed class MixpanelOptions
     /// </summary>
     /// <value>The default value is 100 milliseconds.</value>
     public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// The longest <see cref="MixpanelClient.FlushAsync"/> waits when it is given no cancellation token; what is not
+    /// delivered by then stays queued (<see cref="MixpanelDiagnostics.Queued"/>).
+    /// </summary>
+    /// <value>The default value is 30 seconds.</value>
+    public TimeSpan FlushTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long disposal may spend delivering what is queued; what is left stays on disk for the next start.</summary>
     /// <value>The default value is 5 seconds.</value>
@@ -115,6 +128,7 @@ public sealed class MixpanelOptions
         RequireWithin(errors, nameof(RequestTimeout), RequestTimeout, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
         RequireWithin(errors, nameof(PersistInterval), PersistInterval, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         RequireWithin(errors, nameof(ShutdownTimeout), ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
+        RequireWithin(errors, nameof(FlushTimeout), FlushTimeout, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))
         {
@@ -134,18 +148,27 @@ public sealed class MixpanelOptions
         return errors;
     }
 
-    /// <summary>The storage directory in effect: <see cref="StorageDirectory"/>, or the default for <see cref="ProjectToken"/>.</summary>
-    public string GetStorageDirectory()
+    /// <summary>
+    /// The storage directory in effect: <see cref="StorageDirectory"/> (a relative one taken from
+    /// <see cref="AppContext.BaseDirectory"/>), or the default for <see cref="ProjectToken"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No directory is set and the user has no local application data folder.</exception>
+    public string GetStorageDirectory() =>
+        ResolveStorageDirectory(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify));
+
+    /// <summary>The rule behind <see cref="GetStorageDirectory"/>, given the user's local application data folder.</summary>
+    internal string ResolveStorageDirectory(string? localApplicationData)
     {
         if (StorageDirectory is not null)
         {
-            return Path.GetFullPath(StorageDirectory);
+            return Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, StorageDirectory));
         }
 
-        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
-        if (string.IsNullOrEmpty(root))
+        // Never a shared folder such as the temporary directory: whoever can write there could change who the user is.
+        if (string.IsNullOrEmpty(localApplicationData))
         {
-            root = Path.GetTempPath();
+            throw new InvalidOperationException(
+                "The user has no local application data folder to keep the Mixpanel identity in; set MixpanelOptions.StorageDirectory.");
         }
 
         // The token itself never appears on disk; a hash keeps projects apart.
@@ -157,7 +180,7 @@ public sealed class MixpanelOptions
         var hash = sha.ComputeHash(tokenBytes);
 #endif
         var name = string.Concat(hash.Take(8).Select(static b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        return Path.Combine(root, "Mixpanel.Identity", name);
+        return Path.Combine(localApplicationData, "Mixpanel.Identity", name);
     }
 
     internal MixpanelOptions Clone() => (MixpanelOptions)MemberwiseClone();

@@ -37,11 +37,12 @@ public sealed class ReadmeTests
         mixpanel.Reset();                                                 // on logout
         await mixpanel.FlushAsync();                                      // optional: disposal delivers too
 
-        server.DeduplicatedRecords.Select(r => (r.EventName, r.DistinctId)).Should().Equal(
-            ("Viewed Pricing", "$device:" + server.DeduplicatedRecords[0].DeviceId),
+        var events = server.DeduplicatedRecords.Where(r => r.IsEvent).ToList();
+        events.Select(r => (r.EventName, r.DistinctId)).Should().Equal(
+            ("Viewed Pricing", "$device:" + events[0].DeviceId),
             ("$identify", "user-1234"),
-            ("Purchased", "user-1234"),
-            (null, "user-1234"));
+            ("Purchased", "user-1234"));
+        server.DeduplicatedRecords.Where(r => r.Endpoint == MixpanelEndpoint.Engage).Select(r => r.DistinctId).Should().Equal("user-1234");
         server.Resolve(IdMergeApi.Original).Findings.Should().BeEmpty();
     }
 

@@ -4,63 +4,64 @@ using System.IO.Hashing;
 #if !NET
 using Mixpanel.Identity.Compatibility;
 #endif
-using Mixpanel.Identity.Identity;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Storage;
 
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
-/// A record log on disk: numbered segment files of checksummed frames, appended and fsynced by the writer, read in
-/// order by the sender, plus a cursor file saying how far delivery got. Segments wholly behind the cursor are deleted.
+/// A record log on disk: numbered segment files of checksummed frames, appended and fsynced in groups, read in order,
+/// and a cursor file saying how far delivery got. Segments wholly behind the cursor are deleted.
 /// </summary>
 /// <remarks>
-/// Crash safety: a frame is counted only after its bytes were written and flushed to disk, and the reader never
-/// reads beyond what was counted. A crash mid-write leaves a torn frame at the end of a segment, which the checksum
-/// exposes on the next start: it is cut off and counted. The cursor is written after a delivery is acknowledged; a
-/// crash before that re-sends the batch, which Mixpanel deduplicates by <c>$insert_id</c>.
+/// A frame counts only once its bytes were written and flushed, and the reader never reads past what was counted. A
+/// crash mid-write leaves a torn frame at the end of a segment, which the checksum exposes on the next start: it is
+/// cut off and counted. Damage anywhere else is stepped over to the next intact frame, and the frames' numbers say
+/// how many records it took. The cursor is written after a delivery is acknowledged; a crash before that sends the
+/// batch again, which Mixpanel deduplicates by <c>$insert_id</c>.
 /// </remarks>
 internal sealed class FileRecordLog : IRecordLog
 {
     public const string SegmentExtension = ".seg";
     public const string CursorFileName = "cursor";
 
-    private const int CursorSize = 20;
+    private const int CursorSize = 28;
     private const int ReadAheadBytes = 64 * 1024;
 
-    private readonly object _gate;
     private readonly string _directory;
     private readonly long _segmentMaxBytes;
+    private readonly bool _syncEveryCommit;
     private readonly List<Segment> _segments;
-    private readonly FileStream _cursorStream;
+    private FileStream? _cursorStream;
     private long _nextSegmentNumber;
+    private long _syncedCursorSegment = -1;
 
-    // Writer side: only the writer touches the active stream.
     private Segment? _active;
     private FileStream? _activeStream;
 
-    // Reader side, under the store's lock.
-    private Segment? _readSegment;
+    private int _readIndex;
     private long _readOffset;
-    private int _readIndexInSegment;
+    private long _expected;
     private FileStream? _readStream;
+    private Segment? _readStreamSegment;
     private byte[] _ahead = new byte[ReadAheadBytes];
     private Segment? _aheadSegment;
     private long _aheadStart;
     private int _aheadLength;
-    private long _readCount;
-    private long _unread;
+    private long _consumed;
     private long _damaged;
 
-    private FileRecordLog(object gate, string directory, long segmentMaxBytes, List<Segment> segments, FileStream cursorStream)
+    private FileRecordLog(string directory, long segmentMaxBytes, bool syncEveryCommit, List<Segment> segments)
     {
-        _gate = gate;
         _directory = directory;
         _segmentMaxBytes = segmentMaxBytes;
+        _syncEveryCommit = syncEveryCommit;
         _segments = segments;
-        _cursorStream = cursorStream;
     }
 
-    public long UnreadCount => _unread;
+    public long NextNumber { get; private set; } = 1;
+
+    public long UnreadCount => NextNumber - _expected;
 
     public long UnreadBytes { get; private set; }
 
@@ -68,21 +69,36 @@ internal sealed class FileRecordLog : IRecordLog
 
     public long CompletedTotal { get; private set; }
 
-    /// <summary>The highest sequence number found on disk at open.</summary>
+    /// <summary>Records found at open beyond the cursor (including any that damage will turn out to have taken).</summary>
+    public long Recovered { get; private set; }
+
+    /// <summary>Records cut off at open: writes torn by a crash, one for each torn tail.</summary>
+    public long TornAtOpen { get; private set; }
+
+    /// <summary>The highest sequence number found at open.</summary>
     public long MaxSequence { get; private set; }
 
-    /// <summary>The segment files where damage was found at open and cut off (each torn tail counts as one record).</summary>
-    public IReadOnlyList<string> DamagedSegments { get; private set; } = [];
+    public ReadMark ReadPosition => new(_consumed, ReadSegment?.Number ?? _nextSegmentNumber, _readOffset, _expected);
 
-    /// <summary>Opens (or creates) the log in <paramref name="directory"/>, recovering what an earlier run left.</summary>
-    public static FileRecordLog Open(object gate, string directory, long segmentMaxBytes)
+    private Segment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
+
+    /// <summary>
+    /// Opens (or creates) the log in <paramref name="directory"/>, recovering what an earlier run left. Records tagged
+    /// <paramref name="discardTag"/> (a release of held profile updates that was never saved) are cut off unread.
+    /// </summary>
+    /// <param name="directory">The log's folder.</param>
+    /// <param name="segmentMaxBytes">Bytes after which appending moves to a new segment.</param>
+    /// <param name="syncEveryCommit">
+    /// Whether every cursor write is flushed to disk. Events are deduplicated by <c>$insert_id</c>, so for them a cursor
+    /// lost to power loss only means a resend, and it is flushed when delivery moves to the next segment; profile
+    /// operations such as <c>$add</c> are not deduplicated, so their cursor is flushed every time.
+    /// </param>
+    /// <param name="discardTag">A release tag whose records are cut off, or 0.</param>
+    public static FileRecordLog Open(string directory, long segmentMaxBytes, bool syncEveryCommit, long discardTag)
     {
         StorageFiles.CreateOwnerOnlyDirectory(directory);
-        var cursorStream = StorageFiles.CreateOwnerOnly(Path.Combine(directory, CursorFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite);
-        var (cursorSegment, cursorOffset) = ReadCursor(cursorStream);
-
         var segments = new List<Segment>();
-        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "*" + SegmentExtension))
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + SegmentExtension))
         {
             if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             {
@@ -91,130 +107,143 @@ internal sealed class FileRecordLog : IRecordLog
         }
 
         segments.Sort(static (a, b) => a.Number.CompareTo(b.Number));
-        var log = new FileRecordLog(gate, directory, segmentMaxBytes, segments, cursorStream);
-        log.Recover(cursorSegment, cursorOffset);
-        return log;
+        var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
+        try
+        {
+            log._cursorStream = StorageFiles.OpenOwnerOnly(Path.Combine(directory, CursorFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            log.Recover(discardTag);
+            return log;
+        }
+        catch
+        {
+            log.Dispose();
+            throw;
+        }
     }
 
     public void Append(ByteBuffer frames, int count)
     {
-        Segment segment;
-        FileStream stream;
-        lock (_gate)
+        if (_active is null || _activeStream is null || _active.Length >= _segmentMaxBytes || !File.Exists(_active.Path))
         {
-            if (_active is null || _activeStream is null || _active.Length >= _segmentMaxBytes)
-            {
-                StartSegment();
-            }
-
-            segment = _active!;
-            stream = _activeStream!;
+            StartSegment();
         }
 
+        var segment = _active!;
         try
         {
-            stream.Write(frames.Array, 0, frames.Length);
-            stream.Flush(flushToDisk: true);
+            _activeStream!.Write(frames.Array, 0, frames.Length);
+            _activeStream.Flush(flushToDisk: true);
         }
         catch
         {
             // Bytes may be half-written past the counted length; they are never read, and the next start cuts them
             // off. Appending resumes in a fresh segment.
-            lock (_gate)
-            {
-                _activeStream = null;
-                _active = null;
-            }
-
-            stream.Dispose();
+            _activeStream?.Dispose();
+            _activeStream = null;
+            _active = null;
             throw;
         }
 
-        lock (_gate)
-        {
-            segment.Length += frames.Length;
-            segment.Count += count;
-            _unread += count;
-            UnreadBytes += frames.Length;
-            AppendedTotal += count;
-            _readSegment ??= segment;
-        }
+        segment.Length += frames.Length;
+        NextNumber += count;
+        AppendedTotal += count;
+        UnreadBytes += frames.Length;
     }
 
     public bool TryPeek(out RecordFrame header)
     {
-        while (MoveToUnread())
+        while (NextNumber > _expected)
         {
-            var span = ReadSpan(_readOffset, RecordFrame.HeaderSize);
-            if (RecordFrame.TryReadHeader(span, out header) && _readOffset + header.TotalLength <= _readSegment!.Length)
+            var segment = ReadSegment;
+            if (segment is null || _readOffset >= segment.Length)
             {
+                if (_readIndex + 1 < _segments.Count)
+                {
+                    _readIndex++;
+                    _readOffset = 0;
+                    continue;
+                }
+
+                // The numbers say more was appended than the segments hold: the rest is lost.
+                Lose(NextNumber - _expected);
+                break;
+            }
+
+            ReadOnlySpan<byte> bytes;
+            try
+            {
+                bytes = Read(segment, _readOffset, (int)Math.Min(RecordFrame.HeaderSize, segment.Length - _readOffset));
+            }
+            catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Deleted under us (a cleaner, a backup tool, the folder removed): what it held is gone.
+                SkipRestOf(segment);
+                continue;
+            }
+
+            if (RecordFrame.TryReadHeader(bytes, out header) && _readOffset + header.TotalLength <= segment.Length && header.Number >= _expected)
+            {
+                if (header.Number > _expected)
+                {
+                    Lose(header.Number - _expected);
+                }
+
                 return true;
             }
 
-            // Damage met at run time (the disk changed under us): consume it so that no reader stalls on it.
-            SkipRestOfSegment();
+            Resync(segment, _readOffset + 1);
         }
 
         header = default;
         return false;
     }
 
-    public bool TryReadNext(ByteBuffer destination)
+    public bool ReadNext(ByteBuffer destination)
     {
-        if (!TryPeek(out var header))
-        {
-            return false;
-        }
-
-        var frame = ReadSpan(_readOffset, header.TotalLength);
+        var segment = ReadSegment!;
+        RecordFrame.TryReadHeader(Read(segment, _readOffset, RecordFrame.HeaderSize), out var header);
+        var frame = Read(segment, _readOffset, header.TotalLength);
         if (!RecordFrame.IsIntact(frame))
         {
-            SkipRestOfSegment();
+            Resync(segment, _readOffset + 1);
             return false;
         }
 
         destination.Write(frame.Slice(RecordFrame.HeaderSize));
-        Consume(header.TotalLength);
+        Consume(header);
         return true;
     }
 
-    public bool SkipNext()
+    public void SkipNext()
     {
-        if (!TryPeek(out var header))
-        {
-            return false;
-        }
-
-        Consume(header.TotalLength);
-        return true;
+        RecordFrame.TryReadHeader(Read(ReadSegment!, _readOffset, RecordFrame.HeaderSize), out var header);
+        Consume(header);
     }
 
-    public ReadMark ReadPosition => new(CompletedTotal + _readCount, _readSegment, _readOffset);
-
-    public void CommitRead() => CommitRead(ReadPosition);
+    public void SkipUnreadableFile()
+    {
+        if (ReadSegment is { } segment)
+        {
+            SkipRestOf(segment);
+        }
+    }
 
     public void CommitRead(ReadMark upTo)
     {
-        var count = upTo.Consumed - CompletedTotal;
-        if (count <= 0)
+        if (upTo.Consumed <= CompletedTotal)
         {
             return;
         }
 
-        CompletedTotal += count;
-        _readCount -= count;
+        CompletedTotal = upTo.Consumed;
+        WriteCursor(upTo);
 
-        // Something was read before the mark, so it names a segment; marks are committed in order, so that segment
-        // and every one after it are still here.
-        var segment = (Segment)upTo.Segment!;
-        WriteCursor(segment.Number, upTo.Offset);
-
-        // Everything before the cursor's segment is delivered: delete it.
-        while (_segments.Count > 0 && _segments[0] != segment)
+        // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
+        while (_segments.Count > 0 && _segments[0].Number < upTo.SegmentNumber && _segments[0] != _active)
         {
-            var done = _segments[0];
+            TryDelete(_segments[0].Path);
             _segments.RemoveAt(0);
-            TryDelete(done.Path);
+            _readIndex--;
         }
     }
 
@@ -227,19 +256,92 @@ internal sealed class FileRecordLog : IRecordLog
 
     public void Dispose()
     {
-        lock (_gate)
+        _activeStream?.Dispose();
+        _activeStream = null;
+        _readStream?.Dispose();
+        _readStream = null;
+        _cursorStream?.Dispose();
+    }
+
+    private void Consume(RecordFrame header)
+    {
+        _readOffset += header.TotalLength;
+        _expected = header.Number + 1;
+        _consumed++;
+        UnreadBytes -= header.TotalLength;
+    }
+
+    private void Lose(long count)
+    {
+        _expected += count;
+        _consumed += count;
+        _damaged += count;
+    }
+
+    /// <summary>Moves reading to the next intact frame of <paramref name="segment"/> at or after <paramref name="from"/>, or to its end.</summary>
+    private void Resync(Segment segment, long from)
+    {
+        var next = -1L;
+        if (from < segment.Length)
         {
-            _activeStream?.Dispose();
-            _activeStream = null;
-            _readStream?.Dispose();
-            _readStream = null;
-            _cursorStream.Dispose();
+            var rest = Read(segment, from, (int)(segment.Length - from));
+            var found = RecordFrame.FindIntact(rest, 0);
+            next = found < 0 ? -1 : from + found;
+        }
+
+        if (next < 0)
+        {
+            SkipRestOf(segment);
+            return;
+        }
+
+        UnreadBytes -= next - _readOffset;
+        _readOffset = next;
+    }
+
+    private void SkipRestOf(Segment segment)
+    {
+        UnreadBytes -= segment.Length - _readOffset;
+        _readOffset = segment.Length;
+    }
+
+    private void StartSegment()
+    {
+        _activeStream?.Dispose();
+        _activeStream = null;
+        StorageFiles.CreateOwnerOnlyDirectory(_directory);
+        var number = _nextSegmentNumber++;
+        var path = Path.Combine(_directory, number.ToString("D16", CultureInfo.InvariantCulture) + SegmentExtension);
+        var stream = StorageFiles.OpenOwnerOnly(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        DirectorySync.Flush(_directory);
+        var segment = new Segment(number, path);
+        _segments.Add(segment);
+        _active = segment;
+        _activeStream = stream;
+    }
+
+    private void WriteCursor(ReadMark mark)
+    {
+        Span<byte> bytes = stackalloc byte[CursorSize];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, mark.SegmentNumber);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), mark.Offset);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(16), mark.NextNumber);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(24), Crc32.HashToUInt32(bytes.Slice(0, 24)));
+        var stream = _cursorStream!;
+        stream.Position = 0;
+        stream.Write(bytes);
+        var sync = _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
+        stream.Flush(flushToDisk: sync);
+        if (sync)
+        {
+            _syncedCursorSegment = mark.SegmentNumber;
         }
     }
 
-    private static (long Segment, long Offset) ReadCursor(FileStream stream)
+    private (long Segment, long Offset, long NextNumber)? ReadCursor()
     {
         Span<byte> bytes = stackalloc byte[CursorSize];
+        var stream = _cursorStream!;
         stream.Position = 0;
         var read = 0;
         while (read < CursorSize)
@@ -247,7 +349,7 @@ internal sealed class FileRecordLog : IRecordLog
             var n = stream.Read(bytes.Slice(read));
             if (n == 0)
             {
-                return (0, 0);
+                return null;
             }
 
             read += n;
@@ -255,31 +357,26 @@ internal sealed class FileRecordLog : IRecordLog
 
         var segment = BinaryPrimitives.ReadInt64LittleEndian(bytes);
         var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8));
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(16));
+        var next = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(16));
 
         // A damaged cursor means "start from the oldest segment": at worst a batch is sent again and deduplicated.
-        return crc == Crc32.HashToUInt32(bytes.Slice(0, 16)) && segment >= 0 && offset >= 0 ? (segment, offset) : (0, 0);
+        return BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(24)) == Crc32.HashToUInt32(bytes.Slice(0, 24)) && segment >= 0 && offset >= 0 && next > 0
+            ? (segment, offset, next)
+            : null;
     }
 
-    private void WriteCursor(long segmentNumber, long offset)
+    private void Recover(long discardTag)
     {
-        Span<byte> bytes = stackalloc byte[CursorSize];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, segmentNumber);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), offset);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(16), Crc32.HashToUInt32(bytes.Slice(0, 16)));
-        _cursorStream.Position = 0;
-        _cursorStream.Write(bytes);
-        _cursorStream.Flush();
-    }
-
-    private void Recover(long cursorSegment, long cursorOffset)
-    {
-        var damaged = new List<string>();
+        var cursor = ReadCursor();
+        _expected = cursor?.NextNumber ?? 0;
+        var lastNumber = 0L;
         var buffer = new ByteBuffer(0);
+        var readSegmentFound = false;
         for (var i = 0; i < _segments.Count; i++)
         {
             var segment = _segments[i];
-            if (segment.Number < cursorSegment)
+            _nextSegmentNumber = Math.Max(_nextSegmentNumber, segment.Number + 1);
+            if (cursor is { } c && segment.Number < c.Segment)
             {
                 // Wholly delivered before the cursor was written past it; only the delete was missed.
                 TryDelete(segment.Path);
@@ -287,52 +384,60 @@ internal sealed class FileRecordLog : IRecordLog
                 continue;
             }
 
-            var start = segment.Number == cursorSegment ? cursorOffset : 0;
-            var scan = Scan(segment, start, buffer);
-            if (scan.Damaged)
-            {
-                damaged.Add(segment.Path);
-            }
-
-            segment.Length = scan.ValidLength;
-            segment.Count = scan.RecordsFromStart;
-            MaxSequence = Math.Max(MaxSequence, scan.MaxSequence);
-            _nextSegmentNumber = Math.Max(_nextSegmentNumber, segment.Number + 1);
-
-            if (scan.RecordsFromStart == 0 && segment.Number != cursorSegment)
+            var scan = Scan(segment, buffer, discardTag, _expected);
+            TornAtOpen += scan.Torn;
+            if (scan.FirstNumber == 0)
             {
                 TryDelete(segment.Path);
                 _segments.RemoveAt(i--);
                 continue;
             }
 
-            if (_readSegment is null)
+            if (_expected == 0)
             {
-                _readSegment = segment;
-                _readOffset = scan.StartOffset;
-                _readIndexInSegment = scan.RecordsBeforeStart;
+                _expected = scan.FirstNumber;
             }
 
-            _unread += scan.RecordsFromStart - scan.RecordsBeforeStart;
-            UnreadBytes += scan.ValidLength - scan.StartOffset;
+            lastNumber = Math.Max(lastNumber, scan.LastNumber);
+            if (!readSegmentFound && scan.FirstUnreadOffset >= 0)
+            {
+                readSegmentFound = true;
+                _readIndex = i;
+                _readOffset = scan.FirstUnreadOffset;
+            }
+
+            if (readSegmentFound)
+            {
+                UnreadBytes += segment.Length - (i == _readIndex ? _readOffset : 0);
+            }
         }
 
-        _nextSegmentNumber = Math.Max(_nextSegmentNumber, cursorSegment + 1);
-        AppendedTotal = _unread;
-        DamagedSegments = damaged;
+        if (!readSegmentFound)
+        {
+            _readIndex = _segments.Count;
+            _readOffset = 0;
+        }
+
+        _expected = Math.Max(_expected, 1);
+        NextNumber = Math.Max(lastNumber + 1, _expected);
+        Recovered = NextNumber - _expected;
+        AppendedTotal = Recovered;
     }
 
-    private ScanResult Scan(Segment segment, long cursorOffset, ByteBuffer buffer)
+    /// <summary>
+    /// Reads a segment whole (segments are a few megabytes; a file far larger is damage beyond the bound), notes its
+    /// intact frames, and cuts off a torn tail or a discarded release.
+    /// </summary>
+    private ScanResult Scan(Segment segment, ByteBuffer buffer, long discardTag, long expected)
     {
-        // Read the whole segment, bounded: segments are a few megabytes; a file far larger is damage beyond the bound.
-        var bound = _segmentMaxBytes + (4 * RecordFrame.MaxPayloadLength);
+        var bound = _segmentMaxBytes + (4L * RecordFrame.MaxPayloadLength);
         buffer.Clear();
         long fileLength;
-        using (var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        using (var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
         {
             fileLength = stream.Length;
             var toRead = (int)Math.Min(fileLength, bound);
-            _ = buffer.GetSpan(toRead); // room for the whole segment, read into the array below
+            _ = buffer.GetSpan(toRead);
             var read = 0;
             while (read < toRead)
             {
@@ -349,145 +454,111 @@ internal sealed class FileRecordLog : IRecordLog
         }
 
         var content = buffer.WrittenSpan;
-        long offset = 0;
-        var records = 0;
-        var recordsBefore = 0;
-        long startOffset = -1;
-        long maxSequence = 0;
+        var offset = 0;
+        var end = 0;
+        long first = 0;
+        long last = 0;
+        long firstUnread = -1;
+        var discarded = false;
         while (offset + RecordFrame.HeaderSize <= content.Length)
         {
-            if (offset == cursorOffset)
+            var rest = content.Slice(offset);
+            if (!RecordFrame.TryReadHeader(rest, out var header) || header.TotalLength > rest.Length || !RecordFrame.IsIntact(rest.Slice(0, header.TotalLength)))
             {
-                startOffset = offset;
-                recordsBefore = records;
+                var next = RecordFrame.FindIntact(content, offset + 1);
+                if (next < 0)
+                {
+                    break;
+                }
+
+                offset = next;
+                continue;
             }
 
-            var rest = content.Slice((int)offset);
-            if (!RecordFrame.TryReadHeader(rest, out var header) || header.TotalLength > rest.Length ||
-                !RecordFrame.IsIntact(rest.Slice(0, header.TotalLength)))
+            if (discardTag != 0 && header.ReleaseTag == discardTag)
             {
+                discarded = true;
                 break;
             }
 
-            maxSequence = Math.Max(maxSequence, header.Sequence);
-            records++;
+            if (first == 0)
+            {
+                first = header.Number;
+            }
+
+            last = header.Number;
+            MaxSequence = Math.Max(MaxSequence, header.Sequence);
+            if (firstUnread < 0 && header.Number >= expected)
+            {
+                firstUnread = offset;
+            }
+
             offset += header.TotalLength;
+            end = offset;
         }
 
-        if (offset == cursorOffset)
+        var torn = 0;
+        if (end < fileLength)
         {
-            startOffset = offset;
-            recordsBefore = records;
-        }
-
-        // A cursor that doesn't land on a frame boundary is not trusted: resend the segment from its start.
-        if (startOffset < 0)
-        {
-            startOffset = 0;
-            recordsBefore = 0;
-        }
-
-        var damaged = offset < fileLength;
-        if (damaged)
-        {
-            // Cut the torn tail off, so it is reported once and never in the way of a reader.
-            using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.None);
-            stream.SetLength(offset);
+            // What follows the last intact frame was being written when the process died (or is a release cut short,
+            // whose records are still held): cut it off, so it is met once and never in a reader's way.
+            torn = discarded ? 0 : CountTorn(content.Slice(end));
+            using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            stream.SetLength(end);
             stream.Flush(flushToDisk: true);
         }
 
-        return new ScanResult(offset, records, startOffset, recordsBefore, maxSequence, damaged);
+        segment.Length = end;
+        return new ScanResult(first, last, firstUnread, torn);
     }
 
-    private void StartSegment()
+    /// <summary>Records in a torn tail: the frame headers that can be walked, and at least one.</summary>
+    private static int CountTorn(ReadOnlySpan<byte> tail)
     {
-        _activeStream?.Dispose();
-        var number = _nextSegmentNumber++;
-        var path = Path.Combine(_directory, number.ToString("D16", CultureInfo.InvariantCulture) + SegmentExtension);
-        var stream = StorageFiles.CreateOwnerOnly(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        var segment = new Segment(number, path);
-        _segments.Add(segment);
-        _active = segment;
-        _activeStream = stream;
-    }
-
-    /// <summary>Positions the reader on an unread frame, moving to the next segment when one is used up.</summary>
-    private bool MoveToUnread()
-    {
-        if (_unread == 0 || _readSegment is null)
+        var count = 0;
+        var offset = 0;
+        while (offset + RecordFrame.HeaderSize <= tail.Length && RecordFrame.TryReadHeader(tail.Slice(offset), out var header))
         {
-            return false;
+            count++;
+            offset += header.TotalLength;
         }
 
-        while (_readOffset >= _readSegment.Length)
-        {
-            var index = _segments.IndexOf(_readSegment);
-            if (index < 0 || index + 1 >= _segments.Count)
-            {
-                return false;
-            }
-
-            _readSegment = _segments[index + 1];
-            _readOffset = 0;
-            _readIndexInSegment = 0;
-            _readStream?.Dispose();
-            _readStream = null;
-        }
-
-        return true;
+        return Math.Max(count, 1);
     }
 
-    private void Consume(int frameLength)
+    /// <summary>Bytes of <paramref name="segment"/> at <paramref name="offset"/>, served from a read-ahead buffer.</summary>
+    private ReadOnlySpan<byte> Read(Segment segment, long offset, int length)
     {
-        _readOffset += frameLength;
-        _readIndexInSegment++;
-        _readCount++;
-        _unread--;
-        UnreadBytes -= frameLength;
-    }
-
-    private void SkipRestOfSegment()
-    {
-        var segment = _readSegment!;
-        var skipped = Math.Min(_unread, Math.Max(1, segment.Count - _readIndexInSegment));
-        _damaged += skipped;
-        UnreadBytes -= segment.Length - _readOffset;
-        _readOffset = segment.Length;
-        _readIndexInSegment = segment.Count;
-        _readCount += skipped;
-        _unread -= skipped;
-    }
-
-    /// <summary>Bytes of the read segment at <paramref name="offset"/>, served from a read-ahead buffer.</summary>
-    private ReadOnlySpan<byte> ReadSpan(long offset, int length)
-    {
-        var segment = _readSegment!;
         if (_aheadSegment == segment && offset >= _aheadStart && offset + length <= _aheadStart + _aheadLength)
         {
             return _ahead.AsSpan((int)(offset - _aheadStart), length);
         }
 
-        // Never read past what the writer has counted: bytes beyond it may be half-written.
+        // Never read past what was counted: bytes beyond it may be half-written.
         var available = (int)Math.Min(Math.Max(ReadAheadBytes, length), segment.Length - offset);
-        if (available < length)
-        {
-            throw new InvalidOperationException("A frame extends past the end of its segment.");
-        }
-
         if (_ahead.Length < available)
         {
             _ahead = new byte[available];
         }
 
-        _readStream ??= new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-        _readStream.Position = offset;
+        if (_readStreamSegment != segment)
+        {
+            _readStream?.Dispose();
+            _readStream = null;
+            _readStreamSegment = null;
+            _readStream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            _readStreamSegment = segment;
+        }
+
+        _readStream!.Position = offset;
         var read = 0;
         while (read < available)
         {
             var n = _readStream.Read(_ahead, read, available - read);
             if (n == 0)
             {
-                throw new IOException($"The queue file {segment.Path} is shorter than recorded.");
+                // Shorter than what was written to it: truncated under us. What is missing is lost.
+                break;
             }
 
             read += n;
@@ -496,7 +567,7 @@ internal sealed class FileRecordLog : IRecordLog
         _aheadSegment = segment;
         _aheadStart = offset;
         _aheadLength = read;
-        return _ahead.AsSpan(0, length);
+        return _ahead.AsSpan(0, Math.Min(read, length));
     }
 
     private static void TryDelete(string path)
@@ -511,25 +582,15 @@ internal sealed class FileRecordLog : IRecordLog
         }
     }
 
-    private sealed class Segment
+    private sealed class Segment(long number, string path)
     {
-        public Segment(long number, string path)
-        {
-            Number = number;
-            Path = path;
-        }
+        public long Number { get; } = number;
 
-        public long Number { get; }
-
-        public string Path { get; }
+        public string Path { get; } = path;
 
         /// <summary>Bytes written and flushed; the reader never looks past them.</summary>
         public long Length { get; set; }
-
-        /// <summary>Frames within <see cref="Length"/>.</summary>
-        public int Count { get; set; }
     }
 
-    private readonly record struct ScanResult(
-        long ValidLength, int RecordsFromStart, long StartOffset, int RecordsBeforeStart, long MaxSequence, bool Damaged);
+    private readonly record struct ScanResult(long FirstNumber, long LastNumber, long FirstUnreadOffset, int Torn);
 }

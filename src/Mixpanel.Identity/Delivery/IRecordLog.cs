@@ -3,13 +3,19 @@ using Mixpanel.Identity.Payloads;
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
-/// One endpoint's first-in, first-out log of records. Records are appended by the writer, read in order by the
-/// sender, and forgotten only when <see cref="CommitRead()"/> says everything read so far was delivered or dropped; a
-/// crash before that re-reads them on the next start. Callers hold the store's lock for everything but the I/O half
-/// of <see cref="Append"/>, which the log guards itself.
+/// One endpoint's first-in, first-out log of records. The engine's loop appends, reads in order, and commits what is
+/// done with (delivered or dropped); a crash before a commit reads those records again on the next start. Used by the
+/// loop alone, so it takes no locks.
 /// </summary>
+/// <remarks>
+/// Records are numbered consecutively as they are appended. Reading expects the next number; whatever damage or a
+/// missing file hides, the next number found says exactly how many records were lost (<see cref="TakeDamaged"/>).
+/// </remarks>
 internal interface IRecordLog : IDisposable
 {
+    /// <summary>The number the next appended record gets.</summary>
+    long NextNumber { get; }
+
     /// <summary>Records appended and not yet read.</summary>
     long UnreadCount { get; }
 
@@ -22,39 +28,31 @@ internal interface IRecordLog : IDisposable
     /// <summary>Records committed since the log was opened.</summary>
     long CompletedTotal { get; }
 
-    /// <summary>Appends laid-out frames and makes them durable; called by the writer only, without the store's lock.</summary>
-    void Append(ByteBuffer frames, int count);
-
-    /// <summary>The next unread record's header, without consuming it.</summary>
-    bool TryPeek(out RecordFrame header);
-
-    /// <summary>
-    /// Consumes the next unread record, appending its payload to <paramref name="destination"/>. False when there is
-    /// none, or when it was damaged: then it is consumed, not returned, and reported by <see cref="TakeDamaged"/>.
-    /// </summary>
-    bool TryReadNext(ByteBuffer destination);
-
-    /// <summary>Consumes the next unread record without reading its payload.</summary>
-    bool SkipNext();
-
-    /// <summary>How far reading has got: a batch leased now ends here.</summary>
+    /// <summary>How far reading has got: a batch read now ends here.</summary>
     ReadMark ReadPosition { get; }
 
-    /// <summary>Everything read so far is done with: forget it, durably.</summary>
-    void CommitRead();
+    /// <summary>Appends frames numbered from <see cref="NextNumber"/> and makes them durable.</summary>
+    void Append(ByteBuffer frames, int count);
 
-    /// <summary>Everything read up to <paramref name="upTo"/> is done with; what was read after it is not.</summary>
+    /// <summary>The next unread record's header, without consuming it; damage on the way is consumed and counted.</summary>
+    /// <exception cref="IOException">The file holding it cannot be read now; nothing was consumed.</exception>
+    bool TryPeek(out RecordFrame header);
+
+    /// <summary>Consumes the next unread record (after <see cref="TryPeek"/>), appending its payload to <paramref name="destination"/>; false when it turned out damaged (consumed and counted).</summary>
+    bool ReadNext(ByteBuffer destination);
+
+    /// <summary>Consumes the next unread record without reading its payload.</summary>
+    void SkipNext();
+
+    /// <summary>Gives up on the file that <see cref="TryPeek"/> cannot read: its unread records are lost and counted.</summary>
+    void SkipUnreadableFile();
+
+    /// <summary>Everything read up to <paramref name="upTo"/> is done with: forget it, durably.</summary>
     void CommitRead(ReadMark upTo);
 
-    /// <summary>
-    /// Records found damaged and consumed (as read) since the last call: the caller counts them as dropped. Damage
-    /// is consumed wherever it is met, by a peek as much as a read, so it can never stall a reader.
-    /// </summary>
+    /// <summary>Records found damaged or missing and consumed since the last call: the caller counts them as dropped.</summary>
     long TakeDamaged();
 }
 
-/// <summary>
-/// A position in a log's reading: the records consumed before it since the log was opened, and where the next one starts
-/// (a segment and offset in it, for a log on disk).
-/// </summary>
-internal readonly record struct ReadMark(long Consumed, object? Segment, long Offset);
+/// <summary>A position in a log's reading: the records consumed before it, and where the next one is.</summary>
+internal readonly record struct ReadMark(long Consumed, long SegmentNumber, long Offset, long NextNumber);

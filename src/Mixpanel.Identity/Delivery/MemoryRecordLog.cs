@@ -2,14 +2,13 @@ using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.Delivery;
 
-/// <summary>A record log in memory, for processes with no writable disk: bounded by the store's limits, lost on exit.</summary>
+/// <summary>A record log in memory, for processes with no writable disk: bounded by the queue's limits, lost on exit.</summary>
 internal sealed class MemoryRecordLog : IRecordLog
 {
-    private readonly object _gate;
     private readonly Queue<(RecordFrame Header, byte[] Payload)> _unread = new();
-    private long _readCount;
+    private long _consumed;
 
-    public MemoryRecordLog(object gate) => _gate = gate;
+    public long NextNumber { get; private set; } = 1;
 
     public long UnreadCount => _unread.Count;
 
@@ -19,86 +18,55 @@ internal sealed class MemoryRecordLog : IRecordLog
 
     public long CompletedTotal { get; private set; }
 
-    public void Append(ByteBuffer buffer, int count)
-    {
-        var frames = buffer.WrittenSpan;
-        lock (_gate)
-        {
-            var offset = 0;
-            while (offset < frames.Length)
-            {
-                RecordFrame.TryReadHeader(frames.Slice(offset), out var header);
-                var payload = frames.Slice(offset + RecordFrame.HeaderSize, header.PayloadLength).ToArray();
-                _unread.Enqueue((header, payload));
-                UnreadBytes += header.TotalLength;
-                offset += header.TotalLength;
-            }
+    public ReadMark ReadPosition => new(_consumed, 0, 0, NextNumber - _unread.Count);
 
-            AppendedTotal += count;
+    public void Append(ByteBuffer frames, int count)
+    {
+        var bytes = frames.WrittenSpan;
+        var offset = 0;
+        while (offset < bytes.Length)
+        {
+            RecordFrame.TryReadHeader(bytes.Slice(offset), out var header);
+            _unread.Enqueue((header, bytes.Slice(offset + RecordFrame.HeaderSize, header.PayloadLength).ToArray()));
+            UnreadBytes += header.TotalLength;
+            offset += header.TotalLength;
         }
+
+        NextNumber += count;
+        AppendedTotal += count;
     }
 
     public bool TryPeek(out RecordFrame header)
     {
-        if (_unread.Count == 0)
-        {
-            header = default;
-            return false;
-        }
-
-        header = _unread.Peek().Header;
-        return true;
+        header = _unread.Count > 0 ? _unread.Peek().Header : default;
+        return _unread.Count > 0;
     }
 
-    public bool TryReadNext(ByteBuffer destination)
+    public bool ReadNext(ByteBuffer destination)
     {
-        if (_unread.Count == 0)
-        {
-            return false;
-        }
-
         destination.Write(Consume());
         return true;
     }
 
-    public bool SkipNext()
-    {
-        if (_unread.Count == 0)
-        {
-            return false;
-        }
+    public void SkipNext() => Consume();
 
-        Consume();
-        return true;
+    public void SkipUnreadableFile()
+    {
     }
 
-    public ReadMark ReadPosition => new(CompletedTotal + _readCount, null, 0);
-
-    public void CommitRead() => CommitRead(ReadPosition);
-
-    public void CommitRead(ReadMark upTo)
-    {
-        var count = upTo.Consumed - CompletedTotal;
-        if (count <= 0)
-        {
-            return;
-        }
-
-        CompletedTotal += count;
-        _readCount -= count;
-    }
+    public void CommitRead(ReadMark upTo) => CompletedTotal = Math.Max(CompletedTotal, upTo.Consumed);
 
     public long TakeDamaged() => 0;
+
+    public void Dispose()
+    {
+    }
 
     private byte[] Consume()
     {
         var (header, payload) = _unread.Dequeue();
-        _readCount++;
+        _consumed++;
         UnreadBytes -= header.TotalLength;
         return payload;
-    }
-
-    public void Dispose()
-    {
     }
 }

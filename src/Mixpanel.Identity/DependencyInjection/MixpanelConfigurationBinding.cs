@@ -72,6 +72,7 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
         options.MaxQueueBytes = reader.Parse(nameof(MixpanelOptions.MaxQueueBytes), options.MaxQueueBytes, ParseInt64, NotWholeNumber);
         options.PersistInterval = reader.Parse(nameof(MixpanelOptions.PersistInterval), options.PersistInterval, ParseTimeSpan, NotTimeSpan);
         options.ShutdownTimeout = reader.Parse(nameof(MixpanelOptions.ShutdownTimeout), options.ShutdownTimeout, ParseTimeSpan, NotTimeSpan);
+        options.FlushTimeout = reader.Parse(nameof(MixpanelOptions.FlushTimeout), options.FlushTimeout, ParseTimeSpan, NotTimeSpan);
         options.RequestTimeout = reader.Parse(nameof(MixpanelOptions.RequestTimeout), options.RequestTimeout, ParseTimeSpan, NotTimeSpan);
         options.UseGzip = reader.Parse(nameof(MixpanelOptions.UseGzip), options.UseGzip, ParseBoolean, NotBoolean);
         options.UseIpAddressForGeolocation = reader.Parse(nameof(MixpanelOptions.UseIpAddressForGeolocation), options.UseIpAddressForGeolocation, ParseBoolean, NotBoolean);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mixpanel.Identity;
 using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -71,7 +72,7 @@ public static class MixpanelServiceCollectionExtensions
         // longer one short.
         services.AddHttpClient(HttpClientName)
             .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(CreatePrimaryHandler)
+            .ConfigurePrimaryHttpMessageHandler(HttpSender.CreateHandler)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
         // One client per process: it owns the identity and queue files in its storage directory, and a second client
@@ -79,15 +80,6 @@ public static class MixpanelServiceCollectionExtensions
         services.TryAddSingleton(CreateClient);
         services.TryAddSingleton<IMixpanelClient>(static provider => provider.GetRequiredService<MixpanelClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush>());
-    }
-
-    private static HttpMessageHandler CreatePrimaryHandler()
-    {
-#if NET8_0_OR_GREATER
-        return new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
-#else
-        return new HttpClientHandler();
-#endif
     }
 
     private static MixpanelClient CreateClient(IServiceProvider provider) =>

@@ -23,9 +23,6 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Error, "The storage directory {Directory} is unusable; identity and queue are kept in memory for this process.")]
     public static partial void StorageUnavailable(ILogger logger, string directory, Exception exception);
 
-    [LoggerMessage(1006, LogLevel.Warning, "More than {Limit} profile updates were held while the user was anonymous; the oldest was dropped.")]
-    public static partial void HeldProfileUpdatesFull(ILogger logger, int limit);
-
     [LoggerMessage(1007, LogLevel.Warning, "DeleteUser was called while the user is anonymous; there is no user profile to delete, so nothing was sent.")]
     public static partial void DeleteUserWhileAnonymous(ILogger logger);
 
@@ -37,9 +34,6 @@ internal static partial class Log
 
     [LoggerMessage(2001, LogLevel.Information, "{Count} records left by an earlier run were found in the queue and will be sent.")]
     public static partial void QueueRecovered(ILogger logger, long count);
-
-    [LoggerMessage(2002, LogLevel.Warning, "{Count} damaged records (a write torn by a crash or power loss) were skipped in {Segment}.")]
-    public static partial void QueueDamagedRecords(ILogger logger, long count, string segment);
 
     [LoggerMessage(2003, LogLevel.Error, "Records could not be written to the queue on disk; trying again in {Delay}.")]
     public static partial void QueueWriteFailed(ILogger logger, TimeSpan delay, Exception exception);
@@ -53,9 +47,6 @@ internal static partial class Log
     [LoggerMessage(2006, LogLevel.Warning, "{Count} events older than the 5 days Mixpanel's /track accepts were dropped.")]
     public static partial void RecordsExpired(ILogger logger, long count);
 
-    [LoggerMessage(2007, LogLevel.Warning, "The background writer is {Count} records behind; new records are dropped until it catches up.")]
-    public static partial void PendingBacklogFull(ILogger logger, int count);
-
     [LoggerMessage(2008, LogLevel.Error, "The queue on disk could not be opened; records are kept in memory for this process.")]
     public static partial void QueueOpenFailed(ILogger logger, Exception exception);
 
@@ -65,27 +56,54 @@ internal static partial class Log
     [LoggerMessage(3002, LogLevel.Warning, "Sending to {Endpoint} failed ({Outcome}); retry {Attempt} in {Delay}.")]
     public static partial void RetryScheduled(ILogger logger, string endpoint, string outcome, int attempt, TimeSpan delay);
 
-    [LoggerMessage(3003, LogLevel.Warning, "Mixpanel rejected {Count} records sent to {Endpoint}: {Reason}")]
-    public static partial void RecordsRejected(ILogger logger, int count, string endpoint, string reason);
-
-    [LoggerMessage(3004, LogLevel.Error, "Mixpanel answered HTTP {StatusCode} on {Endpoint}: the project token or credentials were refused. Delivery has stopped; records stay queued for a client with a corrected configuration.")]
-    public static partial void DeliveryHalted(ILogger logger, int statusCode, string endpoint);
-
-    [LoggerMessage(3005, LogLevel.Information, "Mixpanel answered 413 (too large) for {Count} records sent to {Endpoint}; sending them in halves.")]
-    public static partial void BatchSplit(ILogger logger, int count, string endpoint);
-
     [LoggerMessage(3006, LogLevel.Error, "The delivery loop failed unexpectedly and restarts after {Delay}.")]
     public static partial void DeliveryLoopFailed(ILogger logger, TimeSpan delay, Exception exception);
 
     [LoggerMessage(3007, LogLevel.Warning, "Shutdown did not finish delivering within {Timeout}; unsent records stay queued for the next start.")]
     public static partial void ShutdownTimedOut(ILogger logger, TimeSpan timeout);
 
-    [LoggerMessage(3008, LogLevel.Error, "The background writer failed unexpectedly and restarts after {Delay}.")]
-    public static partial void WriterLoopFailed(ILogger logger, TimeSpan delay, Exception exception);
-
     [LoggerMessage(4001, LogLevel.Warning, "Flushing on application stop did not finish within {Timeout}; what is left is tried again while the client is disposed, and otherwise stays queued for the next start.")]
     public static partial void StopFlushTimedOut(ILogger logger, TimeSpan timeout);
 
     [LoggerMessage(4002, LogLevel.Warning, "The host stopped waiting before flushing on application stop finished; what is left is tried again while the client is disposed, and otherwise stays queued for the next start.")]
     public static partial void StopFlushAbandoned(ILogger logger);
+
+    [LoggerMessage(1010, LogLevel.Warning, "{Count} profile updates held while the user was anonymous were dropped ({Reason}).")]
+    public static partial void HeldProfileUpdatesDropped(ILogger logger, int count, DropReason reason);
+
+    [LoggerMessage(2002, LogLevel.Warning, "{Count} records were found damaged or missing in the queue on disk and were skipped.")]
+    public static partial void QueueDamagedRecords(ILogger logger, long count);
+
+    [LoggerMessage(2007, LogLevel.Warning, "The queue's writer made no progress and the queue's bounds are reached in memory; a new record was dropped.")]
+    public static partial void IntakeFull(ILogger logger);
+
+    [LoggerMessage(2009, LogLevel.Warning, "Every queue slot in the storage directory is taken by other processes; records are kept in memory for this process.")]
+    public static partial void QueueSlotsTaken(ILogger logger);
+
+    [LoggerMessage(2010, LogLevel.Warning, "A {Endpoint} record could not be written as JSON ({Problem}) and was dropped.")]
+    public static partial void RecordUnwritable(ILogger logger, string endpoint, string problem);
+
+    [LoggerMessage(2011, LogLevel.Warning, "A queue file of {Endpoint} could not be read; trying again in {Delay}.")]
+    public static partial void QueueReadFailed(ILogger logger, string endpoint, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(2012, LogLevel.Error, "A queue file of {Endpoint} could not be read after several attempts; its records were given up on and counted.")]
+    public static partial void QueueFileSkipped(ILogger logger, string endpoint, Exception exception);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Mixpanel rejected {Count} records sent to {Endpoint} ({Why}); their indexes in the request: {Indexes}.")]
+    public static partial void RecordsRejected(ILogger logger, int count, string endpoint, string why, string indexes);
+
+    [LoggerMessage(3004, LogLevel.Error, "Mixpanel answered HTTP {StatusCode} on {Endpoint} ({Why}). Delivery has stopped; records stay queued for a client with a corrected configuration.")]
+    public static partial void DeliveryHalted(ILogger logger, int statusCode, string endpoint, string why);
+
+    [LoggerMessage(3005, LogLevel.Information, "Mixpanel refused {Count} records sent to {Endpoint} as a whole ({Why}); sending them in halves.")]
+    public static partial void BatchSplit(ILogger logger, int count, string endpoint, string why);
+
+    [LoggerMessage(3009, LogLevel.Warning, "The delivery loop did not finish its last write within {Grace} of stopping; disposal returns without it.")]
+    public static partial void StopAbandoned(ILogger logger, TimeSpan grace);
+
+    [LoggerMessage(1011, LogLevel.Error, "The storage directory {Directory} is refused because {Reason}; identity and queue are kept in memory for this process.")]
+    public static partial void StorageRefused(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(3010, LogLevel.Warning, "FlushAsync returned after {Timeout} with {Queued} records still queued; they are delivered in the background.")]
+    public static partial void FlushTimedOut(ILogger logger, TimeSpan timeout, long queued);
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Payloads;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using Mixpanel.Identity.Protocol;
+
 namespace Mixpanel.Identity.Payloads;
 
 /// <summary>
@@ -49,13 +51,7 @@ internal static class JsonValues
                 WriteObject(writer, map);
                 break;
             case PropertyList list:
-                writer.WriteStartArray();
-                foreach (var element in list)
-                {
-                    Write(writer, element);
-                }
-
-                writer.WriteEndArray();
+                WriteList(writer, list);
                 break;
             case float number:
                 writer.WriteNumberValue(number);
@@ -111,45 +107,101 @@ internal static class JsonValues
         writer.WriteEndObject();
     }
 
-    /// <summary>Reads JSON back into the value types <see cref="PropertyValues"/> produces.</summary>
-    public static object? Read(JsonElement element, int depth = 0)
+    /// <summary>
+    /// Reads a set of properties (<see cref="WriteObject"/>'s output) back into exactly what <see cref="PropertyValues"/>
+    /// produces, to the same depth; anything the client could not have written is a <see cref="FormatException"/>.
+    /// </summary>
+    public static PropertyMap ReadObject(JsonElement element) => ReadObject(element, containers: 0);
+
+    /// <summary>Reads a list of property values at the top level, as <see cref="WriteList"/> wrote it.</summary>
+    public static PropertyList ReadList(JsonElement element) => ReadList(element, containers: 0);
+
+    public static void WriteList(Utf8JsonWriter writer, PropertyList list)
+    {
+        writer.WriteStartArray();
+        foreach (var element in list)
+        {
+            Write(writer, element);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Reads one value, <paramref name="containers"/> lists or objects deep already.</summary>
+    private static object? Read(JsonElement element, int containers)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return element.GetString();
+                return ReadString(element);
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:
                 return false;
             case JsonValueKind.Number:
-                return element.TryGetInt64(out var whole) ? whole : element.GetDouble();
-            case JsonValueKind.Object when depth < MixpanelLimits.MaxNestingDepth:
-                return ReadObject(element, depth + 1);
-            case JsonValueKind.Array when depth < MixpanelLimits.MaxNestingDepth:
-                var items = new List<object?>();
-                foreach (var child in element.EnumerateArray())
+                if (element.TryGetInt64(out var whole))
                 {
-                    items.Add(Read(child, depth + 1));
+                    return whole;
                 }
 
-                return new PropertyList([.. items]);
+                var number = element.GetDouble();
+                return double.IsNaN(number) || double.IsInfinity(number)
+                    ? throw new FormatException("A number is beyond what a property value can hold.")
+                    : number;
+            case JsonValueKind.Object when containers < MixpanelLimits.MaxNestingDepth:
+                return ReadObject(element, containers + 1);
+            case JsonValueKind.Array when containers < MixpanelLimits.MaxNestingDepth:
+                return ReadList(element, containers + 1);
             case JsonValueKind.Null:
                 return null;
             default:
-                throw new JsonException($"A {element.ValueKind} value is not a property value here.");
+                throw new FormatException($"A {element.ValueKind} value is not a property value here.");
         }
     }
 
-    public static PropertyMap ReadObject(JsonElement element, int depth = 0)
+    private static PropertyMap ReadObject(JsonElement element, int containers)
     {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException("Properties are not a JSON object.");
+        }
+
         var items = new List<KeyValuePair<string, object?>>();
         foreach (var property in element.EnumerateObject())
         {
-            items.Add(new KeyValuePair<string, object?>(property.Name, Read(property.Value, depth)));
+            if (property.Name.Length == 0 || !WellFormedText.IsWellFormed(property.Name) || items.Count == MixpanelLimits.MaxCollectionCount)
+            {
+                throw new FormatException("A property name is empty or ill-formed, or there are too many.");
+            }
+
+            items.Add(new KeyValuePair<string, object?>(property.Name, Read(property.Value, containers)));
         }
 
         return new PropertyMap([.. items]);
+    }
+
+    private static PropertyList ReadList(JsonElement element, int containers)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.GetArrayLength() > MixpanelLimits.MaxCollectionCount)
+        {
+            throw new FormatException("A list is not a JSON array, or is too long.");
+        }
+
+        var items = new object?[element.GetArrayLength()];
+        var i = 0;
+        foreach (var child in element.EnumerateArray())
+        {
+            items[i++] = Read(child, containers);
+        }
+
+        return new PropertyList(items);
+    }
+
+    /// <summary>A string as the client could have written it: well-formed UTF-16.</summary>
+    public static string ReadString(JsonElement element)
+    {
+        var text = element.GetString()!;
+        return WellFormedText.IsWellFormed(text) ? text : throw new FormatException("A string is not well-formed UTF-16.");
     }
 
     /// <summary>Cuts a string to Mixpanel's 255 characters, never between the two halves of a surrogate pair.</summary>

@@ -1,18 +1,9 @@
-using Mixpanel.Identity.Delivery;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Payloads;
 
-/// <summary>The ingestion endpoint a record goes to. The values are stored on disk: never renumber them.</summary>
-internal enum RecordEndpoint : byte
-{
-    Track = 0,
-    Engage = 1,
-    Groups = 2,
-}
-
 /// <summary>A record accepted from the app and not yet serialized: everything needed to write it, captured at the call.</summary>
-internal abstract class PendingRecord : QueueItem
+internal abstract class PendingRecord
 {
     public abstract RecordEndpoint Endpoint { get; }
 
@@ -26,7 +17,7 @@ internal abstract class PendingRecord : QueueItem
 /// <summary>An event for <c>/track</c>, with the identity and super properties current at its <c>Track</c> call.</summary>
 internal sealed class EventRecord : PendingRecord
 {
-    public EventRecord(string name, PropertyMap properties, IdentityState identity, long timeMilliseconds, double? durationSeconds)
+    public EventRecord(string name, PropertyMap properties, EventIdentity identity, long timeMilliseconds, double? durationSeconds)
     {
         Name = name;
         Properties = properties;
@@ -42,7 +33,8 @@ internal sealed class EventRecord : PendingRecord
     /// <summary>The call's own properties; they win over super properties, which win over automatic ones.</summary>
     public PropertyMap Properties { get; }
 
-    public IdentityState Identity { get; }
+    /// <summary>Who the event is about, and the super properties registered then.</summary>
+    public EventIdentity Identity { get; }
 
     public long TimeMilliseconds { get; }
 

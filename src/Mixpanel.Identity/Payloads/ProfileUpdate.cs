@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Mixpanel.Identity.Compatibility;
 
 namespace Mixpanel.Identity.Payloads;
@@ -29,9 +30,31 @@ internal sealed class ProfileUpdate
         Payload = payload;
     }
 
+    private int _jsonBytes = -1;
+
     public ProfileOperation Operation { get; }
 
     public object? Payload { get; }
+
+    /// <summary>Bytes of the payload as JSON, measured once.</summary>
+    public int JsonBytes
+    {
+        get
+        {
+            if (_jsonBytes < 0)
+            {
+                var buffer = new ByteBuffer(256);
+                using (var writer = new Utf8JsonWriter(buffer, JsonValues.WriterOptions))
+                {
+                    JsonValues.Write(writer, Payload);
+                }
+
+                _jsonBytes = buffer.Length;
+            }
+
+            return _jsonBytes;
+        }
+    }
 
     // The factories below check the app's arguments for user and group profiles alike; their parameter names are the
     // public methods' own, so an ArgumentException names what the app passed.

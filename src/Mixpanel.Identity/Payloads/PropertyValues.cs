@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Globalization;
 
+using Mixpanel.Identity.Protocol;
+
 namespace Mixpanel.Identity.Payloads;
 
 /// <summary>
@@ -74,6 +76,8 @@ internal static class PropertyValues
         {
             throw new ArgumentException("A property name must not be empty.", paramName);
         }
+
+        WellFormedText.Require(name, $"The name '{name}'", paramName);
     }
 
     private static void Add(KeyValuePair<string, object?>[] items, ref int filled, KeyValuePair<string, object?> pair, string paramName)
@@ -146,9 +150,9 @@ internal static class PropertyValues
                 throw new ArgumentException($"The property '{propertyName}' changed while it was being read.", paramName);
             }
 
-            if (string.IsNullOrEmpty(pair.Key))
+            if (string.IsNullOrEmpty(pair.Key) || !WellFormedText.IsWellFormed(pair.Key))
             {
-                throw new ArgumentException($"The property '{propertyName}' holds an object with an empty key.", paramName);
+                throw new ArgumentException($"The property '{propertyName}' holds an object with an empty or ill-formed key.", paramName);
             }
 
             items[filled++] = new KeyValuePair<string, object?>(pair.Key, NormalizeValue(pair.Value, innerDepth, propertyName, paramName));
@@ -165,7 +169,7 @@ internal static class PropertyValues
         var items = new List<KeyValuePair<string, object?>>(dictionary.Count);
         foreach (DictionaryEntry entry in dictionary)
         {
-            if (entry.Key is not string key || key.Length == 0)
+            if (entry.Key is not string key || key.Length == 0 || !WellFormedText.IsWellFormed(key))
             {
                 throw new ArgumentException(
                     $"The property '{propertyName}' holds a dictionary whose keys are not all non-empty strings.", paramName);

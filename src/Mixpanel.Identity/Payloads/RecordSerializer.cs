@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Mixpanel.Identity.Identity;
 
 namespace Mixpanel.Identity.Payloads;
 
@@ -173,7 +172,7 @@ internal sealed class RecordSerializer
         writer.WriteEndObject();
     }
 
-    private IdentityText Encoded(IdentityState identity)
+    private IdentityText Encoded(EventIdentity identity)
     {
         // Several threads may serialize at once; each sees a whole IdentityText, for this identity or another.
         var text = Volatile.Read(ref _identity);
@@ -230,7 +229,7 @@ internal sealed class RecordSerializer
     /// <summary>One identity's strings and super property names, encoded for JSON as the writer would encode them.</summary>
     private sealed class IdentityText
     {
-        public IdentityText(IdentityState state)
+        public IdentityText(EventIdentity state)
         {
             var encoder = JsonValues.WriterOptions.Encoder;
             State = state;
@@ -247,7 +246,7 @@ internal sealed class RecordSerializer
             SuperMayOverrideAutomatic = MayOverrideAutomatic(state.SuperProperties);
         }
 
-        public IdentityState State { get; }
+        public EventIdentity State { get; }
 
         public JsonEncodedText DistinctId { get; }
 

@@ -294,13 +294,13 @@ public sealed class DeliveryTests
             client.Track("Numbered", DeliveryHarness.Numbered(i));
         }
 
-        // The periodic flush finds the server down and backs off.
-        await harness.Time.WaitForTimerAsync(0, due => due == TimeSpan.FromMinutes(2));
+        // The periodic send, once the interval has passed, finds the server down and backs off.
+        await client.PersistAsync(DeliveryHarness.Patience);
         var timers = harness.Time.TimersCreated;
         harness.Time.Advance(TimeSpan.FromMinutes(2));
         var backoff = await harness.Time.WaitForTimerAsync(timers, IsBackoff);
         client.Diagnostics.Persisted.Should().Be(5);
-        Directory.GetFiles(Path.Combine(harness.StorageDirectory, "queue", "track"), "*.seg").Should().NotBeEmpty();
+        Directory.GetFiles(Path.Combine(harness.StorageDirectory, "queue", "0", "track"), "*.seg").Should().NotBeEmpty();
 
         await harness.Server.RestartAsync();
         harness.Time.Advance(backoff);

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Tests.Fakes;
 using RichardSzalay.MockHttp;
 using Xunit;

@@ -29,6 +29,7 @@ public sealed class ConfigurationBindingTests
             ["PersistInterval"] = "00:00:00.250",
             ["ShutdownTimeout"] = "00:00:02",
             ["RequestTimeout"] = "00:01:00",
+            ["FlushTimeout"] = "00:00:45",
             ["UseGzip"] = "false",
             ["UseIpAddressForGeolocation"] = "False",
         };
@@ -58,6 +59,7 @@ public sealed class ConfigurationBindingTests
         options.PersistInterval.Should().Be(TimeSpan.FromMilliseconds(250));
         options.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(2));
         options.RequestTimeout.Should().Be(TimeSpan.FromMinutes(1));
+        options.FlushTimeout.Should().Be(TimeSpan.FromSeconds(45));
         options.UseGzip.Should().BeFalse();
         options.UseIpAddressForGeolocation.Should().BeFalse();
     }

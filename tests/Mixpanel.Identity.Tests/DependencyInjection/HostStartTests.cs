@@ -79,7 +79,7 @@ public sealed class HostStartTests : IDisposable
         await host.StartAsync();
 
         // The client takes its storage directory at start-up, before anything asks for it.
-        File.Exists(Path.Combine(_directory.Path, Mixpanel.Identity.Identity.IdentityStore.LockFileName)).Should().BeTrue();
+        File.Exists(Path.Combine(_directory.Path, Mixpanel.Identity.Users.IdentityStore.FileName)).Should().BeTrue();
         await host.StopAsync();
     }
 

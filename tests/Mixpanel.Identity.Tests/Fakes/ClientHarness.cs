@@ -1,24 +1,31 @@
-using Microsoft.Extensions.Logging.Testing;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Mixpanel.Identity.Testing;
 
 namespace Mixpanel.Identity.Tests.Fakes;
 
 /// <summary>
-/// A client on one "device" (a storage directory) whose records are captured rather than sent. Several harnesses
-/// may share a clock to act out a user moving between devices.
+/// A real client on one "device" (a storage directory), delivering to a local Mixpanel server on the same fake clock.
+/// Several harnesses may share a clock and a server to act out a user moving between devices. What the client sent is
+/// read from the server after a flush, so every test goes through the whole path: session, queue on disk, delivery.
 /// </summary>
 internal sealed class ClientHarness : IDisposable
 {
     public const string Token = "test-token";
 
     private readonly ILoggerFactory _loggerFactory;
+    private readonly bool _ownsServer;
 
-    public ClientHarness(string storageDirectory, IdMergeApi idMerge = IdMergeApi.Original, FakeTimeProvider? time = null)
+    public ClientHarness(string storageDirectory, IdMergeApi idMerge = IdMergeApi.Original, FakeTimeProvider? time = null, LocalMixpanelServer? server = null)
     {
         StorageDirectory = storageDirectory;
         IdMerge = idMerge;
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+        _ownsServer = server is null;
+        Server = server ?? LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token, TimeProvider = Time })
+            .GetAwaiter().GetResult();
         Logs = new FakeLogCollector();
         _loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(Logs)).SetMinimumLevel(LogLevel.Trace));
         Client = Start();
@@ -32,15 +39,27 @@ internal sealed class ClientHarness : IDisposable
 
     public FakeLogCollector Logs { get; }
 
+    public LocalMixpanelServer Server { get; }
+
     public MixpanelClient Client { get; private set; }
 
-    public CapturingRecordQueue Queue { get; private set; } = null!;
+    /// <summary>What this device's client has sent so far, as the server received it (the client is flushed first).</summary>
+    public SentRecords Sent
+    {
+        get
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            Client.FlushAsync(patience.Token).GetAwaiter().GetResult();
+            return new SentRecords([.. Server.Records.Select(static r => new CapturedRecord(r.Endpoint, r.Json))]);
+        }
+    }
 
     public MixpanelOptions Options => new()
     {
         ProjectToken = Token,
         StorageDirectory = StorageDirectory,
         IdMerge = IdMerge,
+        ApiHost = Server.BaseAddress,
     };
 
     /// <summary>Disposes the client and starts a new one on the same directory, as an app restart does.</summary>
@@ -51,12 +70,52 @@ internal sealed class ClientHarness : IDisposable
         return Client;
     }
 
+    /// <summary>How many times any process saved the identity in this directory: the shared change counter.</summary>
+    public int IdentitySaves() => BitConverter.ToInt32(File.ReadAllBytes(Path.Combine(StorageDirectory, "identity.version")), 0);
+
+    /// <summary>The identity file as stored on disk.</summary>
+    public string StoredIdentity() => File.ReadAllText(Path.Combine(StorageDirectory, "identity.json"));
+
     public void Dispose()
     {
         Client.Dispose();
         _loggerFactory.Dispose();
+        if (_ownsServer)
+        {
+            Server.Dispose();
+        }
     }
 
-    private MixpanelClient Start() =>
-        new(Options, httpClient: null, Time, _loggerFactory, setup => Queue = new CapturingRecordQueue(setup));
+    private MixpanelClient Start() => new(Options, httpClient: null, Time, _loggerFactory);
+}
+
+/// <summary>Records as Mixpanel received them, by endpoint.</summary>
+internal sealed class SentRecords(IReadOnlyList<CapturedRecord> records)
+{
+    public IReadOnlyList<CapturedRecord> Records { get; } = records;
+
+    public IReadOnlyList<CapturedRecord> Events => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Track)];
+
+    public IReadOnlyList<CapturedRecord> ProfileUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Engage)];
+
+    public IReadOnlyList<CapturedRecord> GroupUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Groups)];
+}
+
+/// <summary>One record as Mixpanel received it.</summary>
+internal sealed record CapturedRecord(MixpanelEndpoint Endpoint, JsonElement Json)
+{
+    public string? EventName => Json.TryGetProperty("event", out var name) ? name.GetString() : null;
+
+    public JsonElement Properties => Json.GetProperty("properties");
+
+    public string? DistinctId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "distinct_id") : Get(Json, "$distinct_id");
+
+    public string? DeviceId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "$device_id") : Get(Json, "$device_id");
+
+    public string? UserId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "$user_id") : Get(Json, "$user_id");
+
+    public string? Property(string name) => Get(Properties, name);
+
+    private static string? Get(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

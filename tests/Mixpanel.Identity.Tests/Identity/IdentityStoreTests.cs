@@ -1,6 +1,6 @@
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
-using Mixpanel.Identity.Identity;
+using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
@@ -105,7 +105,7 @@ public sealed class IdentityStoreTests : IDisposable
 
         harness.Client.Identify("U2");
         harness.Client.Track("Works");
-        harness.Queue.Events.Last().DistinctId.Should().Be("U2");
+        harness.Sent.Events.Last().DistinctId.Should().Be("U2");
         harness.Restart().UserId.Should().Be("U2", "the fresh identity is saved over the damaged one");
     }
 }

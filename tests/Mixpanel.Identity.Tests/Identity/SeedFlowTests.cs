@@ -132,23 +132,24 @@ public sealed class SeedFlowTests : IDisposable
         client.People.Set("phone_number", "+15551230002");
         client.Track("Viewed Feed");
 
-        var records = device.Queue.Records;
-        var account1 = records.TakeWhile(r => r.EventName != "Viewed Login").ToList();
-        var account2 = records.Skip(account1.Count).ToList();
+        var secondDevice = client.DeviceId;
+        var records = device.Sent.Records;
+        var account2 = records.Where(r => r.DeviceId == secondDevice).ToList();
+        var account1 = records.Except(account2).ToList();
         var account1Ids = new[] { "account-1001", firstDevice, "$device:" + firstDevice };
 
         account1.Should().OnlyContain(r => r.UserId == null || r.UserId == "account-1001");
         account2.Should().OnlyContain(r => !account1Ids.Contains(r.DistinctId) && !account1Ids.Contains(r.DeviceId) && !account1Ids.Contains(r.UserId));
         account2.Where(r => r.EventName is not null).Select(r => r.Property("active_profile_id"))
             .Should().OnlyContain(profile => profile == null, "Reset clears the first account's super properties");
-        device.Queue.ProfileUpdates.Should().OnlyContain(update => !update.DistinctId!.StartsWith("$device:", StringComparison.Ordinal));
-        device.Queue.Events.Where(e => e.EventName == "Switched Profile").Select(e => e.Property("active_profile_id"))
+        device.Sent.ProfileUpdates.Should().OnlyContain(update => !update.DistinctId!.StartsWith("$device:", StringComparison.Ordinal));
+        device.Sent.Events.Where(e => e.EventName == "Switched Profile").Select(e => e.Property("active_profile_id"))
             .Should().Equal("solo-1", "partner-1", "solo-1");
-        device.Queue.Events.Count(e => e.EventName == "$identify").Should().Be(idMerge == IdMergeApi.Original ? 2 : 0);
+        device.Sent.Events.Count(e => e.EventName == "$identify").Should().Be(idMerge == IdMergeApi.Original ? 2 : 0);
     }
 
     private static List<(string Event, string? DeviceId, string? UserId, string? DistinctId, string? Anon)> Rows(ClientHarness device) =>
-        [.. device.Queue.Events.Select(e => (e.EventName!, e.DeviceId, e.UserId, e.DistinctId, e.Property("$anon_distinct_id")))];
+        [.. device.Sent.Events.Select(e => (e.EventName!, e.DeviceId, e.UserId, e.DistinctId, e.Property("$anon_distinct_id")))];
 
     private static List<(string Event, string? DeviceId, string? UserId, string? DistinctId, string? Anon)> Expect(
         IdMergeApi idMerge, params (string Event, string? DeviceId, string? UserId, string? DistinctId, string? Anon)[] rows) =>

@@ -113,7 +113,7 @@ public sealed class BadInputTests : IDisposable
         _harness.Client.Track("Event", new Dictionary<string, object?> { ["ok"] = deepestAllowed });
 
         act.Should().Throw<ArgumentException>().WithMessage("*deep*levels*");
-        _harness.Queue.Events.Should().ContainSingle();
+        _harness.Sent.Events.Should().ContainSingle();
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class BadInputTests : IDisposable
         _harness.Client.Track("Event", new Dictionary<string, object?> { ["list"] = Enumerable.Range(0, 254).ToArray() });
 
         act.Should().Throw<ArgumentException>().WithMessage("*list*").Which.ParamName.Should().Be("properties");
-        _harness.Queue.Events.Should().ContainSingle();
+        _harness.Sent.Events.Should().ContainSingle();
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public sealed class BadInputTests : IDisposable
         people.Invoking(p => p.Union("u", null!)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("values");
         people.Invoking(p => p.Union("u", [new object()])).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("values");
         people.Invoking(p => p.Unset("ok", "")).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("names");
-        _harness.Queue.ProfileUpdates.Should().BeEmpty();
+        _harness.Sent.ProfileUpdates.Should().BeEmpty();
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class BadInputTests : IDisposable
 
     private void AssertNothingRecorded()
     {
-        _harness.Queue.Records.Should().BeEmpty();
+        _harness.Sent.Records.Should().BeEmpty();
         _harness.Client.Diagnostics.Accepted.Should().Be(0);
     }
 }

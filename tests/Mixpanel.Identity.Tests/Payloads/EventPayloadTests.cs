@@ -29,7 +29,7 @@ public sealed class EventPayloadTests : IDisposable
     {
         _harness.Client.Track("Opened App");
 
-        var properties = _harness.Queue.Events.Single().Properties;
+        var properties = _harness.Sent.Events.Single().Properties;
         properties.GetProperty("token").GetString().Should().Be(ClientHarness.Token);
         properties.GetProperty("distinct_id").GetString().Should().Be(_harness.Client.DistinctId);
         properties.GetProperty("time").GetInt64().Should().Be(_harness.Time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -48,7 +48,7 @@ public sealed class EventPayloadTests : IDisposable
         _harness.Client.Identify("user-ü");
         _harness.Client.Track("Third");
 
-        var events = _harness.Queue.Events.Where(e => e.EventName != "$identify").ToList();
+        var events = _harness.Sent.Events.Where(e => e.EventName != "$identify").ToList();
         events[0].Property("$os").Should().Be("Custom OS");
         events[0].Property("mp_lib").Should().Be("wrapper");
         events[0].Property("größe").Should().Be("groß \"1\"");
@@ -68,7 +68,7 @@ public sealed class EventPayloadTests : IDisposable
             _harness.Client.Track("Tick");
         }
 
-        var insertIds = _harness.Queue.Events.Select(e => e.Property("$insert_id")).ToList();
+        var insertIds = _harness.Sent.Events.Select(e => e.Property("$insert_id")).ToList();
         insertIds.Should().OnlyHaveUniqueItems();
         insertIds.Should().OnlyContain(id => id!.Length <= 36 && id.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
     }
@@ -97,7 +97,7 @@ public sealed class EventPayloadTests : IDisposable
             ["typed"] = new Dictionary<string, int> { ["n"] = 3 },
         });
 
-        var p = _harness.Queue.Events.Single().Properties;
+        var p = _harness.Sent.Events.Single().Properties;
         p.GetProperty("text").GetString().Should().Be("hé \"quoted\"");
         p.GetProperty("flag").GetBoolean().Should().BeTrue();
         p.GetProperty("int").GetInt32().Should().Be(42);
@@ -128,7 +128,7 @@ public sealed class EventPayloadTests : IDisposable
             ["nested"] = new[] { new string('b', 300) },
         });
 
-        var sent = _harness.Queue.Events.Single();
+        var sent = _harness.Sent.Events.Single();
         sent.EventName.Should().HaveLength(255);
         sent.Property("plain").Should().HaveLength(255);
         sent.Property("emoji").Should().Be(new string('x', 254));
@@ -145,7 +145,7 @@ public sealed class EventPayloadTests : IDisposable
         tags.Add("b");
         properties["n"] = 2;
 
-        var sent = _harness.Queue.Events.Single().Properties;
+        var sent = _harness.Sent.Events.Single().Properties;
         sent.GetProperty("tags").GetArrayLength().Should().Be(1);
         sent.GetProperty("n").GetInt32().Should().Be(1);
     }
@@ -161,12 +161,12 @@ public sealed class EventPayloadTests : IDisposable
             ["$insert_id"] = "order-1234",
             ["distinct_id"] = "server-user",
         });
-        _harness.Client.Track("Seconds", new Dictionary<string, object?> { ["time"] = 1_763_798_400 });
+        _harness.Client.Track("Seconds", new Dictionary<string, object?> { ["time"] = 1_795_334_400 });
 
-        var sent = _harness.Queue.Events;
+        var sent = _harness.Sent.Events;
         sent[0].Properties.GetProperty("time").GetInt64().Should().Be(when.ToUnixTimeMilliseconds());
         sent[0].Property("$insert_id").Should().Be("order-1234");
         sent[0].DistinctId.Should().Be("server-user");
-        sent[1].Properties.GetProperty("time").GetInt64().Should().Be(1_763_798_400_000);
+        sent[1].Properties.GetProperty("time").GetInt64().Should().Be(1_795_334_400_000, "a number below 10^11 is seconds");
     }
 }

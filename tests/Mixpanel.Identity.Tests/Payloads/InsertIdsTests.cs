@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using FluentAssertions;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 using Xunit;
 
 namespace Mixpanel.Identity.Tests.Payloads;

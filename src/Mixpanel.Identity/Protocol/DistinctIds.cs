@@ -1,4 +1,4 @@
-namespace Mixpanel.Identity.Identity;
+namespace Mixpanel.Identity.Protocol;
 
 /// <summary>The rules a distinct id (user id, alias) must meet before the client will send it.</summary>
 internal static class DistinctIds
@@ -20,6 +20,20 @@ internal static class DistinctIds
 
     /// <summary>Whether Mixpanel treats <paramref name="id"/> as a placeholder rather than an id.</summary>
     public static bool IsPlaceholder(string id) => Invalid.Contains(id.Trim());
+
+    /// <summary>Whether <paramref name="id"/> can identify a user (what <see cref="ValidateUserId"/> accepts).</summary>
+    public static bool IsValidUserId(string id)
+    {
+        try
+        {
+            ValidateUserId(id, nameof(id));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="id"/> can identify a user.</summary>
     public static void ValidateUserId(string? id, string paramName)
@@ -57,5 +71,7 @@ internal static class DistinctIds
             throw new ArgumentException(
                 "An id must not start or end with white space: ' u1' and 'u1' would be two different people in Mixpanel.", paramName);
         }
+
+        WellFormedText.Require(id, "The id", paramName);
     }
 }

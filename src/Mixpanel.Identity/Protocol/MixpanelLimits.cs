@@ -1,4 +1,4 @@
-namespace Mixpanel.Identity.Payloads;
+namespace Mixpanel.Identity.Protocol;
 
 /// <summary>Mixpanel's ingestion limits, from its ingestion API reference (numbers as documented there).</summary>
 internal static class MixpanelLimits
@@ -32,7 +32,4 @@ internal static class MixpanelLimits
 
     /// <summary><c>/track</c> accepts events from the last 5 days only; older ones need <c>/import</c>.</summary>
     public static readonly TimeSpan MaxTrackEventAge = TimeSpan.FromDays(5);
-
-    /// <summary>Original ID Merge: at most 500 ids per identity cluster.</summary>
-    public const int MaxIdsPerCluster = 500;
 }

@@ -1,12 +1,20 @@
 using System.Text.Json;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 
-namespace Mixpanel.Identity.Identity;
+namespace Mixpanel.Identity.Users;
 
-/// <summary>The identity store's file format: one JSON object, versioned.</summary>
+/// <summary>
+/// The identity store's file format: one JSON object, versioned. It reads back exactly what it writes, to every depth
+/// and size a call accepts (<see cref="IdentityBudgets"/> keep what is written within <see cref="MaxFileBytes"/>);
+/// anything it could not have written is damage (<see cref="FormatException"/>).
+/// </summary>
 internal static class IdentityFile
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
+
+    /// <summary>The most a file can hold: super properties and held updates at their budgets, with room to spare.</summary>
+    public const long MaxFileBytes = 8 * 1024 * 1024;
 
     public static byte[] Serialize(IdentityState state)
     {
@@ -32,6 +40,11 @@ internal static class IdentityFile
             }
 
             writer.WriteEndArray();
+            if (state.PendingRelease != 0)
+            {
+                writer.WriteNumber("pendingRelease", state.PendingRelease);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -48,62 +61,64 @@ internal static class IdentityFile
             throw new FormatException("The identity file does not hold a JSON object.");
         }
 
-        if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var number) || number != FormatVersion)
+        // Version 1 had the same fields, without pendingRelease.
+        if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var number) || number is not (1 or FormatVersion))
         {
             throw new FormatException("The identity file has an unknown format version.");
         }
 
-        var deviceId = RequiredString(root, "deviceId");
+        var deviceId = OptionalString(root, "deviceId") ?? throw new FormatException("The identity file has no device id.");
         if (!Guid.TryParse(deviceId, out _))
         {
             throw new FormatException("The identity file's device id is not a UUID.");
         }
 
         var userId = OptionalString(root, "userId");
-        if (userId is not null && !IsUsableUserId(userId))
+        if (userId is not null && !DistinctIds.IsValidUserId(userId))
         {
             throw new FormatException("The identity file's user id is not a valid id.");
         }
 
+        var alias = OptionalString(root, "alias");
         var optedOut = root.TryGetProperty("optedOut", out var flag) && flag.ValueKind == JsonValueKind.True;
-        var superProperties = root.TryGetProperty("superProperties", out var super) && super.ValueKind == JsonValueKind.Object
+        var superProperties = root.TryGetProperty("superProperties", out var super)
             ? JsonValues.ReadObject(super)
             : PropertyMap.Empty;
 
         var held = new List<ProfileUpdate>();
-        if (root.TryGetProperty("heldProfileUpdates", out var updates) && updates.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("heldProfileUpdates", out var updates))
         {
+            if (updates.ValueKind != JsonValueKind.Array)
+            {
+                throw new FormatException("The identity file's held profile updates are not a list.");
+            }
+
             foreach (var update in updates.EnumerateArray())
             {
-                if (!ProfileUpdate.TryParseWireName(OptionalString(update, "operation"), out var operation))
-                {
-                    throw new FormatException("The identity file holds a profile update with an unknown operation.");
-                }
-
-                var payload = update.TryGetProperty("payload", out var value) ? JsonValues.Read(value) : null;
-                held.Add(new ProfileUpdate(operation, payload));
+                held.Add(ReadUpdate(update));
             }
         }
 
-        return new IdentityState(deviceId, userId, OptionalString(root, "alias"), optedOut, superProperties, held);
+        var pendingRelease = root.TryGetProperty("pendingRelease", out var tag) && tag.TryGetInt64(out var value) ? value : 0;
+        return new IdentityState(deviceId, userId, alias, optedOut, superProperties, held, pendingRelease);
     }
 
-    private static bool IsUsableUserId(string id)
+    private static ProfileUpdate ReadUpdate(JsonElement update)
     {
-        try
+        if (update.ValueKind != JsonValueKind.Object || !ProfileUpdate.TryParseWireName(OptionalString(update, "operation"), out var operation))
         {
-            DistinctIds.ValidateUserId(id, "userId");
-            return true;
+            throw new FormatException("The identity file holds a profile update with an unknown operation.");
         }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
 
-    private static string RequiredString(JsonElement element, string name) =>
-        OptionalString(element, name) ?? throw new FormatException($"The identity file has no '{name}'.");
+        update.TryGetProperty("payload", out var payload);
+        return operation switch
+        {
+            ProfileOperation.Delete => new ProfileUpdate(operation, null),
+            ProfileOperation.Unset => new ProfileUpdate(operation, JsonValues.ReadList(payload)),
+            _ => new ProfileUpdate(operation, JsonValues.ReadObject(payload)),
+        };
+    }
 
     private static string? OptionalString(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? JsonValues.ReadString(value) : null;
 }

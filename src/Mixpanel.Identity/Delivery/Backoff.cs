@@ -4,7 +4,7 @@ namespace Mixpanel.Identity.Delivery;
 /// When to retry a request that failed transiently: a pure function of the attempt number, the server's
 /// <c>Retry-After</c> and a random draw, so it is tested exactly.
 /// </summary>
-internal static class RetrySchedule
+internal static class Backoff
 {
     // Mixpanel's guidance for 429 and 5xx: start at 2 s, double up to 60 s, add 1-5 s of jitter.
     public static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(2);

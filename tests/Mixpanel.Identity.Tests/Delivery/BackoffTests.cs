@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
-public sealed class RetryScheduleTests
+public sealed class BackoffTests
 {
     [Theory]
     [InlineData(0, 0.0, 3.0)]
@@ -17,7 +17,7 @@ public sealed class RetryScheduleTests
     [InlineData(60, 1.0, 65.0)]
     public void Next_WithoutRetryAfter_DoublesFromTwoSecondsToSixtyPlusOneToFiveSecondsOfJitter(int attempt, double random, double expectedSeconds)
     {
-        RetrySchedule.Next(attempt, null, random).TotalSeconds.Should().BeApproximately(expectedSeconds, 0.001);
+        Backoff.Next(attempt, null, random).TotalSeconds.Should().BeApproximately(expectedSeconds, 0.001);
     }
 
     [Theory]
@@ -26,7 +26,7 @@ public sealed class RetryScheduleTests
     [InlineData(3600, 600)]
     public void Next_WithRetryAfter_HonoursItWithinOneSecondAndTenMinutes(int retryAfterSeconds, int expectedSeconds)
     {
-        RetrySchedule.Next(3, TimeSpan.FromSeconds(retryAfterSeconds), 0.7).Should().Be(TimeSpan.FromSeconds(expectedSeconds));
+        Backoff.Next(3, TimeSpan.FromSeconds(retryAfterSeconds), 0.7).Should().Be(TimeSpan.FromSeconds(expectedSeconds));
     }
 
     [Fact]
@@ -39,8 +39,8 @@ public sealed class RetryScheduleTests
         date.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(now.AddSeconds(90));
         using var none = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
 
-        RetrySchedule.ReadRetryAfter(seconds, now).Should().Be(TimeSpan.FromSeconds(42));
-        RetrySchedule.ReadRetryAfter(date, now).Should().Be(TimeSpan.FromSeconds(90));
-        RetrySchedule.ReadRetryAfter(none, now).Should().BeNull();
+        Backoff.ReadRetryAfter(seconds, now).Should().Be(TimeSpan.FromSeconds(42));
+        Backoff.ReadRetryAfter(date, now).Should().Be(TimeSpan.FromSeconds(90));
+        Backoff.ReadRetryAfter(none, now).Should().BeNull();
     }
 }

@@ -1,10 +1,12 @@
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 
-namespace Mixpanel.Identity.Identity;
+namespace Mixpanel.Identity.Users;
 
 /// <summary>
-/// Who the user is at one moment: an immutable snapshot. Every event captures the snapshot current at its
-/// <c>Track</c> call, so it is sent under the identity it was recorded with, whatever happens afterwards.
+/// Who the user is at one moment: an immutable snapshot, as stored in <c>identity.json</c>. Every event captures the
+/// snapshot current at its <c>Track</c> call (<see cref="ForEvents"/>), so it is sent under the identity it was
+/// recorded with, whatever happens afterwards.
 /// </summary>
 internal sealed class IdentityState
 {
@@ -14,7 +16,8 @@ internal sealed class IdentityState
         string? alias,
         bool optedOut,
         PropertyMap superProperties,
-        IReadOnlyList<ProfileUpdate> heldProfileUpdates)
+        IReadOnlyList<ProfileUpdate> heldProfileUpdates,
+        long pendingRelease = 0)
     {
         DeviceId = deviceId;
         UserId = userId;
@@ -22,7 +25,9 @@ internal sealed class IdentityState
         OptedOut = optedOut;
         SuperProperties = superProperties;
         HeldProfileUpdates = heldProfileUpdates;
+        PendingRelease = pendingRelease;
         DistinctId = userId ?? DistinctIds.ForDevice(deviceId);
+        ForEvents = new EventIdentity(DistinctId, deviceId, userId, superProperties);
     }
 
     /// <summary>A random UUID v4, made on first run and on every reset.</summary>
@@ -41,24 +46,36 @@ internal sealed class IdentityState
     /// <summary>Profile updates made while anonymous, released to the user id on <c>Identify</c>.</summary>
     public IReadOnlyList<ProfileUpdate> HeldProfileUpdates { get; }
 
+    /// <summary>
+    /// Non-zero while held updates are being released: the tag their records carry in the queue until the release
+    /// is saved. Found on disk, it means the release was cut short, and records with this tag were never released.
+    /// </summary>
+    public long PendingRelease { get; }
+
     /// <summary>The user id once identified, <c>$device:</c> + device id before.</summary>
     public string DistinctId { get; }
 
-    public static IdentityState CreateNew(bool optedOut = false) =>
-        new(NewDeviceId(), null, null, optedOut, PropertyMap.Empty, []);
+    /// <summary>What events recorded under this identity carry.</summary>
+    public EventIdentity ForEvents { get; }
+
+    public static IdentityState CreateNew(string deviceId, bool optedOut = false) =>
+        new(deviceId, null, null, optedOut, PropertyMap.Empty, []);
 
     /// <summary>A UUID v4 (random), as Mixpanel's own SDKs make device ids.</summary>
     public static string NewDeviceId() => Guid.NewGuid().ToString("D");
 
     public IdentityState WithUser(string? userId, string? alias) =>
-        new(DeviceId, userId, alias, OptedOut, SuperProperties, HeldProfileUpdates);
+        new(DeviceId, userId, alias, OptedOut, SuperProperties, HeldProfileUpdates, PendingRelease);
 
     public IdentityState WithSuperProperties(PropertyMap superProperties) =>
-        new(DeviceId, UserId, Alias, OptedOut, superProperties, HeldProfileUpdates);
+        new(DeviceId, UserId, Alias, OptedOut, superProperties, HeldProfileUpdates, PendingRelease);
 
     public IdentityState WithHeldProfileUpdates(IReadOnlyList<ProfileUpdate> held) =>
-        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, held);
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, held, PendingRelease);
 
     public IdentityState WithOptedOut(bool optedOut) =>
-        new(DeviceId, UserId, Alias, optedOut, SuperProperties, HeldProfileUpdates);
+        new(DeviceId, UserId, Alias, optedOut, SuperProperties, HeldProfileUpdates, PendingRelease);
+
+    public IdentityState WithPendingRelease(long tag) =>
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, HeldProfileUpdates, tag);
 }

@@ -1,0 +1,69 @@
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+
+namespace Mixpanel.Identity.Delivery;
+
+/// <summary>
+/// Records read from one endpoint's log for one request, laid out as the JSON array body Mixpanel takes
+/// (<c>[record,record,…]</c>), with each record's place kept so that a batch can be sent in parts. Each endpoint
+/// owns one and reuses it for every request.
+/// </summary>
+internal sealed class Batch
+{
+    private readonly ByteBuffer _records = new(64 * 1024);
+    private readonly List<int> _starts = [];
+    private readonly List<int> _lengths = [];
+
+    public Batch(RecordEndpoint endpoint) => Endpoint = endpoint;
+
+    public RecordEndpoint Endpoint { get; }
+
+    public int Count => _starts.Count;
+
+    /// <summary>Bytes of the body with every record in it, brackets included.</summary>
+    public int BodyLength => _records.Length + 2;
+
+    public void Clear()
+    {
+        _records.Clear();
+        _records.ShrinkTo(1024 * 1024);
+        _starts.Clear();
+        _lengths.Clear();
+    }
+
+    /// <summary>Reads the next record of <paramref name="log"/> into the batch; false when it turned out damaged.</summary>
+    public bool Add(IRecordLog log)
+    {
+        var mark = _records.Length;
+        if (Count > 0)
+        {
+            _records.WriteByte((byte)',');
+        }
+
+        var start = _records.Length;
+        if (!log.ReadNext(_records))
+        {
+            _records.Truncate(mark);
+            return false;
+        }
+
+        _starts.Add(start);
+        _lengths.Add(_records.Length - start);
+        return true;
+    }
+
+    /// <summary>Writes the body for records <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1.</summary>
+    public void WriteBody(ByteBuffer destination, int start, int count)
+    {
+        destination.Clear();
+        destination.WriteByte((byte)'[');
+        if (count > 0)
+        {
+            var from = _starts[start];
+            var last = start + count - 1;
+            destination.Write(_records.Array.AsSpan(from, _starts[last] + _lengths[last] - from));
+        }
+
+        destination.WriteByte((byte)']');
+    }
+}

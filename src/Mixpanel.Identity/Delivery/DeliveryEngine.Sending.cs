@@ -1,0 +1,341 @@
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Protocol;
+
+namespace Mixpanel.Identity.Delivery;
+
+/// <summary>The loop's second half: reading batches, sending them, and settling each by Mixpanel's answer.</summary>
+internal sealed partial class DeliveryEngine
+{
+    /// <summary>Starts a request on every endpoint that has nothing on the wire, is not waiting to retry, and has something to send.</summary>
+    private void StartRequests()
+    {
+        if (_haltedStatus != 0)
+        {
+            return;
+        }
+
+        var now = Now;
+        if (_flushDueAt != 0 && now >= _flushDueAt)
+        {
+            // The periodic send: whatever is stored goes, full batch or not.
+            _flushDueAt = 0;
+            foreach (var endpoint in _endpoints)
+            {
+                endpoint.DrainTarget = Math.Max(endpoint.DrainTarget, _queue[endpoint.Kind].AppendedTotal);
+            }
+        }
+
+        foreach (var endpoint in _endpoints)
+        {
+            if (endpoint.Request is not null || (endpoint.RetryAt != 0 && now < endpoint.RetryAt))
+            {
+                continue;
+            }
+
+            endpoint.RetryAt = 0;
+            if (endpoint.Parts.Count > 0 || Lease(endpoint))
+            {
+                Send(endpoint);
+            }
+        }
+
+        // Idle means idle: the periodic send is armed only while something is stored or about to be.
+        if (_queue.Count == 0 && GroupCount == 0)
+        {
+            _flushDueAt = 0;
+        }
+        else if (_flushDueAt == 0)
+        {
+            _flushDueAt = now + Ticks(_options.FlushInterval);
+        }
+    }
+
+    /// <summary>Reads the endpoint's next batch, when it has a full one or a flush wants what it has; false when there is nothing to send.</summary>
+    private bool Lease(Endpoint endpoint)
+    {
+        var log = _queue[endpoint.Kind];
+        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, endpoint.DrainTarget > log.CompletedTotal))
+        {
+            return false;
+        }
+
+        var batch = endpoint.Batch;
+        batch.Clear();
+        var expired = 0;
+
+        // Age is measured on the monotonic clock within a run: a wall clock that jumps ahead expires nothing.
+        var notBefore = (_startTime + _time.GetElapsedTime(_startTimestamp) - MixpanelLimits.MaxTrackEventAge).ToUnixTimeMilliseconds();
+        try
+        {
+            while (batch.Count < _options.BatchSize && log.TryPeek(out var header))
+            {
+                if (endpoint.Kind == RecordEndpoint.Track && header.TimeMilliseconds != 0 && header.TimeMilliseconds < notBefore)
+                {
+                    log.SkipNext();
+                    expired++;
+                    continue;
+                }
+
+                if (batch.Count > 0 && batch.BodyLength + header.PayloadLength + 1 > MixpanelLimits.MaxRequestBytes)
+                {
+                    break;
+                }
+
+                batch.Add(log);
+            }
+
+            endpoint.ReadFailures = 0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException && batch.Count == 0)
+        {
+            // A file that cannot be read for now: tried again after a pause, and given up on (counted) only after
+            // several attempts. Delivery of the rest goes on.
+            if (++endpoint.ReadFailures >= MaxReadAttempts)
+            {
+                Log.QueueFileSkipped(_logger, endpoint.Kind.ToString(), exception);
+                log.SkipUnreadableFile();
+                endpoint.ReadFailures = 0;
+            }
+            else
+            {
+                var pause = TimeSpan.FromSeconds(Math.Pow(2, endpoint.ReadFailures));
+                Log.QueueReadFailed(_logger, endpoint.Kind.ToString(), pause, exception);
+                endpoint.RetryAt = Now + Ticks(pause);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // What was read is sent; the record that could not be read is read again next time.
+        }
+
+        if (expired > 0)
+        {
+            _counters.OnDropped(DropReason.Expired, expired, wasQueued: true);
+            Log.RecordsExpired(_logger, expired);
+        }
+
+        if (batch.Count == 0)
+        {
+            Finish(endpoint);
+            return false;
+        }
+
+        endpoint.Parts.Push((0, batch.Count));
+        return true;
+    }
+
+    private void Send(Endpoint endpoint)
+    {
+        var part = endpoint.Parts.Pop();
+        endpoint.RequestPart = part;
+        CancellationToken token;
+        lock (_cancelGate)
+        {
+            token = _sendCancel.Token;
+        }
+
+        // The request runs apart from the loop (gzip included); its end wakes the loop.
+        var request = Task.Run(() => _sender.SendAsync(endpoint.Batch, part.Start, part.Count, endpoint.Body, token));
+        endpoint.Request = request;
+        request.ContinueWith(static (_, state) => ((AsyncSignal)state!).Set(), _wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void SettleAnswers()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            if (endpoint.Request is not { IsCompleted: true } request)
+            {
+                continue;
+            }
+
+            endpoint.Request = null;
+            var part = endpoint.RequestPart;
+            if (request.IsCanceled || request.Exception?.InnerException is OperationCanceledException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    // Stopping: the batch stays stored for the next start.
+                    endpoint.Parts.Push(part);
+                    continue;
+                }
+
+                // The user opted out while the batch was on its way: it goes with the rest of the queue.
+                var dropped = part.Count + endpoint.Parts.Sum(static p => p.Count);
+                endpoint.Parts.Clear();
+                _counters.OnDropped(DropReason.OptedOut, dropped, wasQueued: true);
+                Finish(endpoint);
+                continue;
+            }
+
+            var result = request.Status == TaskStatus.RanToCompletion ? request.Result : SendResult.Failed(request.Exception!.InnerException!);
+            var reply = result.Failure is { } failure
+                ? new Reply(ReplyAction.Retry, failure.GetType().Name)
+                : Replies.Classify(result.Status, result.Body, part.Count);
+            Settle(endpoint, part, reply, result);
+            if (!endpoint.IsBusy)
+            {
+                Finish(endpoint);
+            }
+        }
+    }
+
+    private void Settle(Endpoint endpoint, (int Start, int Count) part, Reply reply, SendResult result)
+    {
+        var name = endpoint.Kind.ToString();
+        switch (reply.Action)
+        {
+            case ReplyAction.Delivered:
+                _counters.OnSent(part.Count);
+                Log.BatchSent(_logger, part.Count, name);
+                endpoint.Attempt = 0;
+                break;
+            case ReplyAction.DropNamed:
+                var invalid = reply.FailedIndexes!;
+                _counters.OnDropped(DropReason.Rejected, invalid.Count, wasQueued: true);
+                Log.RecordsRejected(_logger, invalid.Count, name, reply.Why, string.Join(",", invalid));
+                if (reply.Imported is { } imported && imported < part.Count - invalid.Count)
+                {
+                    // Mixpanel took fewer than the rest: the rest are sent again, without the invalid ones.
+                    PushValidRuns(endpoint.Parts, part, invalid);
+                }
+                else
+                {
+                    _counters.OnSent(part.Count - invalid.Count);
+                }
+
+                endpoint.Attempt = 0;
+                break;
+            case ReplyAction.Split when part.Count > 1:
+                var half = part.Count / 2;
+                endpoint.Parts.Push((part.Start + half, part.Count - half));
+                endpoint.Parts.Push((part.Start, half));
+                Log.BatchSplit(_logger, part.Count, name, reply.Why);
+                endpoint.Attempt = 0;
+                break;
+            case ReplyAction.Split:
+                _counters.OnDropped(reply.TooLarge ? DropReason.TooLarge : DropReason.Rejected, 1, wasQueued: true);
+                Log.RecordsRejected(_logger, 1, name, reply.Why, "0");
+                endpoint.Attempt = 0;
+                break;
+            case ReplyAction.Retry:
+                endpoint.Parts.Push(part);
+                var delay = Backoff.Next(endpoint.Attempt, result.RetryAfter, _random());
+                endpoint.Attempt++;
+                endpoint.RetryAt = Now + Ticks(delay);
+                _counters.OnRetried();
+                Log.RetryScheduled(_logger, name, reply.Why, endpoint.Attempt, delay);
+                break;
+            case ReplyAction.Halt:
+                endpoint.Parts.Push(part);
+                _haltedStatus = result.Status;
+                Log.DeliveryHalted(_logger, result.Status, name, reply.Why);
+                break;
+        }
+    }
+
+    /// <summary>Queues the runs of records between the invalid ones, first run on top.</summary>
+    private static void PushValidRuns(Stack<(int Start, int Count)> parts, (int Start, int Count) part, IReadOnlyList<int> invalid)
+    {
+        var runs = new List<(int Start, int Count)>();
+        var runStart = 0;
+        for (var i = 0; i <= part.Count; i++)
+        {
+            if (i == part.Count || invalid.Contains(i))
+            {
+                if (i > runStart)
+                {
+                    runs.Add((part.Start + runStart, i - runStart));
+                }
+
+                runStart = i + 1;
+            }
+        }
+
+        for (var i = runs.Count - 1; i >= 0; i--)
+        {
+            parts.Push(runs[i]);
+        }
+    }
+
+    /// <summary>The endpoint has settled its batch: everything it has read is done with.</summary>
+    private void Finish(Endpoint endpoint)
+    {
+        var log = _queue[endpoint.Kind];
+        log.CommitRead(log.ReadPosition);
+        CountDamaged();
+    }
+
+    private void CompleteFlushes()
+    {
+        for (var i = _flushes.Count - 1; i >= 0; i--)
+        {
+            var flush = _flushes[i];
+            if (_haltedStatus != 0 || IsCompleted(flush))
+            {
+                flush.Complete();
+                _flushes.RemoveAt(i);
+            }
+        }
+    }
+
+    private bool IsCompleted(FlushRequest flush)
+    {
+        for (var i = 0; i < RecordEndpoints.Count; i++)
+        {
+            if (_queue[(RecordEndpoint)i].CompletedTotal < flush.Targets[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Sets the one timer to the earliest moment the loop has something to do; none when it has nothing.</summary>
+    private void ArmTimer()
+    {
+        var due = long.MaxValue;
+        if (GroupCount > 0)
+        {
+            due = Math.Max(_groupStartedAt + Ticks(_options.PersistInterval), _commitRetryAt);
+        }
+
+        if (_changes.Count > 0 || _heldItem is not null)
+        {
+            due = Math.Min(due, _commitRetryAt);
+        }
+
+        if (_haltedStatus == 0)
+        {
+            if (_flushDueAt != 0)
+            {
+                due = Math.Min(due, _flushDueAt);
+            }
+
+            foreach (var endpoint in _endpoints)
+            {
+                if (endpoint.Request is null && endpoint.RetryAt != 0)
+                {
+                    due = Math.Min(due, endpoint.RetryAt);
+                }
+            }
+        }
+
+        if (due == long.MaxValue)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var wait = due - Now;
+        if (wait <= 0)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _wake.Set();
+            return;
+        }
+
+        _timer.Change(TimeSpan.FromTicks((long)(wait * (TimeSpan.TicksPerSecond / (double)_time.TimestampFrequency))), Timeout.InfiniteTimeSpan);
+    }
+}

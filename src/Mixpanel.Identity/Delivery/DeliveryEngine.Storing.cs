@@ -1,0 +1,405 @@
+using System.Security.Cryptography;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Users;
+
+namespace Mixpanel.Identity.Delivery;
+
+/// <summary>The loop's first half: taking what the app's threads handed over, and storing it.</summary>
+internal sealed partial class DeliveryEngine
+{
+    private IdentityState? _lastSaved;
+    private int _lastRecordBytes;
+
+    private int GroupCount => _groupCounts[0] + _groupCounts[1] + _groupCounts[2];
+
+    private int GroupBytes => _groups[0].Length + _groups[1].Length + _groups[2].Length;
+
+    /// <summary>
+    /// Takes everything waiting, in order: serializes records into groups, writes a group when it is due, saves
+    /// identity changes after the records before them, and acts on markers. On the final pass everything is written,
+    /// whatever the gathering rules say.
+    /// </summary>
+    private void TakeIntake(bool final)
+    {
+        var taken = 0;
+        while (true)
+        {
+            if (GroupBytes >= MaxGroupBytes && !TryCommit(final))
+            {
+                // The disk is failing: records wait in the intake, whose bounds apply, until it recovers.
+                break;
+            }
+
+            var item = _heldItem;
+            if (item is null && !_intake.TryTake(out item))
+            {
+                break;
+            }
+
+            _heldItem = null;
+            if (!Process(item, final))
+            {
+                _heldItem = item;
+                break;
+            }
+
+            if (++taken % 256 == 0)
+            {
+                _intake.OnProgress(_lastRecordBytes);
+            }
+        }
+
+        if (_changes.Count > 0)
+        {
+            ApplyChanges(final);
+        }
+
+        _intake.OnProgress(_lastRecordBytes);
+        var persistDue = _groupStartedAt != 0 && Now - _groupStartedAt >= Ticks(_options.PersistInterval);
+        if (BatchTrigger.ShouldCommit(GroupCount, GroupBytes, MaxGroupBytes, persistDue, final, IdleEndpointWouldFill()))
+        {
+            TryCommit(final);
+        }
+    }
+
+    /// <summary>Acts on one item; false when it must wait (the disk is failing) and be taken again.</summary>
+    private bool Process(object item, bool final)
+    {
+        // Changes are saved before anything that follows them: a released profile update must reach the queue before
+        // a later update of the same profile.
+        if (item is not IdentityChange && _changes.Count > 0 && !ApplyChanges(final) && item is FlushRequest)
+        {
+            return false;
+        }
+
+        switch (item)
+        {
+            case PendingRecord record:
+                Serialize(record);
+                return true;
+            case IdentityChange change:
+                if (GroupCount > 0 && !TryCommit(final))
+                {
+                    return false;
+                }
+
+                _changes.Add(change);
+                return true;
+            case PurgeMarker purge:
+                PurgeQueue(purge.Generation);
+                return true;
+            case FlushRequest flush:
+                if (GroupCount > 0 && !TryCommit(final))
+                {
+                    return false;
+                }
+
+                if (!flush.Deliver)
+                {
+                    flush.Complete();
+                    return true;
+                }
+
+                for (var i = 0; i < RecordEndpoints.Count; i++)
+                {
+                    flush.Targets[i] = _queue[(RecordEndpoint)i].AppendedTotal;
+                    _endpoints[i].DrainTarget = Math.Max(_endpoints[i].DrainTarget, flush.Targets[i]);
+                }
+
+                _flushes.Add(flush);
+                return true;
+            default:
+                throw new InvalidOperationException($"Unknown intake item {item.GetType().Name}.");
+        }
+    }
+
+    private void Serialize(PendingRecord record)
+    {
+        if (record.OptOutGeneration < _purgedGeneration)
+        {
+            // Made before an opt-out whose purge came through first.
+            _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: true);
+            return;
+        }
+
+        var index = (int)record.Endpoint;
+        var group = _groups[index];
+        var start = group.Length;
+        group.GetSpan(RecordFrame.HeaderSize);
+        group.Advance(RecordFrame.HeaderSize);
+        try
+        {
+            _json.Reset(group);
+            _serializer.Write(_json, record);
+            _json.Flush();
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
+        {
+            group.Truncate(start);
+            _counters.OnDropped(DropReason.Rejected, 1, wasQueued: true);
+            Log.RecordUnwritable(_logger, record.Endpoint.ToString(), exception.GetType().Name);
+            return;
+        }
+
+        var payload = group.Length - start - RecordFrame.HeaderSize;
+        if (payload > MixpanelLimits.MaxRecordBytes)
+        {
+            group.Truncate(start);
+            _counters.OnDropped(DropReason.TooLarge, 1, wasQueued: true);
+            Log.RecordTooLarge(_logger, record.Endpoint.ToString(), payload);
+            return;
+        }
+
+        var time = record is EventRecord eventRecord ? eventRecord.TimeMilliseconds : 0;
+        RecordFrame.Seal(group, start, _queue[record.Endpoint].NextNumber + _groupCounts[index], _queue.TakeSequence(), time, releaseTag: 0);
+        _groupCounts[index]++;
+        _lastRecordBytes = payload;
+        if (_groupStartedAt == 0)
+        {
+            _groupStartedAt = Now;
+        }
+
+        if (_flushDueAt == 0)
+        {
+            // The periodic send counts from the first record that waits for it.
+            _flushDueAt = Now + Ticks(_options.FlushInterval);
+        }
+    }
+
+    /// <summary>Whether an endpoint with nothing on the wire would have a full batch if the group were written now.</summary>
+    private bool IdleEndpointWouldFill()
+    {
+        for (var i = 0; i < RecordEndpoints.Count; i++)
+        {
+            if (_groupCounts[i] > 0 && !_endpoints[i].IsBusy && _queue[(RecordEndpoint)i].UnreadCount + _groupCounts[i] >= _options.BatchSize)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Writes the group; false while the disk is failing (it is tried again after a pause, records kept).</summary>
+    private bool TryCommit(bool final)
+    {
+        if (GroupCount == 0)
+        {
+            return true;
+        }
+
+        if (!final && Now < _commitRetryAt)
+        {
+            return false;
+        }
+
+        try
+        {
+            for (var i = 0; i < RecordEndpoints.Count; i++)
+            {
+                if (_groupCounts[i] == 0)
+                {
+                    continue;
+                }
+
+                _queue[(RecordEndpoint)i].Append(_groups[i], _groupCounts[i]);
+                _counters.OnPersisted(_groupCounts[i]);
+                _groups[i].Clear();
+                _groups[i].ShrinkTo(MaxGroupBytes);
+                _groupCounts[i] = 0;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            if (!final)
+            {
+                PauseForDisk(exception);
+                return false;
+            }
+
+            // The last pass before exit: what could not be written ends with the process. Counted.
+            Log.QueueWriteFailed(_logger, TimeSpan.Zero, exception);
+            _counters.OnDropped(DropReason.QueueFull, GroupCount, wasQueued: true);
+            for (var i = 0; i < RecordEndpoints.Count; i++)
+            {
+                _groups[i].Clear();
+                _groupCounts[i] = 0;
+            }
+        }
+
+        _commitFailures = 0;
+        _groupStartedAt = 0;
+        var dropped = _queue.Trim(_options.MaxQueueSize, _options.MaxQueueBytes, _intake.Records, _intake.EstimatedBytes);
+        if (dropped > 0)
+        {
+            _counters.OnDropped(DropReason.QueueFull, dropped, wasQueued: true);
+            Log.QueueFull(_logger, dropped);
+        }
+
+        CountDamaged();
+        return true;
+    }
+
+    private void PauseForDisk(Exception exception)
+    {
+        var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, Math.Pow(2, _commitFailures++)));
+        _commitRetryAt = Now + Ticks(pause);
+        Log.QueueWriteFailed(_logger, pause, exception);
+    }
+
+    /// <summary>
+    /// Saves the identity changes taken, applied in order to the identity as stored (another process may have
+    /// changed it). Held profile updates that a change releases go into the queue under a tag that the stored
+    /// identity names until the release is saved: if the process dies in between, the next start finds the tag and
+    /// cuts those records off, and the updates, still held, are released once, later.
+    /// </summary>
+    private bool ApplyChanges(bool final)
+    {
+        if (!final && Now < _commitRetryAt)
+        {
+            return false;
+        }
+
+        try
+        {
+            using (_identity.Lock())
+            {
+                var stored = _identity.ReadLatest() ?? _lastSaved ?? _session!.Current;
+                if (stored.PendingRelease != 0)
+                {
+                    // A process died mid-release; adopting its slot discards that release's records.
+                    CountRecovery(_queue.AdoptOrphans(_segmentBytes, stored.PendingRelease));
+                    stored = stored.WithPendingRelease(0);
+                }
+
+                var effects = new ChangeEffects();
+                var state = stored;
+                foreach (var change in _changes)
+                {
+                    state = change.Apply(state, effects);
+                }
+
+                if (effects.Released.Count > 0)
+                {
+                    var tag = NewReleaseTag();
+                    _identity.Save(stored.WithPendingRelease(tag));
+                    AppendReleased(effects.Released, tag);
+                }
+
+                _identity.Save(state);
+                _lastSaved = state;
+                foreach (var drop in effects.Dropped)
+                {
+                    _counters.OnDropped(drop.Key, drop.Value, wasQueued: false);
+                    Log.HeldProfileUpdatesDropped(_logger, drop.Value, drop.Key);
+                }
+
+                var saved = _changes.Count;
+                _changes.Clear();
+                _session!.OnSaved(state, _identity.Version, saved);
+                return true;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Kept, and saved with the next attempt; this process goes on with its own view meanwhile.
+            Log.IdentitySaveFailed(_logger, exception);
+            var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, Math.Pow(2, _commitFailures++)));
+            _commitRetryAt = Now + Ticks(pause);
+            return false;
+        }
+    }
+
+    private void AppendReleased(List<ProfileRecord> released, long tag)
+    {
+        var log = _queue[RecordEndpoint.Engage];
+        var frames = new ByteBuffer(4 * 1024);
+        var count = 0;
+        foreach (var record in released)
+        {
+            var start = frames.Length;
+            frames.GetSpan(RecordFrame.HeaderSize);
+            frames.Advance(RecordFrame.HeaderSize);
+            _json.Reset(frames);
+            _serializer.Write(_json, record);
+            _json.Flush();
+            RecordFrame.Seal(frames, start, log.NextNumber + count, _queue.TakeSequence(), 0, tag);
+            count++;
+        }
+
+        log.Append(frames, count);
+        for (var i = 0; i < count; i++)
+        {
+            _counters.OnAccepted();
+        }
+
+        _counters.OnPersisted(count);
+    }
+
+    private static long NewReleaseTag()
+    {
+        var bytes = new byte[8];
+#if NET
+        RandomNumberGenerator.Fill(bytes);
+#else
+        using (var generator = RandomNumberGenerator.Create())
+        {
+            generator.GetBytes(bytes);
+        }
+#endif
+        var tag = BitConverter.ToInt64(bytes, 0);
+        return tag == 0 ? 1 : tag;
+    }
+
+    /// <summary>The user opted out: everything not yet delivered goes, the batches on the wire included.</summary>
+    private void PurgeQueue(int generation)
+    {
+        _purgedGeneration = Math.Max(_purgedGeneration, generation);
+        long discarded = GroupCount;
+        for (var i = 0; i < RecordEndpoints.Count; i++)
+        {
+            _groups[i].Clear();
+            _groupCounts[i] = 0;
+        }
+
+        _groupStartedAt = 0;
+        discarded += _queue.Purge();
+        foreach (var endpoint in _endpoints)
+        {
+            // A batch waiting to be sent again goes too; one on the wire is dropped when its cancellation settles.
+            if (endpoint.Request is null && endpoint.Parts.Count > 0)
+            {
+                discarded += endpoint.Parts.Sum(static part => (long)part.Count);
+                endpoint.Parts.Clear();
+                endpoint.Attempt = 0;
+                endpoint.RetryAt = 0;
+            }
+
+            if (!endpoint.IsBusy)
+            {
+                Finish(endpoint);
+            }
+        }
+
+        _counters.OnDropped(DropReason.OptedOut, discarded, wasQueued: true);
+        lock (_cancelGate)
+        {
+            if (_sendCancel.IsCancellationRequested)
+            {
+                _sendCancel = new CancellationTokenSource();
+            }
+        }
+    }
+
+    private void CountDamaged()
+    {
+        var damaged = _queue.TakeDamaged();
+        if (damaged > 0)
+        {
+            _counters.OnDropped(DropReason.Corrupt, damaged, wasQueued: true);
+            Log.QueueDamagedRecords(_logger, damaged);
+        }
+    }
+}

@@ -1,0 +1,457 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+
+namespace Mixpanel.Identity.Users;
+
+/// <summary>
+/// Who the user is, and the records that follow from every change of it, exactly as Mixpanel's own SDKs behave:
+/// <c>$device:</c> ids while anonymous, <c>$identify</c> on login (Original ID Merge), <c>$device_id</c> and
+/// <c>$user_id</c> on every event, profile updates held until there is a user to send them to, a fresh device on
+/// <c>Reset</c>.
+/// </summary>
+/// <remarks>
+/// A change takes the lock, updates this process's view at once and hands the change to the sink, which saves it to
+/// the identity shared with other processes; <see cref="OnSaved"/> then brings the view in line with what was saved.
+/// While no change of this process is on its way, every call first checks the shared change counter and reads the
+/// identity again if another process changed it. <c>Track</c> takes no lock: it reads the current immutable snapshot.
+/// </remarks>
+internal sealed class IdentitySession
+{
+    private readonly object _gate = new();
+    private readonly IRecordSink _sink;
+    private readonly IdentityStore _store;
+    private readonly IdMergeApi _idMerge;
+    private readonly TimeProvider _timeProvider;
+    private readonly DeliveryCounters _counters;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, long> _timers = new(StringComparer.Ordinal);
+    private volatile IdentityState _state;
+    private volatile int _seenVersion;
+    private volatile int _timerCount;
+    private volatile int _optOutGeneration;
+    private volatile bool _closed;
+
+    // Changes handed to the sink and not yet saved. While there are any, this view is ahead of the stored identity.
+    private int _unsaved;
+
+    public IdentitySession(
+        IdentityState state, int version, IRecordSink sink, IdentityStore store, IdMergeApi idMerge, TimeProvider timeProvider, DeliveryCounters counters, ILogger logger)
+    {
+        _state = state;
+        _seenVersion = version;
+        _sink = sink;
+        _store = store;
+        _idMerge = idMerge;
+        _timeProvider = timeProvider;
+        _counters = counters;
+        _logger = logger;
+    }
+
+    /// <summary>The identity as this process sees it, caught up with other processes' changes.</summary>
+    public IdentityState Current
+    {
+        get
+        {
+            if (_store.Version != _seenVersion)
+            {
+                CatchUp();
+            }
+
+            return _state;
+        }
+    }
+
+    public int OptOutGeneration => _optOutGeneration;
+
+    public void Track(string eventName, PropertyMap properties)
+    {
+        var time = Now();
+        properties = EventProperties.ApplyOverrides(properties, nameof(properties), ref time);
+
+        // The generation is read before the state; OptOut changes them in the other order (see OptOut).
+        var generation = _optOutGeneration;
+        var state = Current;
+        if (state.OptedOut)
+        {
+            _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
+            return;
+        }
+
+        var duration = _timerCount == 0 ? null : StopTimer(eventName);
+        Enqueue(new EventRecord(eventName, properties, state.ForEvents, time, duration), generation);
+    }
+
+    public void Identify(string userId)
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed() || string.Equals(state.UserId, userId, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            if (state.UserId is not null)
+            {
+                Log.IdentifyReplacedUser(_logger);
+            }
+
+            var change = new IdentityChange.Identify(userId);
+            var identified = change.Apply(state, new ChangeEffects());
+
+            // Original ID Merge links the previous distinct id to the user by this event; an alias made with Alias()
+            // was linked by its $create_alias already.
+            if (_idMerge == IdMergeApi.Original && !string.Equals(state.Alias, userId, StringComparison.Ordinal) && !state.OptedOut)
+            {
+                var properties = new PropertyMap([new("$anon_distinct_id", state.DistinctId)]);
+                Enqueue(new EventRecord("$identify", properties, identified.ForEvents, Now(), null), _optOutGeneration);
+            }
+
+            Change(change, identified);
+        }
+    }
+
+    public void Alias(string alias)
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed())
+            {
+                return;
+            }
+
+            if (string.Equals(alias, state.DistinctId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException("The alias is the current distinct id already; an id cannot be an alias of itself.", nameof(alias));
+            }
+
+            if (!state.OptedOut)
+            {
+                var properties = new PropertyMap([new("alias", alias)]);
+                Enqueue(new EventRecord("$create_alias", properties, state.ForEvents, Now(), null), _optOutGeneration);
+            }
+
+            Change(new IdentityChange.Alias(alias));
+        }
+    }
+
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            CurrentLocked();
+            if (IsClosed())
+            {
+                return;
+            }
+
+            ClearTimers();
+            Change(new IdentityChange.Forget(IdentityState.NewDeviceId(), optOut: false));
+        }
+    }
+
+    public void Register(PropertyMap properties, bool onlyIfAbsent)
+    {
+        if (properties.Count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed())
+            {
+                return;
+            }
+
+            var change = new IdentityChange.Register(properties, onlyIfAbsent);
+            var registered = change.Apply(state, new ChangeEffects());
+            if (ReferenceEquals(registered, state))
+            {
+                return;
+            }
+
+            var merged = registered.SuperProperties;
+            if (merged.Count > MixpanelLimits.MaxPropertiesPerRecord)
+            {
+                throw new ArgumentException(
+                    $"Super properties would number {merged.Count}; Mixpanel accepts fewer than {MixpanelLimits.MaxPropertiesPerRecord + 1} per event.",
+                    nameof(properties));
+            }
+
+            if (JsonBytes(merged) > IdentityBudgets.MaxSuperPropertyBytes)
+            {
+                throw new ArgumentException(
+                    $"Super properties would take more than {IdentityBudgets.MaxSuperPropertyBytes / 1024} KiB as JSON; they go out with every event, " +
+                    "and Mixpanel refuses events of 1 MB.",
+                    nameof(properties));
+            }
+
+            Change(change, registered);
+        }
+    }
+
+    /// <summary>Removes one super property, or all of them when <paramref name="propertyName"/> is null.</summary>
+    public void Unregister(string? propertyName)
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed())
+            {
+                return;
+            }
+
+            var change = new IdentityChange.Unregister(propertyName);
+            var remaining = change.Apply(state, new ChangeEffects());
+            if (!ReferenceEquals(remaining, state))
+            {
+                Change(change, remaining);
+            }
+        }
+    }
+
+    public void TimeEvent(string eventName)
+    {
+        lock (_gate)
+        {
+            _timers[eventName] = _timeProvider.GetTimestamp();
+            _timerCount = _timers.Count;
+        }
+    }
+
+    public void ClearTimedEvents()
+    {
+        lock (_gate)
+        {
+            ClearTimers();
+        }
+    }
+
+    public void OptOut()
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed() || state.OptedOut)
+            {
+                return;
+            }
+
+            // Opting out forgets the user on this device and everything not yet sent, as Mixpanel's SDKs do. The
+            // state changes before the generation: a Track that sees the new generation then sees the opted-out
+            // state, and one that saw the old generation is dropped by the purge whenever its record arrives.
+            ClearTimers();
+            Change(new IdentityChange.Forget(IdentityState.NewDeviceId(), optOut: true));
+            PurgeQueued();
+            Log.OptedOut(_logger);
+        }
+    }
+
+    public void OptIn()
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (IsClosed() || !state.OptedOut)
+            {
+                return;
+            }
+
+            Change(new IdentityChange.OptIn());
+        }
+
+        Track("$opt_in", PropertyMap.Empty);
+    }
+
+    /// <summary>A user profile update: sent to the user id, or held until <c>Identify</c> while anonymous.</summary>
+    public void UpdateProfile(ProfileUpdate update)
+    {
+        lock (_gate)
+        {
+            var state = CurrentLocked();
+            if (_closed)
+            {
+                _counters.OnDropped(DropReason.Disposed, 1, wasQueued: false);
+                Log.RecordAfterDispose(_logger);
+                return;
+            }
+
+            if (state.OptedOut)
+            {
+                _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
+                return;
+            }
+
+            if (state.UserId is { } userId)
+            {
+                Enqueue(new ProfileRecord(update, userId, state.DeviceId), _optOutGeneration);
+                return;
+            }
+
+            if (update.Operation == ProfileOperation.Delete)
+            {
+                // Held, it would delete whichever user signs in next.
+                _counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
+                Log.DeleteUserWhileAnonymous(_logger);
+                return;
+            }
+
+            Change(new IdentityChange.Hold(update));
+        }
+    }
+
+    public void UpdateGroup(GroupRecord record)
+    {
+        var generation = _optOutGeneration;
+        if (Current.OptedOut)
+        {
+            _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
+            return;
+        }
+
+        Enqueue(record, generation);
+    }
+
+    /// <summary>
+    /// The sink saved <paramref name="changes"/> of this process's changes, and the identity is now
+    /// <paramref name="saved"/> (with any other process's changes in it) at <paramref name="version"/>.
+    /// </summary>
+    public void OnSaved(IdentityState saved, int version, int changes)
+    {
+        lock (_gate)
+        {
+            _unsaved -= changes;
+            if (_unsaved == 0)
+            {
+                Adopt(saved, version);
+            }
+        }
+    }
+
+    /// <summary>The client was disposed: from now on calls change nothing, and records are counted as dropped.</summary>
+    public void Close() => _closed = true;
+
+    private IdentityState CurrentLocked()
+    {
+        if (_store.Version != _seenVersion && _unsaved == 0)
+        {
+            var version = _store.Version;
+            if (_store.ReadLatest() is { } latest)
+            {
+                Adopt(latest, version);
+            }
+            else
+            {
+                // Unreadable for now: tried again at the next change.
+                _seenVersion = version;
+            }
+        }
+
+        return _state;
+    }
+
+    private void CatchUp()
+    {
+        lock (_gate)
+        {
+            CurrentLocked();
+        }
+    }
+
+    /// <summary>Takes <paramref name="latest"/> as this process's view, acting on what another process changed.</summary>
+    private void Adopt(IdentityState latest, int version)
+    {
+        var before = _state;
+        _seenVersion = version;
+        _state = latest;
+        if (!string.Equals(before.DeviceId, latest.DeviceId, StringComparison.Ordinal))
+        {
+            // Another process reset: the timers belonged to the user it forgot.
+            ClearTimers();
+        }
+
+        if (latest.OptedOut && !before.OptedOut)
+        {
+            PurgeQueued();
+        }
+    }
+
+    private void PurgeQueued()
+    {
+        _optOutGeneration++;
+        _sink.Purge(_optOutGeneration);
+    }
+
+    private void Change(IdentityChange change, IdentityState? applied = null)
+    {
+        _state = applied ?? change.Apply(_state, new ChangeEffects());
+        _unsaved++;
+        _sink.Change(change);
+    }
+
+    /// <summary>After disposal nothing can be saved or sent: a call is logged and changes nothing.</summary>
+    private bool IsClosed()
+    {
+        if (_closed)
+        {
+            Log.RecordAfterDispose(_logger);
+        }
+
+        return _closed;
+    }
+
+    private void Enqueue(PendingRecord record, int generation)
+    {
+        if (_closed)
+        {
+            _counters.OnDropped(DropReason.Disposed, 1, wasQueued: false);
+            Log.RecordAfterDispose(_logger);
+            return;
+        }
+
+        record.OptOutGeneration = generation;
+        _sink.Enqueue(record);
+    }
+
+    private double? StopTimer(string eventName)
+    {
+        long start;
+        lock (_gate)
+        {
+            if (!_timers.TryGetValue(eventName, out start))
+            {
+                return null;
+            }
+
+            _timers.Remove(eventName);
+            _timerCount = _timers.Count;
+        }
+
+        return Math.Round(_timeProvider.GetElapsedTime(start).TotalSeconds, 3);
+    }
+
+    private void ClearTimers()
+    {
+        _timers.Clear();
+        _timerCount = 0;
+    }
+
+    private long Now() => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private static int JsonBytes(PropertyMap properties)
+    {
+        var buffer = new ByteBuffer(1024);
+        using (var writer = new Utf8JsonWriter(buffer, JsonValues.WriterOptions))
+        {
+            JsonValues.WriteObject(writer, properties);
+        }
+
+        return buffer.Length;
+    }
+}

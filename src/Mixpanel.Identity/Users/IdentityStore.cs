@@ -1,0 +1,240 @@
+using System.IO.MemoryMappedFiles;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Storage;
+
+namespace Mixpanel.Identity.Users;
+
+/// <summary>
+/// The identity on disk, shared by every process using the storage directory: one small file, replaced atomically,
+/// changed only under a cross-process lock; and a change counter in shared memory that every process reads on every
+/// call, so that an <c>Identify</c> or <c>Reset</c> in one process is seen by the others at their next call. In
+/// memory (<see cref="InMemory"/>) it is one field, and the counter never moves.
+/// </summary>
+internal sealed unsafe class IdentityStore : IDisposable
+{
+    public const string FileName = "identity.json";
+    public const string LockFileName = "identity.lock";
+    public const string VersionFileName = "identity.version";
+
+    // The lock is held for a file write; a holder this long is stuck, and the operation is tried again later.
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
+
+    // Directories with a client in this process: one each (a second would be two owners of one queue slot).
+    private static readonly HashSet<string> OpenDirectories = new(UnixPermissions.IsUnix ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
+
+    private readonly string? _directory;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly MemoryMappedFile? _versionMap;
+    private readonly MemoryMappedViewAccessor? _versionView;
+    private readonly int* _version;
+    private IdentityState? _memory;
+
+    private IdentityStore(string? directory, TimeProvider timeProvider, ILogger logger, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
+    {
+        _directory = directory;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _versionMap = map;
+        _versionView = view;
+        if (view is not null)
+        {
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _version = (int*)(pointer + view.PointerOffset);
+        }
+    }
+
+    /// <summary>The storage directory; null in memory.</summary>
+    public string? Directory => _directory;
+
+    public bool IsDurable => _directory is not null;
+
+    /// <summary>A number that changes whenever any process saves the identity: a few nanoseconds to read.</summary>
+    public int Version => _version is null ? 0 : Volatile.Read(ref *_version);
+
+    private string FilePath => Path.Combine(_directory!, FileName);
+
+    public static IdentityStore InMemory(TimeProvider timeProvider, ILogger logger) => new(null, timeProvider, logger, null, null);
+
+    /// <summary>Opens the identity in <paramref name="directory"/> (which must exist).</summary>
+    /// <exception cref="InvalidOperationException">Another client in this process uses the directory.</exception>
+    public static IdentityStore OpenOnDisk(string directory, TimeProvider timeProvider, ILogger logger)
+    {
+        lock (OpenDirectories)
+        {
+            if (!OpenDirectories.Add(directory))
+            {
+                throw new InvalidOperationException(
+                    $"Another MixpanelClient in this process is already using the storage directory '{directory}'. Use one client per " +
+                    "directory (register it as a singleton), or give each client its own MixpanelOptions.StorageDirectory.");
+            }
+        }
+
+        MemoryMappedFile? map = null;
+        try
+        {
+            using (var file = StorageFiles.OpenOwnerOnly(Path.Combine(directory, VersionFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
+            {
+                if (file.Length < sizeof(long))
+                {
+                    file.SetLength(4096);
+                }
+
+                map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+            }
+
+            var view = map.CreateViewAccessor(0, sizeof(long), MemoryMappedFileAccess.ReadWrite);
+            return new IdentityStore(directory, timeProvider, logger, map, view);
+        }
+        catch
+        {
+            map?.Dispose();
+            Release(directory);
+            throw;
+        }
+    }
+
+    /// <summary>Takes the cross-process lock for a read-modify-write of the identity.</summary>
+    /// <exception cref="IOException">Another process held the lock too long, or the lock file cannot be opened.</exception>
+    public IDisposable Lock() =>
+        _directory is null ? NoLock.Instance : StorageFiles.Lock(Path.Combine(_directory, LockFileName), _timeProvider, LockTimeout);
+
+    /// <summary>
+    /// The stored identity, read under <see cref="Lock"/>, or made and saved when there is none yet (or it was damaged:
+    /// the damaged file is kept aside as <c>.corrupt</c> and logged).
+    /// </summary>
+    /// <exception cref="IOException">The file exists but could not be read: it must not be replaced.</exception>
+    public IdentityState ReadOrCreate(Func<IdentityState> create)
+    {
+        if (_directory is null)
+        {
+            return _memory ??= create();
+        }
+
+        if (TryRead(out var stored, setAsideIfDamaged: true) is { } state)
+        {
+            return state;
+        }
+
+        var fresh = create();
+        Save(fresh);
+        return fresh;
+    }
+
+    /// <summary>
+    /// The stored identity read without the lock (a file is only ever replaced whole); null when there is none, it is
+    /// damaged or cannot be read now. For a process catching up with another's change.
+    /// </summary>
+    public IdentityState? ReadLatest()
+    {
+        if (_directory is null)
+        {
+            return _memory;
+        }
+
+        try
+        {
+            return TryRead(out _, setAsideIfDamaged: false);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.IdentityUnreadable(_logger, exception);
+            return null;
+        }
+    }
+
+    /// <summary>Saves <paramref name="state"/> (under <see cref="Lock"/>): a temporary file, flushed, renamed over the identity.</summary>
+    public void Save(IdentityState state)
+    {
+        if (_directory is null)
+        {
+            _memory = state;
+            return;
+        }
+
+        var content = IdentityFile.Serialize(state);
+        var temporary = FilePath + ".tmp";
+        using (var stream = StorageFiles.OpenOwnerOnly(temporary))
+        {
+            stream.Write(content, 0, content.Length);
+            stream.Flush(flushToDisk: true);
+        }
+
+        StorageFiles.ReplaceWith(temporary, FilePath);
+        Interlocked.Increment(ref *_version);
+    }
+
+    public void Dispose()
+    {
+        if (_versionView is not null)
+        {
+            _versionView.SafeMemoryMappedViewHandle.ReleasePointer();
+            _versionView.Dispose();
+            _versionMap!.Dispose();
+        }
+
+        if (_directory is not null)
+        {
+            Release(_directory);
+        }
+    }
+
+    private static void Release(string directory)
+    {
+        lock (OpenDirectories)
+        {
+            OpenDirectories.Remove(directory);
+        }
+    }
+
+    private IdentityState? TryRead(out bool damaged, bool setAsideIfDamaged)
+    {
+        damaged = false;
+        var info = new FileInfo(FilePath);
+        if (!info.Exists)
+        {
+            return null;
+        }
+
+        string reason;
+        if (info.Length > IdentityFile.MaxFileBytes)
+        {
+            reason = $"it is {info.Length} bytes long";
+        }
+        else
+        {
+            // A read error is not damage: it propagates, and the file stays untouched.
+            var content = File.ReadAllBytes(FilePath);
+            try
+            {
+                return IdentityFile.Deserialize(content);
+            }
+            catch (Exception exception) when (exception is JsonException or FormatException or InvalidOperationException)
+            {
+                reason = exception.Message;
+            }
+        }
+
+        damaged = true;
+        if (setAsideIfDamaged)
+        {
+            var corruptPath = FilePath + ".corrupt";
+            StorageFiles.ReplaceWith(FilePath, corruptPath);
+            Log.IdentityCorrupt(_logger, corruptPath, reason);
+        }
+
+        return null;
+    }
+
+    private sealed class NoLock : IDisposable
+    {
+        public static readonly NoLock Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,3 +1,5 @@
+using Mixpanel.Identity.AspNetCore.Text;
+
 namespace Mixpanel.Identity.AspNetCore.Attribution;
 
 /// <summary>

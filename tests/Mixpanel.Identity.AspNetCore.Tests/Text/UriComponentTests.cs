@@ -1,8 +1,8 @@
 using FluentAssertions;
-using Mixpanel.Identity.AspNetCore.Attribution;
+using Mixpanel.Identity.AspNetCore.Text;
 using Xunit;
 
-namespace Mixpanel.Identity.AspNetCore.Tests.Attribution;
+namespace Mixpanel.Identity.AspNetCore.Tests.Text;
 
 public sealed class UriComponentTests
 {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Unicode;
 
-namespace Mixpanel.Identity.AspNetCore.Attribution;
+namespace Mixpanel.Identity.AspNetCore.Text;
 
 /// <summary>Percent-decoding with the rules of JavaScript's <c>decodeURIComponent</c>, which Mixpanel's browser library uses.</summary>
 internal static class UriComponent

@@ -61,6 +61,7 @@ internal sealed class PageAttribution
         return Parse(CurrentUrlOf(request), referrers.Count > 0 ? referrers[0] : null);
     }
 
+    /// <summary>Reads a page URL and a referrer as given; only the first <see cref="MaxUrlLength"/> characters of each.</summary>
     public static PageAttribution Parse(string? currentUrl, string? referrer)
     {
         var url = Bounded(currentUrl);

@@ -130,6 +130,41 @@ public sealed class UserAgentParserTests
         UserAgentParser.Parse(userAgent).Should().Be(new UserAgentInfo(name, version, Os: null, Device: null, IsCrawler: true));
     }
 
+    // Every user agent the browser library sends nothing for, except "yandex" and "pinterest", which it matches in the
+    // Yandex and Pinterest apps' in-app browsers too (see Parse_RealBrowser: the Pinterest app is a person).
+    [Theory]
+    [InlineData("ahrefsbot")]
+    [InlineData("ahrefssiteaudit")]
+    [InlineData("amazonbot")]
+    [InlineData("baiduspider")]
+    [InlineData("bingbot")]
+    [InlineData("bingpreview")]
+    [InlineData("chrome-lighthouse")]
+    [InlineData("facebookexternal")]
+    [InlineData("petalbot")]
+    [InlineData("screaming frog")]
+    [InlineData("yahoo! slurp")]
+    [InlineData("adsbot-google")]
+    [InlineData("apis-google")]
+    [InlineData("duplexweb-google")]
+    [InlineData("feedfetcher-google")]
+    [InlineData("google favicon")]
+    [InlineData("google web preview")]
+    [InlineData("google-read-aloud")]
+    [InlineData("googlebot")]
+    [InlineData("googleweblight")]
+    [InlineData("mediapartners-google")]
+    [InlineData("storebot-google")]
+    public void Parse_CrawlerTheBrowserLibraryBlocks_IsACrawler(string token)
+    {
+        var userAgent = $"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko; {token.ToUpperInvariant()}) Chrome/120.0.0.0 Safari/537.36";
+
+        var info = UserAgentParser.Parse(userAgent);
+
+        info.IsCrawler.Should().BeTrue();
+        info.Browser.Should().NotBe(Crawlers.GenericName);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("")]

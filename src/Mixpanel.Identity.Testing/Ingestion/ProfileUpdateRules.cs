@@ -2,7 +2,10 @@ namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
 /// The rules for user profile updates on <c>/engage</c>, as a table: the fields an update may carry besides its operation,
-/// and the operations Mixpanel's profile API documents.
+/// and the operations Mixpanel's profile API documents. The fields are those Mixpanel documents and its official
+/// libraries send: the browser library adds <c>$device_id</c>, <c>$user_id</c> and <c>$had_persisted_distinct_id</c>; the
+/// node library's modifiers are <c>$ip</c>, <c>$time</c>, <c>$ignore_time</c>, <c>$ignore_alias</c> and
+/// <c>$latitude</c>/<c>$longitude</c> (which the geolocation guide also documents for profiles).
 /// </summary>
 internal static class ProfileUpdateRules
 {
@@ -17,6 +20,9 @@ internal static class ProfileUpdateRules
             new("$time", FieldRule.Milliseconds),
             new("$ignore_time", FieldRule.Boolean),
             new("$ignore_alias", FieldRule.Boolean),
+            new("$latitude", FieldRule.Number),
+            new("$longitude", FieldRule.Number),
+            new("$had_persisted_distinct_id", FieldRule.Boolean),
         ],
         [
             new("$set", OperationValues.Any),

@@ -26,8 +26,8 @@ internal enum PayloadShape
     NdJson,
 }
 
-/// <summary>The request-wide facts validation needs.</summary>
-internal readonly record struct ValidationContext(MixpanelEndpoint Endpoint, string? ProjectToken, long NowMilliseconds);
+/// <summary>The request-wide facts validation needs; <paramref name="Strict"/> is the request's <c>strict=1</c>.</summary>
+internal readonly record struct ValidationContext(MixpanelEndpoint Endpoint, string? ProjectToken, long NowMilliseconds, bool Strict = false);
 
 /// <summary>
 /// Validates a batch in one forward pass of <see cref="Utf8JsonReader"/> over the payload, allocating nothing for a valid

@@ -76,7 +76,7 @@ internal static class EventRules
         }
         else if (import)
         {
-            ImportRules.CheckRequired(facts, ref check);
+            ImportRules.CheckRequired(facts, context.Strict, ref check);
         }
     }
 

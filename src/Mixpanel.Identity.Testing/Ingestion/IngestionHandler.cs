@@ -222,7 +222,11 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
 
         using var slots = new RecordSlots();
         var token = endpoint == MixpanelEndpoint.Import ? null : options.ProjectToken;
-        var validation = new ValidationContext(endpoint, token, options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        var validation = new ValidationContext(
+            endpoint,
+            token,
+            options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
+            exchange.Parameters.Strict);
         var verdict = BatchValidator.Validate(payload.Json.Span, payload.Shape, validation, slots, out var error);
         exchange.RecordCount = slots.Count;
         if (verdict != BatchVerdict.Parsed)

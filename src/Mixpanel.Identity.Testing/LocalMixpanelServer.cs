@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using Mixpanel.Identity.Testing.Ingestion;
 
 namespace Mixpanel.Identity.Testing;
@@ -38,8 +39,19 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         _handler = new IngestionHandler(options, Faults, _recorder, _waiters.Notify);
     }
 
-    /// <summary>The server's address, <c>http://127.0.0.1:{port}/</c>: the API host to give the client under test.</summary>
+    /// <summary>
+    /// The server's address, <c>http://127.0.0.1:{port}/</c> (<c>https://</c> with <see cref="LocalMixpanelServerOptions.UseHttps"/>):
+    /// the API host to give the client under test.
+    /// </summary>
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>
+    /// The self-signed certificate the server presents when started with <see cref="LocalMixpanelServerOptions.UseHttps"/>
+    /// (for 127.0.0.1, ::1 and localhost, valid for 30 days); <see langword="null"/> otherwise. Trust it in the client under
+    /// test: compare it in a <c>ServerCertificateCustomValidationCallback</c>, or give node its PEM
+    /// (<c>ExportCertificatePem()</c>) in <c>NODE_EXTRA_CA_CERTS</c>.
+    /// </summary>
+    public X509Certificate2? Certificate { get; private set; }
 
     /// <summary>The options the server was started with; it reads them on every request, so a test may change them.</summary>
     public LocalMixpanelServerOptions Options { get; }
@@ -173,7 +185,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             await StopListeningAsync().ConfigureAwait(false);
             ReleaseReservation();
-            _listener = await KestrelListener.StartAsync(_port, _handler.HandleAsync, CancellationToken.None).ConfigureAwait(false);
+            _listener = await KestrelListener.StartAsync(_port, Certificate, _handler.HandleAsync, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -239,10 +251,12 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
 
     private async Task ListenAsync(int port, CancellationToken cancellationToken)
     {
-        var listener = await KestrelListener.StartAsync(port, _handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+        Certificate = Options.UseHttps ? LoopbackCertificate.Create() : null;
+        var listener = await KestrelListener.StartAsync(port, Certificate, _handler.HandleAsync, cancellationToken).ConfigureAwait(false);
         _listener = listener;
         _port = listener.Port;
-        BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{_port}/"));
+        var scheme = Certificate is null ? "http" : "https";
+        BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"{scheme}://127.0.0.1:{_port}/"));
     }
 
     // Returns whether the server was listening.

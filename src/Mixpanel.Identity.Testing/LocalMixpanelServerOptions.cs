@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace Mixpanel.Identity.Testing;
 
 /// <summary>
@@ -15,11 +17,32 @@ public sealed class LocalMixpanelServerOptions
     public string? ProjectToken { get; set; }
 
     /// <summary>
-    /// The project secret <c>/import</c> requires as HTTP Basic credentials (the secret as user name, an empty password).
-    /// Requests without them are answered 401.
+    /// The project's API secret, which <c>/import</c> then takes as HTTP Basic credentials (the secret as user name, an empty
+    /// password). Once a secret or a service account is configured, <c>/import</c> answers 401 to a request without valid
+    /// credentials, and also takes, as Mixpanel does, the project token as user name with an empty password when there is no
+    /// <c>project_id</c>.
     /// </summary>
-    /// <value>The default value is <see langword="null"/>: <c>/import</c> needs no credentials.</value>
+    /// <value>The default value is <see langword="null"/>: with no service account either, <c>/import</c> needs no credentials.</value>
     public string? ApiSecret { get; set; }
+
+    /// <summary>
+    /// Service accounts <c>/import</c> takes as HTTP Basic credentials, user name to secret. A request authenticated by one
+    /// must name its project in the <c>project_id</c> query parameter, which must equal <see cref="ProjectId"/> when that is set.
+    /// </summary>
+    /// <value>The default value is empty.</value>
+    public IDictionary<string, string> ServiceAccounts { get; } = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The project's id, which requests authenticated by a service account must give as <c>project_id</c>.</summary>
+    /// <value>The default value is <see langword="null"/>: any <c>project_id</c> is taken.</value>
+    public string? ProjectId { get; set; }
+
+    /// <summary>
+    /// Whether the server speaks HTTPS, with a self-signed certificate for 127.0.0.1 and localhost made when it starts
+    /// (<see cref="LocalMixpanelServer.Certificate"/>), as clients that send a secret only over HTTPS need (Mixpanel's node
+    /// library does). Read when the server starts.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: plain HTTP.</value>
+    public bool UseHttps { get; set; }
 
     /// <summary>
     /// The server's clock: "now" for validating event times, and the clock <see cref="ServerFault.Delay(TimeSpan)"/> waits on.

@@ -87,6 +87,15 @@ public sealed class ReceivedRecord
     /// <summary>The event time in milliseconds since the Unix epoch (Mixpanel accepts seconds too; they are converted).</summary>
     public long? Time { get; }
 
+    /// <summary>
+    /// The IP address Mixpanel would derive the record's city, region and country from, or <see langword="null"/> when it
+    /// would not geolocate the record. An event: its <c>ip</c> property, else the request's address when the request said
+    /// <c>ip=1</c>. A profile or group update: its <c>$ip</c>, else the request's address unless the request said <c>ip=0</c>.
+    /// An <c>ip</c> or <c>$ip</c> of 0 means none. The request's address is <see cref="ReceivedRequest.ClientAddress"/>.
+    /// Mixpanel itself discards the address once it has the location; it is kept here so tests can see it.
+    /// </summary>
+    public string? GeolocationIp { get; internal init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         IsEvent

@@ -36,13 +36,19 @@ public sealed class ReceivedRequest
     /// <summary>The raw query string including its leading <c>?</c>, or an empty string.</summary>
     public string QueryString { get; internal init; } = "";
 
-    /// <summary>Whether the query asked for a JSON answer (<c>verbose=1</c>).</summary>
+    /// <summary>Whether the request asked for a JSON answer (<c>verbose=1</c>, in the query or a form body).</summary>
     public bool Verbose { get; internal init; }
 
-    /// <summary>Whether the query asked Mixpanel to geolocate from the request's IP address (<c>ip=1</c>).</summary>
+    /// <summary>Whether the request asked Mixpanel to geolocate from its IP address (<c>ip=1</c>, in the query or a form body).</summary>
     public bool Ip { get; internal init; }
 
-    /// <summary>Whether the query asked for strict per-record validation (<c>strict=1</c>, meaningful on <c>/import</c>).</summary>
+    /// <summary>
+    /// The address the request came from as Mixpanel sees it: the first <c>X-Forwarded-For</c> entry if there is one (a proxy
+    /// in front of Mixpanel sets it), else the connection's remote address, such as <c>127.0.0.1</c>.
+    /// </summary>
+    public string? ClientAddress { get; internal init; }
+
+    /// <summary>Whether the request asked for strict per-record validation (<c>strict=1</c>, meaningful on <c>/import</c>).</summary>
     public bool Strict { get; internal init; }
 
     /// <summary>The <c>Content-Type</c> header, if any.</summary>

@@ -13,7 +13,8 @@ internal sealed class Exchange : IDisposable
         ReceivedAt = receivedAt;
         Retain = retain;
         Endpoint = Route(context.Request.Path.Value);
-        Query = QueryFlags.Parse(context.Request.QueryString.Value);
+        Parameters = RequestParameters.FromQuery(context.Request.QueryString.Value);
+        ClientAddress = Geolocation.ClientAddress(context);
     }
 
     public HttpContext Context { get; }
@@ -26,7 +27,12 @@ internal sealed class Exchange : IDisposable
 
     public MixpanelEndpoint? Endpoint { get; }
 
-    public QueryFlags Query { get; }
+    /// <summary>The query's parameters, and once a form body is read, the form's too.</summary>
+    public RequestParameters Parameters { get; }
+
+    public string? ClientAddress { get; }
+
+    public AnswerFormat Format => new(Endpoint, Parameters);
 
     public ServerFault? Fault { get; set; }
 
@@ -75,9 +81,10 @@ internal sealed class Exchange : IDisposable
             Method = request.Method,
             Path = request.Path.Value ?? "",
             QueryString = request.QueryString.Value ?? "",
-            Verbose = Query.Verbose,
-            Ip = Query.Ip,
-            Strict = Query.Strict,
+            Verbose = Parameters.Verbose,
+            Ip = Parameters.Ip == IpParameter.On,
+            Strict = Parameters.Strict,
+            ClientAddress = ClientAddress,
             ContentType = request.ContentType,
             ContentEncoding = headers.GetValueOrDefault("Content-Encoding"),
             Headers = headers,
@@ -107,43 +114,5 @@ internal sealed class Exchange : IDisposable
             : trimmed.Equals("/groups", StringComparison.OrdinalIgnoreCase) ? MixpanelEndpoint.Groups
             : trimmed.Equals("/import", StringComparison.OrdinalIgnoreCase) ? MixpanelEndpoint.Import
             : null;
-    }
-}
-
-/// <summary>The query flags Mixpanel reads: <c>verbose</c>, <c>ip</c> and <c>strict</c>.</summary>
-internal readonly record struct QueryFlags(bool Verbose, bool Ip, bool Strict)
-{
-    public static QueryFlags Parse(string? query)
-    {
-        if (string.IsNullOrEmpty(query))
-        {
-            return default;
-        }
-
-        bool verbose = false, ip = false, strict = false;
-        var rest = query.AsSpan().TrimStart('?');
-        while (!rest.IsEmpty)
-        {
-            var ampersand = rest.IndexOf('&');
-            var pair = ampersand < 0 ? rest : rest[..ampersand];
-            rest = ampersand < 0 ? default : rest[(ampersand + 1)..];
-            var equals = pair.IndexOf('=');
-            var name = equals < 0 ? pair : pair[..equals];
-            var on = equals >= 0 && pair[(equals + 1)..] is "1" or "true";
-            if (name.Equals("verbose", StringComparison.OrdinalIgnoreCase))
-            {
-                verbose = on;
-            }
-            else if (name.Equals("ip", StringComparison.OrdinalIgnoreCase))
-            {
-                ip = on;
-            }
-            else if (name.Equals("strict", StringComparison.OrdinalIgnoreCase))
-            {
-                strict = on;
-            }
-        }
-
-        return new QueryFlags(verbose, ip, strict);
     }
 }

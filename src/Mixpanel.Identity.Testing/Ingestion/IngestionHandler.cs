@@ -7,8 +7,10 @@ namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
 /// Answers one request the way Mixpanel's ingestion API would: reads the body within the limit, applies the scripted fault,
-/// validates every record, records the outcome, then answers. The outcome is recorded before the answer is written, so a
-/// client that has its response can already see its records on the server.
+/// finds the records in whichever form they came (<see cref="Payload"/>), checks <c>/import</c>'s credentials, validates
+/// every record, records the outcome, then answers in the form the request asked for (<see cref="AnswerFormat"/>), with
+/// CORS headers for pages. GET and POST carry records; OPTIONS is a browser's preflight. The outcome is recorded before
+/// the answer is written, so a client that has its response can already see its records on the server.
 /// </summary>
 internal sealed class IngestionHandler(LocalMixpanelServerOptions options, FaultScript faults, Recorder recorder, Action notify)
 {
@@ -47,8 +49,8 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
     {
         var context = exchange.Context;
         var request = context.Request;
-        var isPost = HttpMethods.IsPost(request.Method);
-        var fault = exchange.Endpoint is { } endpoint && isPost ? faults.Next(endpoint) : null;
+        var takesRecords = HttpMethods.IsPost(request.Method) || HttpMethods.IsGet(request.Method);
+        var fault = exchange.Endpoint is { } endpoint && takesRecords ? faults.Next(endpoint) : null;
         exchange.Fault = fault;
 
         if (fault?.Kind == ServerFaultKind.DropConnection)
@@ -79,10 +81,17 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             return;
         }
 
-        if (!isPost)
+        if (HttpMethods.IsOptions(request.Method))
         {
-            context.Response.Headers.Allow = "POST";
-            await RespondErrorAsync(exchange, StatusCodes.Status405MethodNotAllowed, "Mixpanel's ingestion endpoints take POST")
+            CrossOrigin.AnswerPreflight(request, context.Response);
+            await RespondAsync(exchange, new Answer(StatusCodes.Status200OK, "text/plain", []), error: null).ConfigureAwait(false);
+            return;
+        }
+
+        if (!takesRecords)
+        {
+            context.Response.Headers.Allow = CrossOrigin.Methods;
+            await RespondErrorAsync(exchange, StatusCodes.Status405MethodNotAllowed, "Mixpanel's ingestion endpoints take GET and POST")
                 .ConfigureAwait(false);
             return;
         }
@@ -98,6 +107,7 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
                 context.Abort();
                 return;
             case ServerFaultKind.StallBody:
+                CrossOrigin.Allow(request, context.Response);
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 context.Response.ContentType = "application/json";
                 context.Response.ContentLength = 64;
@@ -160,12 +170,13 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
 
         if (statusCode is >= 200 and < 300)
         {
-            await RespondAsync(exchange, statusCode, SuccessBody(exchange), error: null).ConfigureAwait(false);
+            var body = exchange.Parameters.Verbose ? ResponseBodies.VerboseSuccess : ResponseBodies.Success;
+            await RespondAsync(exchange, AnswerFormat.Plain(statusCode, body), error: null).ConfigureAwait(false);
             return;
         }
 
         var message = string.Create(CultureInfo.InvariantCulture, $"answered {statusCode} by a scripted fault");
-        await RespondAsync(exchange, statusCode, ResponseBodies.Error(statusCode, message), message).ConfigureAwait(false);
+        await RespondAsync(exchange, AnswerFormat.Plain(statusCode, ResponseBodies.Error(statusCode, message)), message).ConfigureAwait(false);
     }
 
     private async Task IngestAsync(Exchange exchange, bool dropResponse)
@@ -189,14 +200,20 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
                 return;
         }
 
-        if (endpoint == MixpanelEndpoint.Import && options.ApiSecret is { } secret && !CarriesSecret(exchange.Context.Request, secret))
+        var request = exchange.Context.Request;
+        using var payload = Payload.From(body.Decoded, request.ContentType, request.QueryString.Value, exchange.Parameters);
+        if (exchange.Format.CallbackError is { } callbackError)
         {
-            await RespondErrorAsync(exchange, StatusCodes.Status401Unauthorized, "/import needs HTTP Basic auth with the project secret")
-                .ConfigureAwait(false);
+            await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, callbackError).ConfigureAwait(false);
             return;
         }
 
-        using var payload = Payload.From(body.Decoded, exchange.Context.Request.ContentType);
+        if (endpoint == MixpanelEndpoint.Import && ImportCredentials.Refusal(request, exchange.Parameters, options) is { } refusal)
+        {
+            await RespondErrorAsync(exchange, StatusCodes.Status401Unauthorized, refusal).ConfigureAwait(false);
+            return;
+        }
+
         if (payload.Error is { } payloadError)
         {
             await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, payloadError).ConfigureAwait(false);
@@ -205,7 +222,11 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
 
         using var slots = new RecordSlots();
         var token = endpoint == MixpanelEndpoint.Import ? null : options.ProjectToken;
-        var validation = new ValidationContext(endpoint, token, options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        var validation = new ValidationContext(
+            endpoint,
+            token,
+            options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
+            exchange.Parameters.Strict);
         var verdict = BatchValidator.Validate(payload.Json.Span, payload.Shape, validation, slots, out var error);
         exchange.RecordCount = slots.Count;
         if (verdict != BatchVerdict.Parsed)
@@ -226,23 +247,21 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         exchange.RejectedCount = slots.RejectedCount;
         if (exchange.Retain)
         {
-            exchange.Records = BuildRecords(payload.Json, slots, endpoint, exchange.Index, ingest);
+            exchange.Records = BuildRecords(payload.Json, slots, exchange, ingest);
         }
 
-        byte[] response;
+        Answer answer;
         string? responseError = null;
-        var statusCode = StatusCodes.Status200OK;
         if (slots.RejectedCount == 0)
         {
-            response = SuccessBody(exchange);
+            answer = exchange.Format.Success(exchange.AcceptedCount);
         }
         else
         {
             var failures = Failures(payload.Json, slots, endpoint, exchange.Index, exchange.Retain, out var rejected);
             exchange.Rejected = rejected;
 
-            statusCode = StatusCodes.Status400BadRequest;
-            response = ResponseBodies.FailedRecords(exchange.AcceptedCount, failures);
+            answer = exchange.Format.FailedRecords(exchange.AcceptedCount, failures);
             responseError = ingest
                 ? string.Create(CultureInfo.InvariantCulture, $"{slots.RejectedCount} of {slots.Count} records failed validation; the rest were ingested")
                 : string.Create(CultureInfo.InvariantCulture, $"{slots.RejectedCount} of {slots.Count} records failed validation; none were ingested");
@@ -255,16 +274,17 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             return;
         }
 
-        await RespondAsync(exchange, statusCode, response, responseError).ConfigureAwait(false);
+        await RespondAsync(exchange, answer, responseError).ConfigureAwait(false);
     }
 
-    private static ReceivedRecord[]? BuildRecords(ReadOnlyMemory<byte> json, RecordSlots slots, MixpanelEndpoint endpoint, int requestIndex, bool ingest)
+    private static ReceivedRecord[]? BuildRecords(ReadOnlyMemory<byte> json, RecordSlots slots, Exchange exchange, bool ingest)
     {
         if (!ingest || slots.Count == slots.RejectedCount)
         {
             return null;
         }
 
+        var endpoint = exchange.Endpoint!.Value;
         var records = new ReceivedRecord[slots.Count - slots.RejectedCount];
         var next = 0;
         foreach (var slot in slots.Items)
@@ -273,7 +293,11 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             {
                 // ParseValue builds an element that owns its own copy: the record's Clone() then costs nothing more.
                 var reader = new Utf8JsonReader(json.Span.Slice(slot.Start, slot.Length));
-                records[next++] = new ReceivedRecord(endpoint, JsonElement.ParseValue(ref reader), 0, requestIndex);
+                var element = JsonElement.ParseValue(ref reader);
+                records[next++] = new ReceivedRecord(endpoint, element, 0, exchange.Index)
+                {
+                    GeolocationIp = Geolocation.AddressOf(element, endpoint, exchange.Parameters.Ip, exchange.ClientAddress),
+                };
             }
         }
 
@@ -341,42 +365,18 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         }
     }
 
-    private static bool CarriesSecret(HttpRequest request, string secret)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        const string Scheme = "Basic ";
-        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        Span<byte> decoded = stackalloc byte[512];
-        if (!Convert.TryFromBase64String(authorization[Scheme.Length..].Trim(), decoded, out var written))
-        {
-            return false;
-        }
-
-        // user name = the secret, password empty: "secret:".
-        var credentials = Encoding.UTF8.GetString(decoded[..written]);
-        return credentials.Length == secret.Length + 1
-            && credentials[^1] == ':'
-            && credentials.AsSpan(0, secret.Length).SequenceEqual(secret);
-    }
-
-    private static byte[] SuccessBody(Exchange exchange) =>
-        exchange.Query.Verbose ? ResponseBodies.VerboseSuccess : ResponseBodies.Success;
-
     private Task RespondErrorAsync(Exchange exchange, int statusCode, string message) =>
-        RespondAsync(exchange, statusCode, ResponseBodies.Error(statusCode, message), message);
+        RespondAsync(exchange, exchange.Format.Error(statusCode, message), message);
 
-    private async Task RespondAsync(Exchange exchange, int statusCode, byte[] body, string? error)
+    private async Task RespondAsync(Exchange exchange, Answer answer, string? error)
     {
-        Record(exchange, statusCode, body, error);
+        Record(exchange, answer.StatusCode, answer.Body, error);
         var response = exchange.Context.Response;
-        response.StatusCode = statusCode;
-        response.ContentType = "application/json";
-        response.ContentLength = body.Length;
-        await response.Body.WriteAsync(body, exchange.Context.RequestAborted).ConfigureAwait(false);
+        CrossOrigin.Allow(exchange.Context.Request, response);
+        response.StatusCode = answer.StatusCode;
+        response.ContentType = answer.ContentType;
+        response.ContentLength = answer.Body.Length;
+        await response.Body.WriteAsync(answer.Body, exchange.Context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task FailAsync(Exchange exchange, Exception exception, CancellationToken stopping)
@@ -397,7 +397,7 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             {
                 var message = "the local server failed: " + exception.Message;
                 context.Response.Headers.Clear();
-                await RespondAsync(exchange, StatusCodes.Status500InternalServerError, ResponseBodies.Error(500, message), message)
+                await RespondAsync(exchange, AnswerFormat.Plain(StatusCodes.Status500InternalServerError, ResponseBodies.Error(500, message)), message)
                     .ConfigureAwait(false);
                 return;
             }

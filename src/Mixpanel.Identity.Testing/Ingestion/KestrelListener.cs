@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
-/// One listening period of the server: a bare Kestrel (no host, no DI, no middleware) on 127.0.0.1, handing every request
+/// One listening period of the server: a bare Kestrel (no host, no DI, no middleware but TLS when asked) on 127.0.0.1, handing every request
 /// straight to the handler. Stopping first cancels the token handed to requests, which releases requests held by faults, so
 /// Kestrel's graceful stop finishes promptly.
 /// </summary>
@@ -19,6 +20,8 @@ internal sealed class KestrelListener : IAsyncDisposable
 {
     // A bound on how long a stop waits for in-flight requests before Kestrel aborts their connections.
     private static readonly TimeSpan GracefulStopTimeout = TimeSpan.FromSeconds(5);
+
+    private const int MaxRequestLineBytes = 256 * 1024;
 
     private readonly KestrelServer _server;
     private readonly CancellationTokenSource _stopping = new();
@@ -33,6 +36,7 @@ internal sealed class KestrelListener : IAsyncDisposable
 
     public static async Task<KestrelListener> StartAsync(
         int port,
+        X509Certificate2? certificate,
         Func<HttpContext, CancellationToken, Task> handle,
         CancellationToken cancellationToken)
     {
@@ -40,7 +44,17 @@ internal sealed class KestrelListener : IAsyncDisposable
 
         // The handler reads bodies itself, with Mixpanel's limit, and answers 413 the way Mixpanel does.
         options.Limits.MaxRequestBodySize = null;
-        options.Listen(IPAddress.Loopback, port);
+
+        // A GET carries its records in the URL (data=<base64>): room for a record of some size, beyond Kestrel's 8 KB.
+        options.Limits.MaxRequestLineSize = MaxRequestLineBytes;
+        options.Limits.MaxRequestHeadersTotalSize = MaxRequestLineBytes + (32 * 1024);
+        options.Listen(IPAddress.Loopback, port, listen =>
+        {
+            if (certificate is not null)
+            {
+                TlsTermination.Use(listen, certificate);
+            }
+        });
 
         var transport = new SocketTransportFactory(Options.Create(new SocketTransportOptions()), NullLoggerFactory.Instance);
         var listener = new KestrelListener(new KestrelServer(Options.Create(options), transport, NullLoggerFactory.Instance));

@@ -1,12 +1,15 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Text;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
-/// The JSON records inside a decoded body, whichever of Mixpanel's forms it came in: a JSON array
-/// (<c>application/json</c>), one record per line (<c>application/x-ndjson</c>), or the legacy form field
-/// <c>data=&lt;json&gt;</c> / <c>data=&lt;base64 json&gt;</c> (<c>application/x-www-form-urlencoded</c>).
+/// The JSON records of a request, whichever of Mixpanel's forms they came in: a JSON array or a single record
+/// (<c>application/json</c>), one record per line (<c>application/x-ndjson</c>), the form field <c>data=</c> holding JSON or
+/// base64 of JSON (<c>application/x-www-form-urlencoded</c>, or any body that starts with <c>data=</c>, as
+/// <c>navigator.sendBeacon</c> posts it as text), or, with no body, the query parameter <c>data=</c> (a GET, as
+/// Mixpanel's browser and node libraries send single records). A form's other fields are request parameters.
 /// </summary>
 internal sealed class Payload : IDisposable
 {
@@ -24,16 +27,22 @@ internal sealed class Payload : IDisposable
 
     public PayloadShape Shape { get; }
 
-    /// <summary>Why the body holds no records to read; <see langword="null"/> when it does.</summary>
+    /// <summary>Why the request holds no records to read; <see langword="null"/> when it does.</summary>
     public string? Error { get; }
 
-    public static Payload From(PooledBytes body, string? contentType)
+    public static Payload From(PooledBytes body, string? contentType, string? query, RequestParameters parameters)
     {
         var bytes = body.Memory;
         if (bytes.Span.StartsWith("\uFEFF"u8))
         {
             // A byte order mark is not JSON, but some clients write one: tolerate it.
             bytes = bytes[3..];
+        }
+
+        var content = bytes.Span.TrimStart(" \t\r\n"u8);
+        if (content.IsEmpty)
+        {
+            return FromQuery(query);
         }
 
         var mediaType = MediaType(contentType);
@@ -44,9 +53,10 @@ internal sealed class Payload : IDisposable
             return new Payload(bytes, PayloadShape.NdJson, null, null);
         }
 
+        // A JSON body cannot start with "data=", so a body that does is a form whatever its declared type.
         var isForm = mediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
-            || (mediaType.Length == 0 && bytes.Span.TrimStart(" \t\r\n"u8).StartsWith("data="u8));
-        return isForm ? FromForm(bytes.Span) : new Payload(bytes, PayloadShape.Json, null, null);
+            || content.StartsWith("data="u8);
+        return isForm ? FromForm(bytes.Span, parameters) : new Payload(bytes, PayloadShape.Json, null, null);
     }
 
     public void Dispose() => _owned?.Dispose();
@@ -62,27 +72,48 @@ internal sealed class Payload : IDisposable
         return (semicolon < 0 ? contentType : contentType[..semicolon]).Trim();
     }
 
-    private static Payload FromForm(ReadOnlySpan<byte> form)
+    private static Payload FromForm(ReadOnlySpan<byte> form, RequestParameters parameters)
     {
-        var rest = form;
-        while (!rest.IsEmpty)
+        var fields = new FormFields(form);
+        var data = default(ReadOnlySpan<byte>);
+        var hasData = false;
+        while (fields.MoveNext())
         {
-            var ampersand = rest.IndexOf((byte)'&');
-            var pair = ampersand < 0 ? rest : rest[..ampersand];
-            rest = ampersand < 0 ? default : rest[(ampersand + 1)..];
-            if (pair.StartsWith("data="u8))
+            if (fields.Name.SequenceEqual("data"u8))
             {
-                return FromDataField(pair["data="u8.Length..]);
+                data = hasData ? data : fields.Value;
+                hasData = true;
+            }
+            else
+            {
+                parameters.Read(fields.Name, fields.Value);
             }
         }
 
-        return new Payload(default, PayloadShape.Json, null, "the form body has no data field");
+        return hasData ? FromDataField(data) : new Payload(default, PayloadShape.Json, null, "the form body has no data field");
+    }
+
+    private static Payload FromQuery(string? query)
+    {
+        if (string.IsNullOrEmpty(query))
+        {
+            return NoData();
+        }
+
+        var text = Encoding.UTF8.GetBytes(query);
+        return FormFields.TryFind(text.AsSpan().TrimStart((byte)'?'), "data"u8, out var data) ? FromDataField(data) : NoData();
+
+        static Payload NoData() => new(
+            default,
+            PayloadShape.Json,
+            null,
+            "the request carries no records: expected a JSON body, a form field data= or a query parameter data=");
     }
 
     private static Payload FromDataField(ReadOnlySpan<byte> encoded)
     {
         var decoded = new PooledBytes(encoded.Length + 4);
-        var length = UrlDecode(encoded, decoded.Array);
+        var length = UrlDecoding.Decode(encoded, decoded.Array);
         var text = decoded.Array.AsSpan(0, length).Trim(" \t\r\n"u8);
         if (text.IsEmpty)
         {
@@ -116,30 +147,4 @@ internal sealed class Payload : IDisposable
 
         return new Payload(decoded.Array.AsMemory(offset, written), PayloadShape.Json, decoded, null);
     }
-
-    private static int UrlDecode(ReadOnlySpan<byte> source, Span<byte> destination)
-    {
-        var written = 0;
-        for (var i = 0; i < source.Length; i++)
-        {
-            var b = source[i];
-            if (b == (byte)'+')
-            {
-                b = (byte)' ';
-            }
-            else if (b == (byte)'%' && i + 2 < source.Length && IsHex(source[i + 1]) && IsHex(source[i + 2]))
-            {
-                b = (byte)((HexValue(source[i + 1]) << 4) | HexValue(source[i + 2]));
-                i += 2;
-            }
-
-            destination[written++] = b;
-        }
-
-        return written;
-    }
-
-    private static bool IsHex(byte b) => char.IsAsciiHexDigit((char)b);
-
-    private static int HexValue(byte b) => b <= '9' ? b - '0' : (b | 0x20) - 'a' + 10;
 }

@@ -411,15 +411,43 @@ public sealed class EventValidationTests
     [InlineData("time", "properties.time")]
     [InlineData("$insert_id", "properties.$insert_id")]
     [InlineData("distinct_id", "properties.distinct_id")]
-    public async Task Import_RequiredPropertyMissing_RejectsIt(string property, string field)
+    public async Task ImportStrict_RequiredPropertyMissing_RejectsIt(string property, string field)
     {
         await using var sut = await CreateSut();
         var record = Payloads.Event();
         record.Properties().Remove(property);
 
-        var rejected = await sut.PostRejectedAsync("/import", record);
+        var rejected = await sut.PostRejectedAsync("/import?strict=1", record);
 
         rejected.Field.Should().Be(field);
+    }
+
+    [Theory]
+    [InlineData("$insert_id")]
+    [InlineData("distinct_id")]
+    public async Task ImportNotStrict_DistinctIdOrInsertIdMissing_Accepts(string property)
+    {
+        // Mixpanel's node library imports events without $insert_id, and distinct_id is the caller's choice.
+        await using var sut = await CreateSut();
+        var record = Payloads.Event();
+        record.Properties().Remove(property);
+
+        var answer = await sut.Client.PostAsync("/import", Payloads.Batch(record));
+
+        answer.StatusCode.Should().Be(200, answer.Body);
+        sut.Server.Records.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task ImportNotStrict_TimeMissing_RejectsIt()
+    {
+        await using var sut = await CreateSut();
+        var record = Payloads.Event();
+        record.Properties().Remove("time");
+
+        var rejected = await sut.PostRejectedAsync("/import", record);
+
+        rejected.Field.Should().Be("properties.time");
     }
 
     [Fact]

@@ -21,6 +21,12 @@ internal sealed class IngestionClient : IDisposable
     public Task<Answer> PostAsync(string path, string body, string contentType = "application/json", CancellationToken cancellationToken = default) =>
         SendAsync(path, Encoding.UTF8.GetBytes(body), contentType, gzip: false, authorization: null, cancellationToken);
 
+    public async Task<Answer> GetAsync(string pathAndQuery, CancellationToken cancellationToken = default)
+    {
+        using var response = await _http.GetAsync(pathAndQuery, cancellationToken);
+        return await Answer.ReadAsync(response, cancellationToken);
+    }
+
     public Task<Answer> PostGzipAsync(string path, string body, CancellationToken cancellationToken = default) =>
         SendAsync(path, Gzip(Encoding.UTF8.GetBytes(body)), "application/json", gzip: true, authorization: null, cancellationToken);
 
@@ -50,7 +56,7 @@ internal sealed class IngestionClient : IDisposable
 
         request.Headers.Authorization = authorization;
         using var response = await _http.SendAsync(request, cancellationToken);
-        return new Answer((int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken), response.Headers.RetryAfter);
+        return await Answer.ReadAsync(response, cancellationToken);
     }
 
     public static byte[] Gzip(byte[] bytes)
@@ -68,7 +74,14 @@ internal sealed class IngestionClient : IDisposable
 }
 
 /// <summary>What the server answered.</summary>
-internal sealed record Answer(int StatusCode, string Body, RetryConditionHeaderValue? RetryAfter)
+internal sealed record Answer(int StatusCode, string Body, RetryConditionHeaderValue? RetryAfter, string? ContentType = null)
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+
+    public static async Task<Answer> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        new(
+            (int)response.StatusCode,
+            await response.Content.ReadAsStringAsync(cancellationToken),
+            response.Headers.RetryAfter,
+            response.Content.Headers.ContentType?.MediaType);
 }

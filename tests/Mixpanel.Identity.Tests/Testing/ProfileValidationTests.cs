@@ -248,5 +248,63 @@ public sealed class ProfileValidationTests
         rejected.Field.Should().Be("$add");
     }
 
+    [Fact]
+    public async Task Engage_LocationAndBrowserLibraryFields_Accepts()
+    {
+        await using var sut = await CreateSut();
+        var update = Payloads.ProfileSet();
+        update["$latitude"] = 37.77;
+        update["$longitude"] = -122.42;
+        update["$had_persisted_distinct_id"] = true;
+
+        var answer = await sut.Client.PostAsync("/engage", Payloads.Batch(update));
+
+        answer.StatusCode.Should().Be(200, answer.Body);
+    }
+
+    [Fact]
+    public async Task Engage_LatitudeNotANumber_RejectsIt()
+    {
+        await using var sut = await CreateSut();
+        var update = Payloads.ProfileSet();
+        update["$latitude"] = "37.77";
+
+        var rejected = await sut.PostRejectedAsync("/engage", update);
+
+        rejected.Field.Should().Be("$latitude");
+        rejected.Message.Should().Be("must be a number");
+    }
+
+    [Fact]
+    public async Task Groups_ModifiersTheNodeLibraryAdds_Accepts()
+    {
+        await using var sut = await CreateSut();
+        var update = Payloads.GroupSet();
+        update["$ip"] = "136.24.0.114";
+        update["$time"] = Payloads.Now.ToUnixTimeMilliseconds();
+        update["$ignore_time"] = true;
+        update["$ignore_alias"] = false;
+        update["$latitude"] = 37.77;
+        update["$longitude"] = -122.42;
+
+        var answer = await sut.Client.PostAsync("/groups", Payloads.Batch(update));
+
+        answer.StatusCode.Should().Be(200, answer.Body);
+        sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().Be("136.24.0.114");
+    }
+
+    [Fact]
+    public async Task Groups_DistinctIdIsNotAGroupField_RejectsIt()
+    {
+        await using var sut = await CreateSut();
+        var update = Payloads.GroupSet();
+        update["$distinct_id"] = "user-1";
+
+        var rejected = await sut.PostRejectedAsync("/groups", update);
+
+        rejected.Field.Should().Be("$distinct_id");
+        rejected.Message.Should().Be("not a field Mixpanel accepts in a group update");
+    }
+
     private static Task<RunningServer> CreateSut() => RunningServer.StartAsync();
 }

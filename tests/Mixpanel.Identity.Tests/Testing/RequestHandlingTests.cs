@@ -458,13 +458,15 @@ public sealed class RequestHandlingTests
     }
 
     [Fact]
-    public async Task Get_Track_Answers405()
+    public async Task Put_Track_Answers405NamingTheMethodsTaken()
     {
         await using var sut = await CreateSut();
 
-        using var response = await sut.Client.Http.GetAsync("/track");
+        using var response = await sut.Client.Http.PutAsync("/track", new StringContent(Payloads.Batch(Payloads.Event())));
 
         ((int)response.StatusCode).Should().Be(405);
+        response.Content.Headers.Allow.Should().BeEquivalentTo("GET", "POST", "OPTIONS");
+        sut.Server.AcceptedRecordCount.Should().Be(0);
     }
 
     [Fact]

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Mixpanel.Identity.Tests.JavaScript;
+
+/// <summary>What a finished child process printed, and how it ended.</summary>
+public sealed record ProcessOutput(int ExitCode, string StandardOutput, string StandardError)
+{
+    public override string ToString() => $"exit code {ExitCode}\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}";
+}
+
+/// <summary>Runs a program to its end, within a bound; a program still running at the bound is killed, with its children.</summary>
+public static class ChildProcess
+{
+    public static async Task<ProcessOutput> RunAsync(
+        string fileName,
+        IEnumerable<string> arguments,
+        string workingDirectory,
+        TimeSpan hangGuard,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException(fileName + " did not start.");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var guard = new CancellationTokenSource(hangGuard);
+        try
+        {
+            await process.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', start.ArgumentList)} did not finish within {hangGuard}.");
+        }
+
+        return new ProcessOutput(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>Whether <paramref name="fileName"/> runs at all (is installed and on the PATH).</summary>
+    public static async Task<bool> CanRunAsync(string fileName, string argument)
+    {
+        try
+        {
+            var output = await RunAsync(fileName, [argument], Path.GetTempPath(), TimeSpan.FromSeconds(30));
+            return output.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}

@@ -5,7 +5,7 @@ using Mixpanel.Identity.Testing;
 namespace Mixpanel.Identity.Benchmarks;
 
 /// <summary>What one end-to-end run delivered, how fast, and what it lost.</summary>
-internal readonly record struct EndToEndResult(long Events, TimeSpan Elapsed, TimeSpan Cpu, long Dropped, long Retried, long ServerRejected)
+internal readonly record struct EndToEndResult(long Events, TimeSpan Elapsed, TimeSpan Cpu, long Dropped, long Retried, long ServerRejected, TimeSpan LongestTrack = default)
 {
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
 
@@ -19,11 +19,6 @@ internal readonly record struct EndToEndResult(long Events, TimeSpan Elapsed, Ti
 /// </summary>
 internal static class EndToEnd
 {
-    // The producer keeps the client's backlog within these, as an app's own pace would: the in-memory hand-off holds at
-    // most RecordPipeline.MaxPendingRecords (20,000), and the disk queue MaxQueueSize (100,000) before the oldest go.
-    private const long MaxInMemory = 10_000;
-    private const long MaxQueued = 50_000;
-
     public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, RetainRecords = false };
 
     /// <summary>Tracks <paramref name="events"/> events on one thread with a client using disk storage and default options.</summary>
@@ -32,7 +27,15 @@ internal static class EndToEnd
         var directory = Directory.CreateTempSubdirectory("mixpanel-e2e-").FullName;
         try
         {
-            var options = new MixpanelOptions { ProjectToken = BenchmarkEvents.Token, ApiHost = server.BaseAddress, StorageDirectory = directory };
+            // Default options but for the bounds, which are the app's to set: at least the burst, so nothing may be dropped.
+            var options = new MixpanelOptions
+            {
+                ProjectToken = BenchmarkEvents.Token,
+                ApiHost = server.BaseAddress,
+                StorageDirectory = directory,
+                MaxQueueSize = events,
+                MaxQueueBytes = events * 1024L,
+            };
             await using var client = new MixpanelClient(options);
             client.Register(BenchmarkEvents.SuperProperties());
             var diagnostics = client.Diagnostics;
@@ -41,28 +44,34 @@ internal static class EndToEnd
 
             var cpu = CpuTime();
             var watch = Stopwatch.StartNew();
+            var longestTrack = TimeSpan.Zero;
             await Task.Factory.StartNew(
                 () =>
                 {
+                    // As fast as it goes: no pacing. The longest a Track call waited for the writer is noted.
                     var properties = BenchmarkEvents.CallProperties();
                     var ids = BenchmarkEvents.ItemIds;
+                    var call = Stopwatch.StartNew();
                     for (var i = 0; i < events; i++)
                     {
                         properties["item_id"] = ids[i % ids.Length];
+                        var before = call.ElapsedTicks;
                         client.Track(BenchmarkEvents.EventName, properties);
-                        if ((i & 63) == 0)
+                        var took = call.ElapsedTicks - before;
+                        if (took > longestTrack.Ticks * Stopwatch.Frequency / TimeSpan.TicksPerSecond)
                         {
-                            while (diagnostics.Accepted - diagnostics.Persisted > MaxInMemory || diagnostics.Queued > MaxQueued)
-                            {
-                                Thread.Sleep(1);
-                            }
+                            longestTrack = TimeSpan.FromSeconds(took / (double)Stopwatch.Frequency);
                         }
                     }
                 },
                 CancellationToken.None,
                 TaskCreationOptions.LongRunning,
                 TaskScheduler.Default).ConfigureAwait(false);
-            await client.FlushAsync().ConfigureAwait(false);
+            using (var patience = new CancellationTokenSource(TimeSpan.FromMinutes(10)))
+            {
+                await client.FlushAsync(patience.Token).ConfigureAwait(false);
+            }
+
             watch.Stop();
             cpu = CpuTime() - cpu;
 
@@ -73,7 +82,7 @@ internal static class EndToEnd
                     $"The client delivered {delivered} of {events} events (sent {diagnostics.Sent}, dropped {diagnostics.Dropped}).");
             }
 
-            return new EndToEndResult(events, watch.Elapsed, cpu, diagnostics.Dropped, diagnostics.Retried, server.RejectedRecordCount - rejectedBefore);
+            return new EndToEndResult(events, watch.Elapsed, cpu, diagnostics.Dropped, diagnostics.Retried, server.RejectedRecordCount - rejectedBefore, longestTrack);
         }
         finally
         {

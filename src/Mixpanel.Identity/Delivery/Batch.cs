@@ -20,11 +20,21 @@ internal sealed class Batch
 
     public int Count => _starts.Count;
 
+    /// <summary>Where the log's reading stood when the batch was read: committing the batch commits up to here.</summary>
+    public ReadMark End { get; set; }
+
+    /// <summary>The whole batch's request body, made ready (gzipped) while another request is on the wire.</summary>
+    public Task<ArraySegment<byte>>? Prepared { get; set; }
+
+    /// <summary>The buffer this batch's bodies are written in.</summary>
+    public ByteBuffer Body { get; } = new(64 * 1024);
+
     /// <summary>Bytes of the body with every record in it, brackets included.</summary>
     public int BodyLength => _records.Length + 2;
 
     public void Clear()
     {
+        Prepared = null;
         _records.Clear();
         _records.ShrinkTo(1024 * 1024);
         _starts.Clear();

@@ -27,15 +27,26 @@ internal sealed partial class DeliveryEngine
 
         foreach (var endpoint in _endpoints)
         {
-            if (endpoint.Request is not null || (endpoint.RetryAt != 0 && now < endpoint.RetryAt))
+            if (endpoint.Request is null && (endpoint.RetryAt == 0 || now >= endpoint.RetryAt))
             {
-                continue;
+                endpoint.RetryAt = 0;
+                if (endpoint.Parts.Count == 0 && Lease(endpoint, endpoint.Current))
+                {
+                    endpoint.Parts.Push((0, endpoint.Current.Count));
+                }
+
+                if (endpoint.Parts.Count > 0)
+                {
+                    Send(endpoint);
+                }
             }
 
-            endpoint.RetryAt = 0;
-            if (endpoint.Parts.Count > 0 || Lease(endpoint))
+            // While a request is on the wire, the batch behind it is read and its body made ready, so that it leaves
+            // as soon as the answer is in.
+            if (endpoint.Request is not null && endpoint.Next.Count == 0 && Lease(endpoint, endpoint.Next))
             {
-                Send(endpoint);
+                var next = endpoint.Next;
+                next.Prepared = Task.Run(() => _sender.Prepare(next, 0, next.Count));
             }
         }
 
@@ -50,8 +61,8 @@ internal sealed partial class DeliveryEngine
         }
     }
 
-    /// <summary>Reads the endpoint's next batch, when it has a full one or a flush wants what it has; false when there is nothing to send.</summary>
-    private bool Lease(Endpoint endpoint)
+    /// <summary>Reads the endpoint's next batch into <paramref name="batch"/>, when it has a full one or a flush wants what it has; false when there is nothing to send.</summary>
+    private bool Lease(Endpoint endpoint, Batch batch)
     {
         var log = _queue[endpoint.Kind];
         if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, endpoint.DrainTarget > log.CompletedTotal))
@@ -59,7 +70,6 @@ internal sealed partial class DeliveryEngine
             return false;
         }
 
-        var batch = endpoint.Batch;
         batch.Clear();
         var expired = 0;
 
@@ -114,31 +124,42 @@ internal sealed partial class DeliveryEngine
             Log.RecordsExpired(_logger, expired);
         }
 
-        if (batch.Count == 0)
+        batch.End = log.ReadPosition;
+        if (batch.Count == 0 && !endpoint.IsBusy)
         {
-            Finish(endpoint);
-            return false;
+            // Only expired or damaged records: they are done with.
+            Commit(endpoint);
         }
 
-        endpoint.Parts.Push((0, batch.Count));
-        return true;
+        return batch.Count > 0;
     }
 
     private void Send(Endpoint endpoint)
     {
         var part = endpoint.Parts.Pop();
         endpoint.RequestPart = part;
+        var batch = endpoint.Current;
+        var prepared = part.Start == 0 && part.Count == batch.Count ? batch.Prepared : null;
         CancellationToken token;
         lock (_cancelGate)
         {
             token = _sendCancel.Token;
         }
 
-        // The request runs apart from the loop (gzip included); its end wakes the loop.
-        var request = Task.Run(() => _sender.SendAsync(endpoint.Batch, part.Start, part.Count, endpoint.Body, token));
+        // The request runs apart from the loop; its end wakes the loop. A body made ready beforehand goes out from
+        // here at once; another is made (gzipped) off the loop first.
+        var request = prepared is { Status: TaskStatus.RanToCompletion }
+            ? _sender.SendAsync(batch.Endpoint, prepared.Result, token)
+            : Task.Run(async () =>
+            {
+                var content = prepared is not null ? await prepared.ConfigureAwait(false) : _sender.Prepare(batch, part.Start, part.Count);
+                return await _sender.SendAsync(batch.Endpoint, content, token).ConfigureAwait(false);
+            });
         endpoint.Request = request;
         request.ContinueWith(static (_, state) => ((AsyncSignal)state!).Set(), _wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
+
+    private bool AnswerWaiting() => _endpoints.Any(static endpoint => endpoint.Request is { IsCompleted: true });
 
     private void SettleAnswers()
     {
@@ -258,11 +279,21 @@ internal sealed partial class DeliveryEngine
         }
     }
 
-    /// <summary>The endpoint has settled its batch: everything it has read is done with.</summary>
+    /// <summary>The endpoint has settled its current batch: the one read behind it, if any, takes its place.</summary>
     private void Finish(Endpoint endpoint)
     {
+        Commit(endpoint);
+        endpoint.Advance();
+    }
+
+    /// <summary>
+    /// Commits what the endpoint has done with: up to the end of its current batch when another is read behind it,
+    /// else everything read (including records dropped behind the batch meanwhile: trimmed, purged, expired).
+    /// </summary>
+    private void Commit(Endpoint endpoint)
+    {
         var log = _queue[endpoint.Kind];
-        log.CommitRead(log.ReadPosition);
+        log.CommitRead(endpoint.Next.Count > 0 ? endpoint.Current.End : log.ReadPosition);
         CountDamaged();
     }
 

@@ -12,6 +12,9 @@ internal sealed partial class DeliveryEngine
     private IdentityState? _lastSaved;
     private int _lastRecordBytes;
 
+    // Records taken from the intake and not yet counted off its shared count (it is done in groups).
+    private int _takenUncounted;
+
     private int GroupCount => _groupCounts[0] + _groupCounts[1] + _groupCounts[2];
 
     private int GroupBytes => _groups[0].Length + _groups[1].Length + _groups[2].Length;
@@ -38,6 +41,11 @@ internal sealed partial class DeliveryEngine
                 break;
             }
 
+            if (item is PendingRecord)
+            {
+                _takenUncounted++;
+            }
+
             _heldItem = null;
             if (!Process(item, final))
             {
@@ -47,7 +55,19 @@ internal sealed partial class DeliveryEngine
 
             if (++taken % 256 == 0)
             {
-                _intake.OnProgress(_lastRecordBytes);
+                CountOffTaken();
+                if (!final && AnswerWaiting())
+                {
+                    SettleAnswers();
+                    StartRequests();
+                }
+            }
+
+            if (!final && taken == MaxTakenPerTurn)
+            {
+                // The rest is taken in the next turn, after the answers that came in meanwhile.
+                _wake.Set();
+                break;
             }
         }
 
@@ -56,7 +76,7 @@ internal sealed partial class DeliveryEngine
             ApplyChanges(final);
         }
 
-        _intake.OnProgress(_lastRecordBytes);
+        CountOffTaken();
         var persistDue = _groupStartedAt != 0 && Now - _groupStartedAt >= Ticks(_options.PersistInterval);
         if (BatchTrigger.ShouldCommit(GroupCount, GroupBytes, MaxGroupBytes, persistDue, final, IdleEndpointWouldFill()))
         {
@@ -231,15 +251,35 @@ internal sealed partial class DeliveryEngine
 
         _commitFailures = 0;
         _groupStartedAt = 0;
+        CountOffTaken();
         var dropped = _queue.Trim(_options.MaxQueueSize, _options.MaxQueueBytes, _intake.Records, _intake.EstimatedBytes);
         if (dropped > 0)
         {
             _counters.OnDropped(DropReason.QueueFull, dropped, wasQueued: true);
             Log.QueueFull(_logger, dropped);
+            CommitIdle();
         }
 
         CountDamaged();
         return true;
+    }
+
+    private void CountOffTaken()
+    {
+        _intake.OnProgress(_takenUncounted, _lastRecordBytes);
+        _takenUncounted = 0;
+    }
+
+    /// <summary>Commits what endpoints with nothing being sent have consumed meanwhile (trimmed, purged), so that flushes waiting on it complete.</summary>
+    private void CommitIdle()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            if (!endpoint.IsBusy)
+            {
+                Commit(endpoint);
+            }
+        }
     }
 
     private void PauseForDisk(Exception exception)
@@ -368,7 +408,9 @@ internal sealed partial class DeliveryEngine
         discarded += _queue.Purge();
         foreach (var endpoint in _endpoints)
         {
-            // A batch waiting to be sent again goes too; one on the wire is dropped when its cancellation settles.
+            // The batch read behind the current one goes (its body may still be in the making: it is left to that);
+            // a batch waiting to be sent again goes too; one on the wire is dropped when its cancellation settles.
+            discarded += endpoint.DropNext();
             if (endpoint.Request is null && endpoint.Parts.Count > 0)
             {
                 discarded += endpoint.Parts.Sum(static part => (long)part.Count);

@@ -25,6 +25,9 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     // Frames are written in groups of about this size, so that a burst never turns into one huge write.
     private const int MaxGroupBytes = 1024 * 1024;
 
+    // Records taken from the intake in one turn of the loop, before it looks at answers again.
+    private const int MaxTakenPerTurn = 2048;
+
     // Reading a file that fails (a backup tool or virus scanner holding it) is tried this many times before its
     // records are given up on and counted.
     private const int MaxReadAttempts = 5;
@@ -227,6 +230,14 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
             var stopping = _stopping.IsCancellationRequested;
             try
             {
+                // Answers first, so the wire is busy again before the loop turns to storing; storing takes a bounded
+                // share of each turn and checks for answers as it goes.
+                if (!stopping)
+                {
+                    SettleAnswers();
+                    StartRequests();
+                }
+
                 TakeIntake(final: stopping);
                 if (stopping)
                 {
@@ -363,16 +374,21 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
     private long Now => _time.GetTimestamp();
 
-    /// <summary>One endpoint's state: the batch being sent, its parts still to send, and its retries.</summary>
+    /// <summary>
+    /// One endpoint's state: the batch being sent and its parts still to send, the batch read and made ready behind it,
+    /// and its retries.
+    /// </summary>
     private sealed class Endpoint(RecordEndpoint kind)
     {
         public RecordEndpoint Kind { get; } = kind;
 
-        public Batch Batch { get; } = new(kind);
+        /// <summary>The batch being sent; empty when there is none.</summary>
+        public Batch Current { get; private set; } = new(kind);
 
-        public ByteBuffer Body { get; } = new(64 * 1024);
+        /// <summary>The batch read after <see cref="Current"/>, its body prepared while Current is on the wire; empty when there is none.</summary>
+        public Batch Next { get; private set; } = new(kind);
 
-        /// <summary>Parts of <see cref="Batch"/> still to send: the whole, or halves of a part Mixpanel refused whole.</summary>
+        /// <summary>Parts of <see cref="Current"/> still to send: the whole, or halves of a part Mixpanel refused whole.</summary>
         public Stack<(int Start, int Count)> Parts { get; } = new();
 
         public Task<SendResult>? Request { get; set; }
@@ -389,7 +405,33 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
         public int ReadFailures { get; set; }
 
+        /// <summary>Whether <see cref="Current"/> is still being sent, on the wire or waiting to be sent again.</summary>
         public bool IsBusy => Request is not null || Parts.Count > 0;
+
+        /// <summary>Forgets the batch read behind the current one; returns how many records it held.</summary>
+        public int DropNext()
+        {
+            var dropped = Next.Count;
+            if (dropped > 0)
+            {
+                Next = new Batch(Kind);
+            }
+
+            return dropped;
+        }
+
+        /// <summary>Current is settled: Next, if any, takes its place.</summary>
+        public void Advance()
+        {
+            var settled = Current;
+            settled.Clear();
+            Current = Next;
+            Next = settled;
+            if (Current.Count > 0)
+            {
+                Parts.Push((0, Current.Count));
+            }
+        }
     }
 
     /// <summary>The user opted out: records of earlier generations are dropped.</summary>

@@ -59,20 +59,27 @@ internal sealed class HttpSender
     }
 
     /// <summary>
-    /// Sends records <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 of
-    /// <paramref name="batch"/>; gzipped for <c>/track</c> (Mixpanel documents gzip for events only). Throws
-    /// <see cref="OperationCanceledException"/> only for <paramref name="cancellationToken"/>.
+    /// The body of records <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 of
+    /// <paramref name="batch"/>, written in its buffer; gzipped for <c>/track</c> (Mixpanel documents gzip for events only).
     /// </summary>
-    public async Task<SendResult> SendAsync(Batch batch, int start, int count, ByteBuffer body, CancellationToken cancellationToken)
+    public ArraySegment<byte> Prepare(Batch batch, int start, int count)
     {
+        var body = batch.Body;
         batch.WriteBody(body, start, count);
-        var gzip = _gzip && batch.Endpoint == RecordEndpoint.Track;
-        var content = gzip ? Compress(body) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        return IsGzipped(batch.Endpoint) ? Compress(body) : new ArraySegment<byte>(body.Array, 0, body.Length);
+    }
+
+    /// <summary>
+    /// Sends a prepared body to <paramref name="endpoint"/>. Throws <see cref="OperationCanceledException"/> only for
+    /// <paramref name="cancellationToken"/>; every other failure is the result.
+    /// </summary>
+    public async Task<SendResult> SendAsync(RecordEndpoint endpoint, ArraySegment<byte> content, CancellationToken cancellationToken)
+    {
         try
         {
             return await _pipeline.ExecuteAsync(
                 static async (state, token) => await state.Sender.SendOnceAsync(state.Uri, state.Content, state.Gzip, token).ConfigureAwait(false),
-                (Sender: this, Uri: _uris[(int)batch.Endpoint], Content: content, Gzip: gzip),
+                (Sender: this, Uri: _uris[(int)endpoint], Content: content, Gzip: IsGzipped(endpoint)),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is TimeoutRejectedException or HttpRequestException or IOException ||
@@ -83,6 +90,8 @@ internal sealed class HttpSender
             return SendResult.Failed(exception);
         }
     }
+
+    private bool IsGzipped(RecordEndpoint endpoint) => _gzip && endpoint == RecordEndpoint.Track;
 
     private static ArraySegment<byte> Compress(ByteBuffer body)
     {

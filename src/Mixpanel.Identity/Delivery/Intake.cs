@@ -85,27 +85,20 @@ internal sealed class Intake : IDisposable
         _wake.Set();
     }
 
-    /// <summary>The loop's side: the next item, if any.</summary>
-    public bool TryTake(out object item)
-    {
-        if (!_items.TryDequeue(out item!))
-        {
-            return false;
-        }
-
-        if (item is PendingRecord)
-        {
-            Interlocked.Decrement(ref _records);
-        }
-
-        return true;
-    }
+    /// <summary>The loop's side: the next item, if any. Records taken are counted off by <see cref="OnProgress"/>.</summary>
+    public bool TryTake(out object item) => _items.TryDequeue(out item!);
 
     public bool TryPeek(out object item) => _items.TryPeek(out item!);
 
-    /// <summary>The loop has taken records: callers waiting for room may go on.</summary>
-    public void OnProgress(int recordBytes)
+    /// <summary>The loop has taken <paramref name="records"/> records: callers waiting for room may go on.</summary>
+    public void OnProgress(int records, int recordBytes)
     {
+        // Counted off in groups: one write to the shared count for many records, not one each.
+        if (records > 0)
+        {
+            Interlocked.Add(ref _records, -records);
+        }
+
         // A running average of the JSON size, so that the budget follows the app's records.
         if (recordBytes > 0)
         {
@@ -123,7 +116,13 @@ internal sealed class Intake : IDisposable
             if (_waiting > 0)
             {
                 _stallTimer.Change(StallTimeout, Timeout.InfiniteTimeSpan);
-                Monitor.PulseAll(_roomGate);
+
+                // Callers go on once the loop has taken half the budget: they then run for a while without waiting,
+                // rather than waking for every few records the loop takes.
+                if ((long)Records * _averageRecordBytes <= BudgetBytes / 2)
+                {
+                    Monitor.PulseAll(_roomGate);
+                }
             }
         }
     }

@@ -28,6 +28,32 @@ public sealed class ServerFault
     /// <summary>How long a <see cref="ServerFaultKind.Delay"/> fault waits; <see langword="null"/> otherwise.</summary>
     public TimeSpan? DelayDuration { get; private init; }
 
+    /// <summary>The body a <see cref="ServerFaultKind.Status"/> fault answers with instead of Mixpanel's; <see langword="null"/> for Mixpanel's own.</summary>
+    public string? Body { get; private init; }
+
+    /// <summary>The content type of <see cref="Body"/>.</summary>
+    public string? ContentType { get; private init; }
+
+    /// <summary>The <c>Location</c> header sent (a redirect's target); <see langword="null"/> when none is sent.</summary>
+    public Uri? Location { get; private init; }
+
+    /// <summary>
+    /// Answers <paramref name="statusCode"/> with a body that is not Mixpanel's, as a proxy, a captive portal or a
+    /// misconfigured host would: nothing is ingested. A 3xx with <paramref name="location"/> is a redirect.
+    /// </summary>
+    /// <param name="statusCode">The HTTP status code, 200 to 599.</param>
+    /// <param name="body">The body to send, such as an HTML page.</param>
+    /// <param name="contentType">Its content type.</param>
+    /// <param name="location">The <c>Location</c> header to send, if any.</param>
+    /// <returns>The fault.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The status code is not 200–599.</exception>
+    public static ServerFault Answer(int statusCode, string body, string contentType = "text/html", Uri? location = null)
+    {
+        ValidateStatusCode(statusCode);
+        ArgumentNullException.ThrowIfNull(body);
+        return new ServerFault(ServerFaultKind.Status) { StatusCode = statusCode, Body = body, ContentType = contentType, Location = location };
+    }
+
     /// <summary>Answers <paramref name="statusCode"/> without ingesting anything, with <c>Retry-After</c> in seconds if given.</summary>
     /// <param name="statusCode">The HTTP status code, 200 to 599 (429, 500, 502 and 503 are the interesting ones; a 2xx answers success).</param>
     /// <param name="retryAfter">The delay to send as <c>Retry-After: seconds</c> (rounded up to a whole second).</param>

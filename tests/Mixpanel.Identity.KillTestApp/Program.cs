@@ -1,6 +1,7 @@
 // The crash-test app. Usage: <storage directory> <api host> <first number> <mode>
-//   mode "track":   tracks "Numbered" events n = first, first + 1, ... forever, and after every few prints
-//                   "durable <n>" once every event up to n is on disk. The test kills it at a random moment.
+//   mode "track":   prints "device <id>", then tracks "Numbered" events n = first, first + 1, ... forever, and after
+//                   every few prints "durable <n>" once every event up to n is on disk. The test kills it at a random
+//                   moment. Several may run at once on one directory.
 //   mode "deliver": starts on the directory, delivers whatever earlier runs left, prints "clean <counters>", exits.
 using System.Globalization;
 using Mixpanel.Identity;
@@ -28,6 +29,7 @@ if (args[3] == "deliver")
     return 0;
 }
 
+Console.WriteLine("device " + client.DeviceId);
 for (var n = first; ; n++)
 {
     client.Track("Numbered", new Dictionary<string, object?> { ["n"] = n });

@@ -168,6 +168,18 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             headers.RetryAfter = date.ToString("r", CultureInfo.InvariantCulture);
         }
 
+        if (fault.Location is { } location)
+        {
+            headers.Location = location.ToString();
+        }
+
+        if (fault.Body is { } text)
+        {
+            var answer = new Answer(statusCode, fault.ContentType ?? "text/plain", System.Text.Encoding.UTF8.GetBytes(text));
+            await RespondAsync(exchange, answer, "answered by a scripted fault with a body that is not Mixpanel's").ConfigureAwait(false);
+            return;
+        }
+
         if (statusCode is >= 200 and < 300)
         {
             var body = exchange.Parameters.Verbose ? ResponseBodies.VerboseSuccess : ResponseBodies.Success;

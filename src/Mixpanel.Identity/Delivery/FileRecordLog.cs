@@ -82,6 +82,8 @@ internal sealed class FileRecordLog : IRecordLog
 
     private Segment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
 
+    private string CursorPath => Path.Combine(_directory, CursorFileName);
+
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, recovering what an earlier run left. Records tagged
     /// <paramref name="discardTag"/> (a release of held profile updates that was never saved) are cut off unread.
@@ -110,7 +112,7 @@ internal sealed class FileRecordLog : IRecordLog
         var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
         try
         {
-            log._cursorStream = StorageFiles.OpenOwnerOnly(Path.Combine(directory, CursorFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            log._cursorStream = StorageFiles.OpenOwnerOnly(log.CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
             log.Recover(discardTag);
             return log;
         }
@@ -327,6 +329,15 @@ internal sealed class FileRecordLog : IRecordLog
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), mark.Offset);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(16), mark.NextNumber);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(24), Crc32.HashToUInt32(bytes.Slice(0, 24)));
+        if (!File.Exists(CursorPath))
+        {
+            // Deleted under us (the folder removed): written afresh, so that a restart does not resend from the start.
+            _cursorStream?.Dispose();
+            StorageFiles.CreateOwnerOnlyDirectory(_directory);
+            _cursorStream = StorageFiles.OpenOwnerOnly(CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            _syncedCursorSegment = -1;
+        }
+
         var stream = _cursorStream!;
         stream.Position = 0;
         stream.Write(bytes);

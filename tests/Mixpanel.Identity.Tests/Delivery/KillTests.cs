@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Reflection;
 using FluentAssertions;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
@@ -34,10 +31,10 @@ public sealed class KillTests(ITestOutputHelper output)
         {
             // Kill after a random number of durable reports: sometimes at once, sometimes mid-stream.
             var reports = random.Next(0, 6);
-            durable.AddRange(await RunAndKillAsync(directory.Path, server, run * RunStride, reports));
+            durable.AddRange((await KillTestApp.RunAndKillAsync(directory.Path, server, run * RunStride, reports)).Durable);
         }
 
-        var final = await RunToEndAsync(directory.Path, server, Kills * RunStride);
+        var final = await KillTestApp.RunToEndAsync(directory.Path, server, Kills * RunStride);
         output.WriteLine(final);
 
         final.Should().StartWith("clean ").And.Contain("queued=0");
@@ -47,61 +44,5 @@ public sealed class KillTests(ITestOutputHelper output)
         received.Select(r => r.N).Should().Contain(durable, "every event reported durable is delivered");
         durable.Should().NotBeEmpty();
         output.WriteLine($"durable {durable.Count}, delivered {received.Count}, requests {server.ReceivedRequestCount}");
-    }
-
-    private static async Task<List<long>> RunAndKillAsync(string directory, LocalMixpanelServer server, long first, int reports)
-    {
-        using var process = Start(directory, server, first, "track");
-        var durable = new List<long>();
-        while (durable.Count < reports && await process.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.StartsWith("durable ", StringComparison.Ordinal))
-            {
-                durable.Add(long.Parse(line["durable ".Length..], CultureInfo.InvariantCulture));
-            }
-        }
-
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-
-        // Every event up to the last reported number was durable.
-        return durable.Count == 0 ? [] : [.. Enumerable.Range(0, (int)(durable[^1] - first + 1)).Select(i => first + i)];
-    }
-
-    private static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first)
-    {
-        using var process = Start(directory, server, first, "deliver");
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.Should().Be(0, stderr);
-        return stdout.Trim();
-    }
-
-    private static Process Start(string directory, LocalMixpanelServer server, long first, string mode)
-    {
-        var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(AppPath());
-        info.ArgumentList.Add(directory);
-        info.ArgumentList.Add(server.BaseAddress.ToString());
-        info.ArgumentList.Add(first.ToString(CultureInfo.InvariantCulture));
-        info.ArgumentList.Add(mode);
-        return Process.Start(info) ?? throw new InvalidOperationException("The crash-test app did not start.");
-    }
-
-    private static string AppPath()
-    {
-        // tests/Mixpanel.Identity.Tests/bin/<configuration>/net10.0 → tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/net10.0
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = typeof(KillTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var testsRoot = testOutput.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(testsRoot, "Mixpanel.Identity.KillTestApp", "bin", configuration, testOutput.Name, "Mixpanel.Identity.KillTestApp.dll");
-        File.Exists(path).Should().BeTrue($"the crash-test app is built beside the tests ({path})");
-        return path;
     }
 }

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using FluentAssertions;
+using Mixpanel.Identity.Testing;
+
+namespace Mixpanel.Identity.Tests.Delivery;
+
+/// <summary>Runs the crash-test app (tests/Mixpanel.Identity.KillTestApp) as a separate process, and kills it.</summary>
+internal static class KillTestApp
+{
+    /// <summary>
+    /// Starts the app tracking from <paramref name="first"/>, kills it after <paramref name="reports"/> durable reports,
+    /// and returns the device id it reported and every number it had made durable.
+    /// </summary>
+    public static async Task<(string Device, List<long> Durable)> RunAndKillAsync(string directory, LocalMixpanelServer server, long first, int reports)
+    {
+        using var process = Start(directory, server, first, "track");
+        var announced = await process.StandardOutput.ReadLineAsync() ?? "";
+        announced.Should().StartWith("device ", "the app says which device it is before it tracks");
+        var device = announced["device ".Length..];
+        var durable = new List<long>();
+        while (durable.Count < reports && await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith("durable ", StringComparison.Ordinal))
+            {
+                durable.Add(long.Parse(line["durable ".Length..], CultureInfo.InvariantCulture));
+            }
+        }
+
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+
+        // Every event up to the last reported number was durable.
+        return (device, durable.Count == 0 ? [] : [.. Enumerable.Range(0, (int)(durable[^1] - first + 1)).Select(i => first + i)]);
+    }
+
+    /// <summary>Starts the app to deliver whatever earlier runs left, and returns what it printed.</summary>
+    public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first)
+    {
+        using var process = Start(directory, server, first, "deliver");
+        var stdout = await process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(0, stderr);
+        return stdout.Trim();
+    }
+    private static Process Start(string directory, LocalMixpanelServer server, long first, string mode)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(AppPath());
+        info.ArgumentList.Add(directory);
+        info.ArgumentList.Add(server.BaseAddress.ToString());
+        info.ArgumentList.Add(first.ToString(CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(mode);
+        return Process.Start(info) ?? throw new InvalidOperationException("The crash-test app did not start.");
+    }
+
+    private static string AppPath()
+    {
+        // tests/Mixpanel.Identity.Tests/bin/<configuration>/net10.0 → tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/net10.0
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = typeof(KillTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var testsRoot = testOutput.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(testsRoot, "Mixpanel.Identity.KillTestApp", "bin", configuration, testOutput.Name, "Mixpanel.Identity.KillTestApp.dll");
+        File.Exists(path).Should().BeTrue($"the crash-test app is built beside the tests ({path})");
+        return path;
+    }
+}

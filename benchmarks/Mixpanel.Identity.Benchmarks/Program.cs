@@ -8,7 +8,7 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e|idle]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
@@ -60,6 +60,17 @@ if (only is null or "e2e")
     Console.WriteLine($"  peak working set during the client's runs {peakMegabytes:F1} MB{(peakIsOwn ? "" : " (since the process started)")}");
 }
 
+long? idleSwitches = null;
+long? idleReference = null;
+if (only is "idle" || (only is null && !quick))
+{
+    // Idle means idle: an app that tracks nothing for a while pays (almost) nothing for the client.
+    var period = TimeSpan.FromSeconds(10);
+    (idleSwitches, idleReference) = await Idle.MeasureAsync(period);
+    Console.WriteLine();
+    Console.WriteLine($"Idle for {period.TotalSeconds:F0} s: {idleSwitches} context switches with a client, {idleReference} with only an HttpClient");
+}
+
 Summary? summary = null;
 if (only is null or "track")
 {
@@ -84,6 +95,10 @@ if (summary is not null)
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
     $"track_ns={trackNs:F1} track_ratio={trackNs / referenceNs:F2} e2e_events_per_s={client?.EventsPerSecond:F0} e2e_ratio={client?.EventsPerSecond / reference?.EventsPerSecond:F2} peak_mb={peakMegabytes:F1}"));
+if (idleSwitches is not null)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle_switches_10s={idleSwitches} idle_reference_10s={idleReference}"));
+}
 
 string? ReadOption(string name)
 {

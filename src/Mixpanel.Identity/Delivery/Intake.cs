@@ -68,9 +68,10 @@ internal sealed class Intake : IDisposable
 
         _items.Enqueue(record);
 
-        // The loop is woken when records arrive after a pause and at each batch's worth, not on every record: it
-        // takes everything waiting whenever it runs.
-        if (count == 1 || count % _wakeEvery == 0)
+        // The loop is woken when records arrive after a pause and when a batch's worth is waiting, not on every
+        // record: it takes everything waiting whenever it runs. (Each count is seen by one caller, so each crossing
+        // wakes it once.)
+        if (count == 1 || count == _wakeEvery)
         {
             _wake.Set();
         }

@@ -77,7 +77,10 @@ internal static class PropertyValues
             throw new ArgumentException("A property name must not be empty.", paramName);
         }
 
-        WellFormedText.Require(name, $"The name '{name}'", paramName);
+        if (!WellFormedText.IsWellFormed(name))
+        {
+            throw WellFormedText.Refusal("A property name", paramName);
+        }
     }
 
     private static void Add(KeyValuePair<string, object?>[] items, ref int filled, KeyValuePair<string, object?> pair, string paramName)

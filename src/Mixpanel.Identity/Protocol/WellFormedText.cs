@@ -34,8 +34,11 @@ internal static class WellFormedText
     {
         if (!IsWellFormed(text))
         {
-            throw new ArgumentException(
-                $"{what} holds half of a UTF-16 surrogate pair, which has no UTF-8 form: Mixpanel would receive a different text.", paramName);
+            throw Refusal(what, paramName);
         }
     }
+
+    /// <summary>The exception for ill-formed <paramref name="what"/>, built only when it is thrown.</summary>
+    public static ArgumentException Refusal(string what, string paramName) =>
+        new($"{what} holds half of a UTF-16 surrogate pair, which has no UTF-8 form: Mixpanel would receive a different text.", paramName);
 }

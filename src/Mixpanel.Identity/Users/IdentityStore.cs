@@ -12,7 +12,7 @@ namespace Mixpanel.Identity.Users;
 /// call, so that an <c>Identify</c> or <c>Reset</c> in one process is seen by the others at their next call. In
 /// memory (<see cref="InMemory"/>) it is one field, and the counter never moves.
 /// </summary>
-internal sealed unsafe class IdentityStore : IDisposable
+internal sealed class IdentityStore : IDisposable
 {
     public const string FileName = "identity.json";
     public const string LockFileName = "identity.lock";
@@ -27,24 +27,15 @@ internal sealed unsafe class IdentityStore : IDisposable
     private readonly string? _directory;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly MemoryMappedFile? _versionMap;
-    private readonly MemoryMappedViewAccessor? _versionView;
-    private readonly int* _version;
+    private readonly ChangeCounter? _changes;
     private IdentityState? _memory;
 
-    private IdentityStore(string? directory, TimeProvider timeProvider, ILogger logger, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
+    private IdentityStore(string? directory, TimeProvider timeProvider, ILogger logger, ChangeCounter? changes)
     {
         _directory = directory;
         _timeProvider = timeProvider;
         _logger = logger;
-        _versionMap = map;
-        _versionView = view;
-        if (view is not null)
-        {
-            byte* pointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            _version = (int*)(pointer + view.PointerOffset);
-        }
+        _changes = changes;
     }
 
     /// <summary>The storage directory; null in memory.</summary>
@@ -53,11 +44,11 @@ internal sealed unsafe class IdentityStore : IDisposable
     public bool IsDurable => _directory is not null;
 
     /// <summary>A number that changes whenever any process saves the identity: a few nanoseconds to read.</summary>
-    public int Version => _version is null ? 0 : Volatile.Read(ref *_version);
+    public int Version => _changes?.Value ?? 0;
 
     private string FilePath => Path.Combine(_directory!, FileName);
 
-    public static IdentityStore InMemory(TimeProvider timeProvider, ILogger logger) => new(null, timeProvider, logger, null, null);
+    public static IdentityStore InMemory(TimeProvider timeProvider, ILogger logger) => new(null, timeProvider, logger, null);
 
     /// <summary>Opens the identity in <paramref name="directory"/> (which must exist).</summary>
     /// <exception cref="InvalidOperationException">Another client in this process uses the directory.</exception>
@@ -73,25 +64,12 @@ internal sealed unsafe class IdentityStore : IDisposable
             }
         }
 
-        MemoryMappedFile? map = null;
         try
         {
-            using (var file = StorageFiles.OpenOwnerOnly(Path.Combine(directory, VersionFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
-            {
-                if (file.Length < sizeof(long))
-                {
-                    file.SetLength(4096);
-                }
-
-                map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
-            }
-
-            var view = map.CreateViewAccessor(0, sizeof(long), MemoryMappedFileAccess.ReadWrite);
-            return new IdentityStore(directory, timeProvider, logger, map, view);
+            return new IdentityStore(directory, timeProvider, logger, ChangeCounter.Open(Path.Combine(directory, VersionFileName)));
         }
         catch
         {
-            map?.Dispose();
             Release(directory);
             throw;
         }
@@ -164,18 +142,12 @@ internal sealed unsafe class IdentityStore : IDisposable
         }
 
         StorageFiles.ReplaceWith(temporary, FilePath);
-        Interlocked.Increment(ref *_version);
+        _changes!.Increment();
     }
 
+    /// <summary>Lets another client in this process use the directory. The change counter stays mapped until this store is collected (see <see cref="ChangeCounter"/>).</summary>
     public void Dispose()
     {
-        if (_versionView is not null)
-        {
-            _versionView.SafeMemoryMappedViewHandle.ReleasePointer();
-            _versionView.Dispose();
-            _versionMap!.Dispose();
-        }
-
         if (_directory is not null)
         {
             Release(_directory);
@@ -227,6 +199,63 @@ internal sealed unsafe class IdentityStore : IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The change counter in shared memory. Every call of the client reads it, from any thread, possibly while the client
+    /// is being disposed, so the memory is never unmapped while anything can still read it: only when the counter is
+    /// collected, by its finalizer.
+    /// </summary>
+    private sealed unsafe class ChangeCounter
+    {
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly int* _value;
+
+        private ChangeCounter(MemoryMappedFile map, MemoryMappedViewAccessor view)
+        {
+            _map = map;
+            _view = view;
+            byte* pointer = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            _value = (int*)(pointer + view.PointerOffset);
+        }
+
+        ~ChangeCounter()
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+        }
+
+        public int Value => Volatile.Read(ref *_value);
+
+        public static ChangeCounter Open(string path)
+        {
+            MemoryMappedFile? map = null;
+            try
+            {
+                using (var file = StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
+                {
+                    if (file.Length < sizeof(long))
+                    {
+                        file.SetLength(4096);
+                    }
+
+                    map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+                }
+
+                return new ChangeCounter(map, map.CreateViewAccessor(0, sizeof(long), MemoryMappedFileAccess.ReadWrite));
+            }
+            catch
+            {
+                map?.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Under the identity lock: tells every process the identity changed.</summary>
+        public void Increment() => Interlocked.Increment(ref *_value);
     }
 
     private sealed class NoLock : IDisposable

@@ -107,6 +107,30 @@ public sealed class FailureModeTests
         client.Diagnostics.GetDropped(DropReason.QueueFull).Should().Be(0);
     }
 
+    [Fact]
+    public async Task Calls_FromAnotherThreadWhileTheClientIsDisposed_NeverFailAndAreEachCountedOnce()
+    {
+        await using var harness = await DeliveryHarness.StartAsync();
+        var client = harness.StartClient();
+        using var stop = new CancellationTokenSource();
+        var tracked = 0;
+        var tracker = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                client.Track("Numbered", DeliveryHarness.Numbered(tracked++));
+                _ = client.DistinctId;
+            }
+        });
+        await harness.Server.WaitForAsync(_ => Volatile.Read(ref tracked) > 1000, DeliveryHarness.Patience);
+
+        await client.DisposeAsync();
+        await stop.CancelAsync();
+        await tracker;
+
+        (client.Diagnostics.Accepted + client.Diagnostics.GetDropped(DropReason.Disposed)).Should().Be(tracked);
+    }
+
     [Theory]
     [InlineData(nameof(MixpanelOptions.FlushInterval), 60 * 24 * 60)]
     [InlineData(nameof(MixpanelOptions.RequestTimeout), 2 * 24 * 60)]

@@ -72,7 +72,7 @@ public sealed class StorageLocationTests
 
         using var directory = new TempDirectory();
         var storage = Path.Combine(directory.Path, "app", "mixpanel");
-        await using (var client = new MixpanelClient(new MixpanelOptions { ProjectToken = "t", StorageDirectory = storage, ApiHost = new Uri("http://127.0.0.1:9/") }))
+        await using (var client = new MixpanelClient(new MixpanelOptions { ProjectToken = "t", StorageDirectory = storage, ApiHost = new Uri("http://127.0.0.1:9/"), ShutdownTimeout = TimeSpan.Zero }))
         {
             client.Track("Stored");
             await client.PersistAsync();

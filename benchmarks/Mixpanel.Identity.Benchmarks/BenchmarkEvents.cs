@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Benchmarks;
 

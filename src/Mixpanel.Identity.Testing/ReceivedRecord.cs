@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Mixpanel.Identity.Testing.Ingestion;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing;
 
@@ -112,10 +112,10 @@ public sealed class ReceivedRecord
         // Mixpanel takes seconds or milliseconds since the epoch; anything below 10^11 cannot be milliseconds after 1973.
         if (time.TryGetInt64(out var whole))
         {
-            return whole < IngestionLimits.SecondsThreshold ? whole * 1000 : whole;
+            return whole < MixpanelLimits.SecondsThreshold ? whole * 1000 : whole;
         }
 
         var seconds = time.GetDouble();
-        return seconds < IngestionLimits.SecondsThreshold ? (long)Math.Round(seconds * 1000) : (long)seconds;
+        return seconds < MixpanelLimits.SecondsThreshold ? (long)Math.Round(seconds * 1000) : (long)seconds;
     }
 }

@@ -282,7 +282,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     {
         Guard.NotNull(properties);
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        foreach (var managed in EventProperties.Managed)
+        foreach (var managed in ReservedNames.ManagedEventProperties)
         {
             if (snapshot.ContainsKey(managed))
             {

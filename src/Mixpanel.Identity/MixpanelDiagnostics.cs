@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Diagnostics;
 
 namespace Mixpanel.Identity;
@@ -60,6 +61,3 @@ public sealed class MixpanelDiagnostics
     /// <param name="reason">The reason to read.</param>
     public long GetDropped(DropReason reason) => _counters.GetDropped(reason);
 }
-
-/// <summary>What the delivery pipeline reports about itself.</summary>
-internal readonly record struct DeliveryStatus(bool IsDurable, int? HaltedStatusCode);

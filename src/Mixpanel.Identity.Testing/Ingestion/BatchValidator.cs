@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
@@ -81,7 +82,7 @@ internal static class BatchValidator
         {
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                if (slots.Count == IngestionLimits.MaxRecordsPerRequest)
+                if (slots.Count == MixpanelLimits.MaxRecordsPerRequest)
                 {
                     error = TooManyRecords();
                     return BatchVerdict.TooManyRecords;
@@ -120,7 +121,7 @@ internal static class BatchValidator
                 continue;
             }
 
-            if (slots.Count == IngestionLimits.MaxRecordsPerRequest)
+            if (slots.Count == MixpanelLimits.MaxRecordsPerRequest)
             {
                 error = TooManyRecords();
                 return BatchVerdict.TooManyRecords;
@@ -138,7 +139,7 @@ internal static class BatchValidator
     }
 
     private static string TooManyRecords() =>
-        string.Create(CultureInfo.InvariantCulture, $"too many records in one request: at most {IngestionLimits.MaxRecordsPerRequest} are accepted");
+        string.Create(CultureInfo.InvariantCulture, $"too many records in one request: at most {MixpanelLimits.MaxRecordsPerRequest} are accepted");
 
     private static void ValidateRecord(
         ref Utf8JsonReader reader,
@@ -181,13 +182,13 @@ internal static class BatchValidator
         }
 
         var length = (int)reader.BytesConsumed - start;
-        if (length >= IngestionLimits.MaxRecordBytes)
+        if (length >= MixpanelLimits.MaxRecordBytes)
         {
             // Size is the first thing Mixpanel looks at: it outranks whatever else is wrong inside.
             check.Field = null;
             check.Fail("", string.Create(
                 CultureInfo.InvariantCulture,
-                $"the record is {length} bytes of JSON: it must be smaller than {IngestionLimits.MaxRecordBytes} bytes"));
+                $"the record is {length} bytes of JSON: it must be smaller than {MixpanelLimits.MaxRecordBytes} bytes"));
         }
 
         slots.Add(new RecordSlot(bufferOffset + start, length, check.Field, check.Message));

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
@@ -28,7 +29,7 @@ internal static class EventRules
                 if (reader.TokenType == JsonTokenType.String && (reader.ValueSpan.Length > 0))
                 {
                     hasEvent = true;
-                    isMerge = reader.ValueTextEquals("$merge"u8);
+                    isMerge = reader.ValueTextEquals(ReservedNames.MergeEvent);
                 }
                 else
                 {
@@ -92,30 +93,30 @@ internal static class EventRules
         {
             count++;
             var nameStart = (int)reader.TokenStartIndex;
-            if (reader.ValueTextEquals("distinct_id"u8))
+            if (reader.ValueTextEquals(ReservedNames.DistinctId))
             {
                 reader.Read();
                 facts.Present |= EventFact.DistinctId;
                 ValueChecks.CheckDistinctId(ref reader, "properties.distinct_id", allowEmpty: true, ref check);
             }
-            else if (reader.ValueTextEquals("time"u8))
+            else if (reader.ValueTextEquals(ReservedNames.Time))
             {
                 reader.Read();
                 facts.Present |= EventFact.Time;
                 CheckTime(ref reader, context, ref check);
             }
-            else if (reader.ValueTextEquals("$insert_id"u8))
+            else if (reader.ValueTextEquals(ReservedNames.InsertId))
             {
                 reader.Read();
                 facts.Present |= EventFact.InsertId;
                 CheckInsertId(ref reader, ref check);
             }
-            else if (reader.ValueTextEquals("token"u8))
+            else if (reader.ValueTextEquals(ReservedNames.Token))
             {
                 reader.Read();
                 check.TokenMatches = ValueChecks.MatchesToken(ref reader, context);
             }
-            else if (reader.ValueTextEquals("$distinct_ids"u8))
+            else if (reader.ValueTextEquals(ReservedNames.DistinctIds))
             {
                 reader.Read();
                 CheckMergeIds(ref reader, buffer, nameStart, ref check, ref facts);
@@ -130,11 +131,11 @@ internal static class EventRules
             }
         }
 
-        if (count > IngestionLimits.MaxEventProperties)
+        if (count > MixpanelLimits.MaxPropertiesPerRecord)
         {
             check.Fail("properties", string.Create(
                 CultureInfo.InvariantCulture,
-                $"the event has {count} properties: at most {IngestionLimits.MaxEventProperties} are accepted"));
+                $"the event has {count} properties: at most {MixpanelLimits.MaxPropertiesPerRecord} are accepted"));
         }
     }
 
@@ -195,17 +196,17 @@ internal static class EventRules
             return;
         }
 
-        var milliseconds = value < IngestionLimits.SecondsThreshold ? value * 1000 : value;
-        if (milliseconds < IngestionLimits.MinTimeMilliseconds)
+        var milliseconds = value < MixpanelLimits.SecondsThreshold ? value * 1000 : value;
+        if (milliseconds < MixpanelLimits.MinEventTimeMilliseconds)
         {
             check.Fail("properties.time", "time is before 1971-01-01: Mixpanel refuses it");
         }
-        else if (milliseconds > context.NowMilliseconds + IngestionLimits.MaxFutureMilliseconds)
+        else if (milliseconds > context.NowMilliseconds + (long)MixpanelLimits.MaxEventTimeAhead.TotalMilliseconds)
         {
             check.Fail("properties.time", "time is more than 1 hour in the future");
         }
         else if (context.Endpoint == MixpanelEndpoint.Track
-                 && milliseconds < context.NowMilliseconds - IngestionLimits.MaxTrackAgeMilliseconds)
+                 && milliseconds < context.NowMilliseconds - (long)MixpanelLimits.MaxTrackEventAge.TotalMilliseconds)
         {
             check.Fail("properties.time", "time is more than 5 days ago: /track accepts only the last 5 days, send older events to /import");
         }
@@ -222,13 +223,13 @@ internal static class EventRules
 
         // An escaped value too long to be a valid id even unescaped is judged as it stands: it is too long either way.
         var raw = reader.ValueSpan;
-        if (!reader.ValueIsEscaped || raw.Length > 6 * IngestionLimits.MaxInsertIdLength)
+        if (!reader.ValueIsEscaped || raw.Length > 6 * MixpanelLimits.MaxInsertIdLength)
         {
             CheckInsertIdText(raw, ref check);
             return;
         }
 
-        Span<byte> unescaped = stackalloc byte[6 * IngestionLimits.MaxInsertIdLength];
+        Span<byte> unescaped = stackalloc byte[6 * MixpanelLimits.MaxInsertIdLength];
         var written = reader.CopyString(unescaped);
         CheckInsertIdText(unescaped[..written], ref check);
     }
@@ -239,11 +240,11 @@ internal static class EventRules
         {
             check.Fail("properties.$insert_id", "$insert_id cannot be empty");
         }
-        else if (value.Length > IngestionLimits.MaxInsertIdLength)
+        else if (value.Length > MixpanelLimits.MaxInsertIdLength)
         {
             check.Fail("properties.$insert_id", string.Create(
                 CultureInfo.InvariantCulture,
-                $"$insert_id is {value.Length} bytes: at most {IngestionLimits.MaxInsertIdLength} are accepted"));
+                $"$insert_id is {value.Length} bytes: at most {MixpanelLimits.MaxInsertIdLength} are accepted"));
         }
         else if (value.IndexOfAnyExcept(InsertIdCharacters) >= 0)
         {

@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
@@ -10,22 +11,22 @@ internal static class GroupUpdateRules
     public static readonly UpdateKind Kind = new(
         "group",
         [
-            new("$token", FieldRule.Token),
-            new("$group_key", FieldRule.NonEmptyString, required: true),
-            new("$group_id", FieldRule.NonEmptyStringOrNumber, required: true),
-            new("$ip", FieldRule.String),
-            new("$time", FieldRule.Milliseconds),
-            new("$ignore_time", FieldRule.Boolean),
-            new("$ignore_alias", FieldRule.Boolean),
+            new(ReservedNames.ProfileToken, FieldRule.Token),
+            new(ReservedNames.GroupKey, FieldRule.NonEmptyString, required: true),
+            new(ReservedNames.GroupId, FieldRule.NonEmptyStringOrNumber, required: true),
+            new(ReservedNames.ProfileIp, FieldRule.String),
+            new(ReservedNames.ProfileTime, FieldRule.Milliseconds),
+            new(ReservedNames.IgnoreTime, FieldRule.Boolean),
+            new(ReservedNames.IgnoreAlias, FieldRule.Boolean),
             new("$latitude", FieldRule.Number),
             new("$longitude", FieldRule.Number),
         ],
         [
-            new("$set", OperationValues.Any),
-            new("$set_once", OperationValues.Any),
-            new("$union", OperationValues.Arrays),
-            new("$remove", OperationValues.Any),
-            new("$unset", OperationValues.PropertyNames),
-            new("$delete", OperationValues.Ignored),
+            new(ReservedNames.Set, OperationValues.Any),
+            new(ReservedNames.SetOnce, OperationValues.Any),
+            new(ReservedNames.Union, OperationValues.Arrays),
+            new(ReservedNames.Remove, OperationValues.Any),
+            new(ReservedNames.Unset, OperationValues.PropertyNames),
+            new(ReservedNames.Delete, OperationValues.Ignored),
         ]);
 }

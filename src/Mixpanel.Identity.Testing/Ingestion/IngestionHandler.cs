@@ -132,7 +132,7 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
         // The timer exists before the request counts as held: a test that sees it held may advance a fake clock at once.
         var wait = delay is { } duration
             ? Task.Delay(duration, options.TimeProvider, released.Token)
-            : Task.Delay(Timeout.Infinite, released.Token);
+            : Task.Delay(Timeout.InfiniteTimeSpan, options.TimeProvider, released.Token);
         recorder.Hold();
         notify();
         try

@@ -81,7 +81,8 @@ internal sealed class KestrelListener : IAsyncDisposable
         }
 
         await _stopping.CancelAsync().ConfigureAwait(false);
-        using var timeout = new CancellationTokenSource(GracefulStopTimeout);
+        // Stopping the server takes real time whatever clock the tests give it: a fake one would never end the grace.
+        using var timeout = new CancellationTokenSource(GracefulStopTimeout, TimeProvider.System);
         try
         {
             await _server.StopAsync(timeout.Token).ConfigureAwait(false);

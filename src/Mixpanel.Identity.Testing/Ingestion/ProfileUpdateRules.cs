@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.Testing.Ingestion;
 
 /// <summary>
@@ -12,26 +13,26 @@ internal static class ProfileUpdateRules
     public static readonly UpdateKind Kind = new(
         "profile",
         [
-            new("$token", FieldRule.Token),
-            new("$distinct_id", FieldRule.DistinctId, required: true),
-            new("$device_id", FieldRule.String),
-            new("$user_id", FieldRule.String),
-            new("$ip", FieldRule.String),
-            new("$time", FieldRule.Milliseconds),
-            new("$ignore_time", FieldRule.Boolean),
-            new("$ignore_alias", FieldRule.Boolean),
+            new(ReservedNames.ProfileToken, FieldRule.Token),
+            new(ReservedNames.ProfileDistinctId, FieldRule.DistinctId, required: true),
+            new(ReservedNames.DeviceId, FieldRule.String),
+            new(ReservedNames.UserId, FieldRule.String),
+            new(ReservedNames.ProfileIp, FieldRule.String),
+            new(ReservedNames.ProfileTime, FieldRule.Milliseconds),
+            new(ReservedNames.IgnoreTime, FieldRule.Boolean),
+            new(ReservedNames.IgnoreAlias, FieldRule.Boolean),
             new("$latitude", FieldRule.Number),
             new("$longitude", FieldRule.Number),
             new("$had_persisted_distinct_id", FieldRule.Boolean),
         ],
         [
-            new("$set", OperationValues.Any),
-            new("$set_once", OperationValues.Any),
-            new("$add", OperationValues.Numbers),
-            new("$append", OperationValues.Any),
-            new("$union", OperationValues.Arrays),
-            new("$remove", OperationValues.Any),
-            new("$unset", OperationValues.PropertyNames),
-            new("$delete", OperationValues.Ignored),
+            new(ReservedNames.Set, OperationValues.Any),
+            new(ReservedNames.SetOnce, OperationValues.Any),
+            new(ReservedNames.Add, OperationValues.Numbers),
+            new(ReservedNames.Append, OperationValues.Any),
+            new(ReservedNames.Union, OperationValues.Arrays),
+            new(ReservedNames.Remove, OperationValues.Any),
+            new(ReservedNames.Unset, OperationValues.PropertyNames),
+            new(ReservedNames.Delete, OperationValues.Ignored),
         ]);
 }

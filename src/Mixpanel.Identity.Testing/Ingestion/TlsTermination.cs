@@ -30,9 +30,10 @@ internal static class TlsTermination
             var tls = new SslStream(new DuplexStream(transport.Input.AsStream(), transport.Output.AsStream()), leaveInnerStreamOpen: false);
             await using (tls.ConfigureAwait(false))
             {
-                using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed))
+                // A handshake is bounded in real time whatever clock the tests give the server.
+                using (var bound = new CancellationTokenSource(HandshakeTimeout, TimeProvider.System))
+                using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, bound.Token))
                 {
-                    handshake.CancelAfter(HandshakeTimeout);
                     try
                     {
                         await tls.AuthenticateAsServerAsync(authentication, handshake.Token).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
@@ -11,7 +12,7 @@ namespace Mixpanel.Identity.Testing.Ingestion;
 internal static class ValueChecks
 {
     // MIXPANEL.md "invalid distinct ids", compared case-insensitively.
-    private static readonly byte[][] InvalidIds = RecordReading.InvalidIds.Select(Encoding.UTF8.GetBytes).ToArray();
+    private static readonly byte[][] InvalidIds = DistinctIds.Placeholders.Select(Encoding.UTF8.GetBytes).ToArray();
 
     // The longest invalid id; a JSON escape spells one byte in at most six.
     private static readonly int LongestInvalidId = InvalidIds.Max(id => id.Length);
@@ -75,11 +76,11 @@ internal static class ValueChecks
         int nameStart,
         ref RecordCheck check)
     {
-        if (level > IngestionLimits.MaxNestingDepth)
+        if (level > MixpanelLimits.MaxNestingDepth)
         {
             check.Fail(prefix + PropertyName(buffer, nameStart), string.Create(
                 CultureInfo.InvariantCulture,
-                $"nested more than {IngestionLimits.MaxNestingDepth} levels deep"));
+                $"nested more than {MixpanelLimits.MaxNestingDepth} levels deep"));
             reader.Skip();
             return;
         }
@@ -100,11 +101,11 @@ internal static class ValueChecks
             }
         }
 
-        if (children > IngestionLimits.MaxNestedChildren)
+        if (children > MixpanelLimits.MaxCollectionCount)
         {
             check.Fail(prefix + PropertyName(buffer, nameStart), string.Create(
                 CultureInfo.InvariantCulture,
-                $"a nested {(isObject ? "object has" : "array has")} {children} {(isObject ? "keys" : "elements")}: at most {IngestionLimits.MaxNestedChildren} are accepted"));
+                $"a nested {(isObject ? "object has" : "array has")} {children} {(isObject ? "keys" : "elements")}: at most {MixpanelLimits.MaxCollectionCount} are accepted"));
         }
     }
 

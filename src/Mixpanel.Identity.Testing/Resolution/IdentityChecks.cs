@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing;
 
@@ -113,7 +114,7 @@ internal sealed class IdentityChecks
                 && !string.Equals(previous.User, user, StringComparison.Ordinal)
                 && reported.Add((device, user)))
             {
-                var deviceId = ResolutionConstants.DevicePrefix + device;
+                var deviceId = DistinctIds.DevicePrefix + device;
                 var owner = _merge.Resolve(deviceId);
                 var rule = _api == IdMergeApi.Original
                     ? $"Original ID Merge merges an anonymous id into one identified user only, so {deviceId} stays with {owner} and is not merged into {user}."
@@ -224,7 +225,7 @@ internal sealed class IdentityChecks
                 IdentityFindingKind.ClusterNearLimit,
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{canonical}'s identity cluster holds {size} ids; Original ID Merge caps a cluster at {ResolutionConstants.ClusterLimit}, after which new ids can no longer join and become separate users. ")
+                    $"{canonical}'s identity cluster holds {size} ids; Original ID Merge caps a cluster at {MixpanelLimits.MaxIdsPerCluster}, after which new ids can no longer join and become separate users. ")
                 + "A cluster grows by one id each time Reset() is followed by Identify() for the same user: call Reset() only when a different user may sign in.",
                 [record]);
         }
@@ -238,7 +239,7 @@ internal sealed class IdentityChecks
                 IdentityFindingKind.ClusterLimitReached,
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{list.Count} merge(s) into {canonical}'s identity cluster were refused: it holds {size} ids and Original ID Merge caps a cluster at {ResolutionConstants.ClusterLimit}. ")
+                    $"{list.Count} merge(s) into {canonical}'s identity cluster were refused: it holds {size} ids and Original ID Merge caps a cluster at {MixpanelLimits.MaxIdsPerCluster}. ")
                 + $"The ids that could not join ({named}) stay separate users, so their events do not count for {canonical}. Stop calling Reset() while the same user stays signed in.",
                 list.Select(item => item.Record));
         }
@@ -273,7 +274,7 @@ internal sealed class IdentityChecks
 
             var named = string.Join(", ", devices.Take(4).Select(item => item.Device)) + (devices.Count > 4 ? ", ..." : "");
             var consequence = _api == IdMergeApi.Original
-                ? $"In Original ID Merge each login adds the new device id to {user}'s cluster, which holds at most {ResolutionConstants.ClusterLimit.ToString(CultureInfo.InvariantCulture)} ids; past that, new sessions become separate users."
+                ? $"In Original ID Merge each login adds the new device id to {user}'s cluster, which holds at most {MixpanelLimits.MaxIdsPerCluster.ToString(CultureInfo.InvariantCulture)} ids; past that, new sessions become separate users."
                 : "Simplified ID Merge has no cluster limit, so nothing is lost, but every reset starts a new anonymous user that stays apart until the next event carrying the user id.";
             Add(
                 IdentityFindingKind.RepeatedReset,
@@ -415,7 +416,7 @@ internal sealed class IdentityChecks
                 continue;
             }
 
-            var kind = _records[index].EventName == ResolutionConstants.IdentifyEvent
+            var kind = _records[index].EventName == ReservedNames.IdentifyEvent
                 ? IdentityFindingKind.IdentifyIgnored
                 : IdentityFindingKind.IdentityEventIgnored;
             Add(kind, effect.Explanation, [_records[index]]);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing;
 
@@ -45,11 +46,11 @@ internal sealed class OriginalIdMerge : IIdentityMerge
     {
         switch (record.EventName)
         {
-            case ResolutionConstants.IdentifyEvent:
+            case ReservedNames.IdentifyEvent:
                 return Identify(record);
-            case ResolutionConstants.CreateAliasEvent:
+            case ReservedNames.CreateAliasEvent:
                 return CreateAlias(record);
-            case ResolutionConstants.MergeEvent:
+            case ReservedNames.MergeEvent:
                 return Merge(record);
             default:
                 if (EffectiveId(record) is { } id)
@@ -96,13 +97,13 @@ internal sealed class OriginalIdMerge : IIdentityMerge
             return record.DistinctId;
         }
 
-        if (record.EventName == ResolutionConstants.IdentifyEvent
+        if (record.EventName == ReservedNames.IdentifyEvent
             && RecordReading.GetString(record.Properties, "$identified_id") is { Length: > 0 } identified)
         {
             return identified;
         }
 
-        if (record.EventName == ResolutionConstants.MergeEvent && MergeIds(record) is [var first, _])
+        if (record.EventName == ReservedNames.MergeEvent && MergeIds(record) is [var first, _])
         {
             return first;
         }
@@ -112,7 +113,7 @@ internal sealed class OriginalIdMerge : IIdentityMerge
             return record.UserId;
         }
 
-        return string.IsNullOrEmpty(record.DeviceId) ? null : ResolutionConstants.DevicePrefix + record.DeviceId;
+        return string.IsNullOrEmpty(record.DeviceId) ? null : DistinctIds.DevicePrefix + record.DeviceId;
     }
 
     private static string[]? MergeIds(ReceivedRecord record)
@@ -278,14 +279,14 @@ internal sealed class OriginalIdMerge : IIdentityMerge
         bool anonymousIdentified)
     {
         var size = joining.Ids.Count + target.Ids.Count;
-        if (size > ResolutionConstants.ClusterLimit)
+        if (size > MixpanelLimits.MaxIdsPerCluster)
         {
             var explanation = string.Create(
                 CultureInfo.InvariantCulture,
-                $"Linking {subject} to {targetId} would make a cluster of {size} ids, over Original ID Merge's limit of {ResolutionConstants.ClusterLimit}, so Mixpanel refuses it: {subject} stays a separate user.");
+                $"Linking {subject} to {targetId} would make a cluster of {size} ids, over Original ID Merge's limit of {MixpanelLimits.MaxIdsPerCluster}, so Mixpanel refuses it: {subject} stays a separate user.");
             return new IdentityEffect(
                 IdentityOutcome.RefusedAtLimit,
-                string.Create(CultureInfo.InvariantCulture, $"Refused: {Canonical(target)}'s cluster would exceed {ResolutionConstants.ClusterLimit} ids"),
+                string.Create(CultureInfo.InvariantCulture, $"Refused: {Canonical(target)}'s cluster would exceed {MixpanelLimits.MaxIdsPerCluster} ids"),
                 explanation,
                 target: targetId,
                 subject: subject,

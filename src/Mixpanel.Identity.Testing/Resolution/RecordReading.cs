@@ -1,20 +1,11 @@
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing;
 
 /// <summary>Reads the identity fields Mixpanel looks at from a record.</summary>
 internal static class RecordReading
 {
-    // Ids Mixpanel refuses as distinct ids (spec/MIXPANEL.md, from the ingestion docs), compared case-insensitively: the
-    // server rejects them and they never take part in a merge.
-    internal static readonly IReadOnlyList<string> InvalidIds =
-    [
-        "00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined",
-        "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}",
-    ];
-
-    private static readonly HashSet<string> InvalidIdSet = new(InvalidIds, StringComparer.OrdinalIgnoreCase);
-
     internal static string? GetString(JsonElement element, string name) =>
         element.ValueKind == JsonValueKind.Object
         && element.TryGetProperty(name, out var value)
@@ -22,9 +13,10 @@ internal static class RecordReading
             ? value.GetString()
             : null;
 
-    internal static bool IsDeviceId(string id) => id.StartsWith(ResolutionConstants.DevicePrefix, StringComparison.Ordinal);
+    internal static bool IsDeviceId(string id) => id.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal);
 
-    internal static bool IsInvalid(string id) => id.Length == 0 || InvalidIdSet.Contains(id);
+    /// <summary>Ids Mixpanel refuses as distinct ids: the server rejects them and they never take part in a merge.</summary>
+    internal static bool IsInvalid(string id) => id.Length == 0 || DistinctIds.IsPlaceholder(id);
 
     /// <summary>The raw device id of a record: <c>$device_id</c>, else the part of a <c>$device:</c> distinct id after the prefix.</summary>
     internal static string? DeviceOf(ReceivedRecord record)
@@ -34,7 +26,7 @@ internal static class RecordReading
             return record.DeviceId;
         }
 
-        return record.DistinctId is { } id && IsDeviceId(id) ? id[ResolutionConstants.DevicePrefix.Length..] : null;
+        return record.DistinctId is { } id && IsDeviceId(id) ? id[DistinctIds.DevicePrefix.Length..] : null;
     }
 
     /// <summary>The label of a record in the timeline: its event name, or the operations of a profile update.</summary>

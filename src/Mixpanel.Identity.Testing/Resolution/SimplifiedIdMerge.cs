@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.Testing;
 
 /// <summary>
@@ -54,7 +55,7 @@ internal sealed class SimplifiedIdMerge : IIdentityMerge
             }
         }
 
-        if (record.EventName is ResolutionConstants.CreateAliasEvent or ResolutionConstants.MergeEvent)
+        if (record.EventName is ReservedNames.CreateAliasEvent or ReservedNames.MergeEvent)
         {
             var note = effect.Note.Length == 0 ? $"{record.EventName} ignored" : $"{record.EventName} ignored; {effect.Note}";
             return IdentityEffect.Ignored(
@@ -111,7 +112,7 @@ internal sealed class SimplifiedIdMerge : IIdentityMerge
     private static (string? User, string? Device) IdentityOf(ReceivedRecord record)
     {
         var user = string.IsNullOrEmpty(record.UserId) ? null : record.UserId;
-        var device = string.IsNullOrEmpty(record.DeviceId) ? null : ResolutionConstants.DevicePrefix + record.DeviceId;
+        var device = string.IsNullOrEmpty(record.DeviceId) ? null : DistinctIds.DevicePrefix + record.DeviceId;
         if (user is not null || device is not null || string.IsNullOrEmpty(record.DistinctId))
         {
             return (user, device);

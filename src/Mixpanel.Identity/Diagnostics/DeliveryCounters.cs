@@ -10,7 +10,7 @@ internal sealed class DeliveryCounters
 {
     public const string MeterName = "Mixpanel.Identity";
 
-    private static readonly Meter Meter = new(MeterName, Payloads.LibraryInfo.Current.Version);
+    private static readonly Meter Meter = new(MeterName, Protocol.LibraryInfo.Current.Version);
     private static readonly Counter<long> AcceptedInstrument =
         Meter.CreateCounter<long>("mixpanel.records.accepted", "{record}", "Records (events and profile updates) accepted from the app.");
     private static readonly Counter<long> SentInstrument =

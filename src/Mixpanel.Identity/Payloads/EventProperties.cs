@@ -9,11 +9,6 @@ namespace Mixpanel.Identity.Payloads;
 /// </summary>
 internal static class EventProperties
 {
-    /// <summary>Properties the client manages for every event; super properties may not set them.</summary>
-    public static readonly string[] Managed = ["token", "distinct_id", "time", "$insert_id", "$device_id", "$user_id"];
-
-    // Mixpanel takes seconds or milliseconds; a value below 10^11 cannot be milliseconds after 1973.
-    private const long SecondsThreshold = 100_000_000_000L;
 
     /// <summary>Validates the overridable automatic properties; returns the event time to use.</summary>
     public static PropertyMap ApplyOverrides(PropertyMap properties, string paramName, ref long timeMilliseconds)
@@ -23,19 +18,19 @@ internal static class EventProperties
             return properties;
         }
 
-        if (properties.TryGetValue("$insert_id", out var insertId) && !IsValidInsertId(insertId))
+        if (properties.TryGetValue(ReservedNames.InsertId, out var insertId) && !IsValidInsertId(insertId))
         {
             throw new ArgumentException(
                 $"'$insert_id' must be a string of at most {MixpanelLimits.MaxInsertIdLength} characters from [A-Za-z0-9-].", paramName);
         }
 
-        if (properties.TryGetValue("distinct_id", out var distinctId) &&
+        if (properties.TryGetValue(ReservedNames.DistinctId, out var distinctId) &&
             (distinctId is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
         {
             throw new ArgumentException("'distinct_id' must be a non-empty string id, and not a placeholder such as 'null' or 'anonymous'.", paramName);
         }
 
-        var timeIndex = properties.IndexOf("time");
+        var timeIndex = properties.IndexOf(ReservedNames.Time);
         if (timeIndex < 0)
         {
             return properties;
@@ -45,7 +40,7 @@ internal static class EventProperties
             ?? throw new ArgumentException("'time' must be a DateTime, a DateTimeOffset, or seconds or milliseconds since the Unix epoch.", paramName);
 
         var items = properties.Items.ToArray();
-        items[timeIndex] = new KeyValuePair<string, object?>("time", timeMilliseconds);
+        items[timeIndex] = new KeyValuePair<string, object?>(ReservedNames.Time, timeMilliseconds);
         return new PropertyMap(items);
     }
 
@@ -78,10 +73,10 @@ internal static class EventProperties
                     .ToUnixTimeMilliseconds();
             case double or float or decimal:
                 var number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                return number < 0 ? null : number < SecondsThreshold ? (long)Math.Round(number * 1000) : (long)number;
+                return number < 0 ? null : number < MixpanelLimits.SecondsThreshold ? (long)Math.Round(number * 1000) : (long)number;
             case int or long or short or uint or ushort or ulong or byte or sbyte:
                 var whole = Convert.ToDecimal(value, CultureInfo.InvariantCulture);
-                return whole < 0 || whole > long.MaxValue ? null : whole < SecondsThreshold ? (long)whole * 1000 : (long)whole;
+                return whole < 0 || whole > long.MaxValue ? null : whole < MixpanelLimits.SecondsThreshold ? (long)whole * 1000 : (long)whole;
             default:
                 return null;
         }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Compatibility;
 
 namespace Mixpanel.Identity.Payloads;
@@ -93,14 +94,14 @@ internal sealed class ProfileUpdate
 
     public static string WireName(ProfileOperation operation) => operation switch
     {
-        ProfileOperation.Set => "$set",
-        ProfileOperation.SetOnce => "$set_once",
-        ProfileOperation.Add => "$add",
-        ProfileOperation.Append => "$append",
-        ProfileOperation.Union => "$union",
-        ProfileOperation.Remove => "$remove",
-        ProfileOperation.Unset => "$unset",
-        ProfileOperation.Delete => "$delete",
+        ProfileOperation.Set => ReservedNames.Set,
+        ProfileOperation.SetOnce => ReservedNames.SetOnce,
+        ProfileOperation.Add => ReservedNames.Add,
+        ProfileOperation.Append => ReservedNames.Append,
+        ProfileOperation.Union => ReservedNames.Union,
+        ProfileOperation.Remove => ReservedNames.Remove,
+        ProfileOperation.Unset => ReservedNames.Unset,
+        ProfileOperation.Delete => ReservedNames.Delete,
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Payloads;
 
@@ -10,20 +11,20 @@ internal sealed class RecordSerializer
 {
     private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
     private static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
-    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode("token");
-    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode("distinct_id");
-    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time");
-    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode("$insert_id");
-    private static readonly JsonEncodedText LibName = JsonEncodedText.Encode("mp_lib");
-    private static readonly JsonEncodedText LibVersionName = JsonEncodedText.Encode("$lib_version");
-    private static readonly JsonEncodedText OsName = JsonEncodedText.Encode("$os");
-    private static readonly JsonEncodedText DeviceIdName = JsonEncodedText.Encode("$device_id");
-    private static readonly JsonEncodedText UserIdName = JsonEncodedText.Encode("$user_id");
-    private static readonly JsonEncodedText DurationName = JsonEncodedText.Encode("$duration");
-    private static readonly JsonEncodedText ProfileTokenName = JsonEncodedText.Encode("$token");
-    private static readonly JsonEncodedText ProfileDistinctIdName = JsonEncodedText.Encode("$distinct_id");
-    private static readonly JsonEncodedText GroupKeyName = JsonEncodedText.Encode("$group_key");
-    private static readonly JsonEncodedText GroupIdName = JsonEncodedText.Encode("$group_id");
+    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode(ReservedNames.Token);
+    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode(ReservedNames.DistinctId);
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode(ReservedNames.Time);
+    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode(ReservedNames.InsertId);
+    private static readonly JsonEncodedText LibName = JsonEncodedText.Encode(ReservedNames.Library);
+    private static readonly JsonEncodedText LibVersionName = JsonEncodedText.Encode(ReservedNames.LibraryVersion);
+    private static readonly JsonEncodedText OsName = JsonEncodedText.Encode(ReservedNames.OperatingSystem);
+    private static readonly JsonEncodedText DeviceIdName = JsonEncodedText.Encode(ReservedNames.DeviceId);
+    private static readonly JsonEncodedText UserIdName = JsonEncodedText.Encode(ReservedNames.UserId);
+    private static readonly JsonEncodedText DurationName = JsonEncodedText.Encode(ReservedNames.Duration);
+    private static readonly JsonEncodedText ProfileTokenName = JsonEncodedText.Encode(ReservedNames.ProfileToken);
+    private static readonly JsonEncodedText ProfileDistinctIdName = JsonEncodedText.Encode(ReservedNames.ProfileDistinctId);
+    private static readonly JsonEncodedText GroupKeyName = JsonEncodedText.Encode(ReservedNames.GroupKey);
+    private static readonly JsonEncodedText GroupIdName = JsonEncodedText.Encode(ReservedNames.GroupId);
 
     private static readonly JsonEncodedText LibValue = JsonEncodedText.Encode(LibraryInfo.LibraryName);
 
@@ -194,7 +195,7 @@ internal sealed class RecordSerializer
         foreach (var item in properties.Items)
         {
             var key = item.Key;
-            if (key.Length > 0 && (key[0] == '$' || key is "token" or "distinct_id" or "time" or "mp_lib"))
+            if (key.Length > 0 && (key[0] == '$' || key is ReservedNames.Token or ReservedNames.DistinctId or ReservedNames.Time or ReservedNames.Library))
             {
                 return true;
             }

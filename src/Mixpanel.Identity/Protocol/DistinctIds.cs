@@ -9,12 +9,16 @@ internal static class DistinctIds
     /// <summary>Longest id the client accepts: longer strings would be truncated to 255 characters and change identity.</summary>
     public const int MaxLength = 255;
 
-    // Mixpanel rejects these placeholder values as distinct ids (ingestion API reference); compared case-insensitively.
-    private static readonly HashSet<string> Invalid = new(StringComparer.OrdinalIgnoreCase)
-    {
+    /// <summary>
+    /// Placeholder values Mixpanel rejects as distinct ids (ingestion API reference), compared case-insensitively.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Placeholders =
+    [
         "00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a", "na", "undefined",
         "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}",
-    };
+    ];
+
+    private static readonly HashSet<string> Invalid = new(Placeholders, StringComparer.OrdinalIgnoreCase);
 
     public static string ForDevice(string deviceId) => DevicePrefix + deviceId;
 

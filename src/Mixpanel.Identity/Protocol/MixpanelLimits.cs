@@ -32,4 +32,19 @@ internal static class MixpanelLimits
 
     /// <summary><c>/track</c> accepts events from the last 5 days only; older ones need <c>/import</c>.</summary>
     public static readonly TimeSpan MaxTrackEventAge = TimeSpan.FromDays(5);
+
+    /// <summary>An event <c>time</c> more than an hour ahead is refused.</summary>
+    public static readonly TimeSpan MaxEventTimeAhead = TimeSpan.FromHours(1);
+
+    /// <summary>An event <c>time</c> before 1971-01-01T00:00:00Z is refused (in milliseconds since the Unix epoch).</summary>
+    public const long MinEventTimeMilliseconds = 31_536_000_000L;
+
+    /// <summary>
+    /// <c>time</c> is seconds or milliseconds since the epoch: a value below 10^11 cannot be milliseconds after 1973,
+    /// so it is read as seconds.
+    /// </summary>
+    public const long SecondsThreshold = 100_000_000_000L;
+
+    /// <summary>Original ID Merge: at most 500 ids per identity cluster ("Identifying Users (Original)", FAQ).</summary>
+    public const int MaxIdsPerCluster = 500;
 }

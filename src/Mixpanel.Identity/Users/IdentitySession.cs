@@ -106,8 +106,8 @@ internal sealed class IdentitySession
             // was linked by its $create_alias already.
             if (_idMerge == IdMergeApi.Original && !string.Equals(state.Alias, userId, StringComparison.Ordinal) && !state.OptedOut)
             {
-                var properties = new PropertyMap([new("$anon_distinct_id", state.DistinctId)]);
-                Enqueue(new EventRecord("$identify", properties, identified.ForEvents, Now(), null), _optOutGeneration);
+                var properties = new PropertyMap([new(ReservedNames.AnonDistinctId, state.DistinctId)]);
+                Enqueue(new EventRecord(ReservedNames.IdentifyEvent, properties, identified.ForEvents, Now(), null), _optOutGeneration);
             }
 
             Change(change, identified);
@@ -131,8 +131,8 @@ internal sealed class IdentitySession
 
             if (!state.OptedOut)
             {
-                var properties = new PropertyMap([new("alias", alias)]);
-                Enqueue(new EventRecord("$create_alias", properties, state.ForEvents, Now(), null), _optOutGeneration);
+                var properties = new PropertyMap([new(ReservedNames.Alias, alias)]);
+                Enqueue(new EventRecord(ReservedNames.CreateAliasEvent, properties, state.ForEvents, Now(), null), _optOutGeneration);
             }
 
             Change(new IdentityChange.Alias(alias));

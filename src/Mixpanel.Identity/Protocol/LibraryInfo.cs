@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace Mixpanel.Identity.Payloads;
+namespace Mixpanel.Identity.Protocol;
 
 /// <summary>What every event says about the library and platform that sent it (<c>mp_lib</c>, <c>$lib_version</c>, <c>$os</c>).</summary>
 internal sealed class LibraryInfo

@@ -7,13 +7,27 @@ namespace Mixpanel.Identity;
 /// <summary>A group's profile in Mixpanel (Group Analytics), updated through <c>/groups</c>. Get one from <see cref="MixpanelClient.GetGroup"/>.</summary>
 public sealed class MixpanelGroup
 {
-    private readonly IdentitySession _session;
+    private readonly IMixpanelProfileSink _sink;
+
+    /// <summary>
+    /// A group profile whose updates, checked as the client checks them, go to <paramref name="sink"/>: for a fake of
+    /// <see cref="IMixpanelClient"/>. The client makes its own in <see cref="MixpanelClient.GetGroup"/>.
+    /// </summary>
+    /// <param name="groupKey">The group key, such as <c>company_id</c>.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    /// <param name="sink">Where the updates go.</param>
+    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    public MixpanelGroup(string groupKey, object groupId, IMixpanelProfileSink sink)
+    {
+        Guard.NotNull(sink);
+        GroupId = ValidateGroup(groupKey, groupId);
+        GroupKey = groupKey;
+        _sink = sink;
+    }
 
     internal MixpanelGroup(IdentitySession session, string groupKey, object groupId)
+        : this(groupKey, groupId, new SessionSink(session, groupKey, ValidateGroup(groupKey, groupId)))
     {
-        _session = session;
-        GroupKey = groupKey;
-        GroupId = groupId;
     }
 
     /// <summary>The group key, such as <c>company_id</c>.</summary>
@@ -69,7 +83,12 @@ public sealed class MixpanelGroup
     {
         if (update is not null)
         {
-            _session.UpdateGroup(new GroupRecord(update, GroupKey, GroupId));
+            _sink.Send(new MixpanelProfileUpdate(update));
         }
+    }
+
+    private sealed class SessionSink(IdentitySession session, string groupKey, object groupId) : IMixpanelProfileSink
+    {
+        public void Send(MixpanelProfileUpdate update) => session.UpdateGroup(new GroupRecord(update.Update, groupKey, groupId));
     }
 }

@@ -205,8 +205,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     }
 
     /// <inheritdoc />
-    public MixpanelGroup GetGroup(string groupKey, object groupId) =>
-        new(_session, groupKey, MixpanelGroup.ValidateGroup(groupKey, groupId));
+    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
 
     /// <summary>
     /// Completes when every record made before the call has been delivered to Mixpanel or dropped (counted), when

@@ -18,6 +18,12 @@ public sealed class MixpanelDiagnostics
     private readonly DeliveryCounters _counters;
     private readonly Func<DeliveryStatus> _status;
 
+    /// <summary>Diagnostics of a client that has done nothing: every count 0, in memory, not halted. For a fake of <see cref="IMixpanelClient"/>.</summary>
+    public MixpanelDiagnostics()
+        : this(new DeliveryCounters(), static () => new DeliveryStatus(false, null))
+    {
+    }
+
     internal MixpanelDiagnostics(DeliveryCounters counters, Func<DeliveryStatus> status)
     {
         _counters = counters;

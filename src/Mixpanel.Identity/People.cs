@@ -11,9 +11,23 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed class MixpanelPeople
 {
-    private readonly IdentitySession _session;
+    private readonly IMixpanelProfileSink _sink;
 
-    internal MixpanelPeople(IdentitySession session) => _session = session;
+    /// <summary>
+    /// A profile whose updates, checked as the client checks them, go to <paramref name="sink"/>: for a fake of
+    /// <see cref="IMixpanelClient"/>. The client makes its own.
+    /// </summary>
+    /// <param name="sink">Where the updates go.</param>
+    public MixpanelPeople(IMixpanelProfileSink sink)
+    {
+        Guard.NotNull(sink);
+        _sink = sink;
+    }
+
+    internal MixpanelPeople(IdentitySession session)
+        : this(new SessionSink(session))
+    {
+    }
 
     /// <summary>Sets profile properties, replacing existing values (<c>$set</c>).</summary>
     /// <param name="properties">The properties.</param>
@@ -79,7 +93,12 @@ public sealed class MixpanelPeople
     {
         if (update is not null)
         {
-            _session.UpdateProfile(update);
+            _sink.Send(new MixpanelProfileUpdate(update));
         }
+    }
+
+    private sealed class SessionSink(IdentitySession session) : IMixpanelProfileSink
+    {
+        public void Send(MixpanelProfileUpdate update) => session.UpdateProfile(update.Update);
     }
 }

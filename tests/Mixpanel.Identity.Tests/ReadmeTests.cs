@@ -93,4 +93,31 @@ public sealed class ReadmeTests
 
         return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
     }
+
+    [Fact]
+    public void FakeClient_TheReadmesExample_RunsAsWritten()
+    {
+        // The README's unit test, as it is written there.
+        var mixpanel = new FakeMixpanelClient();
+
+        new OrderService(mixpanel).Complete("account-42", 19.99m);
+
+        var order = Assert.Single(mixpanel.Events);
+        Assert.Equal("Order Completed", order.Name);
+        Assert.Equal("account-42", order.DistinctId);
+        Assert.Equal(19.99m, order.Properties["total"]);
+        Assert.Equal("$add", Assert.Single(mixpanel.ProfileUpdates).Update.Operation);
+
+        File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).Should().Contain("new OrderService(mixpanel).Complete(\"account-42\", 19.99m);");
+    }
+
+    private sealed class OrderService(IMixpanelClient mixpanel)
+    {
+        public void Complete(string accountId, decimal total)
+        {
+            mixpanel.Identify(accountId);
+            mixpanel.Track("Order Completed", new Dictionary<string, object?> { ["total"] = total });
+            mixpanel.People.Increment("orders");
+        }
+    }
 }

@@ -14,19 +14,6 @@ internal static class Guard
         }
     }
 
-    public static void NotNullOrWhiteSpace([NotNull] string? value, [CallerArgumentExpression(nameof(value))] string? paramName = null)
-    {
-        if (value is null)
-        {
-            ThrowNull(paramName);
-        }
-
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new ArgumentException("The value must not be empty or white space.", paramName);
-        }
-    }
-
     [DoesNotReturn]
     private static void ThrowNull(string? paramName) => throw new ArgumentNullException(paramName);
 }

@@ -89,8 +89,6 @@ internal sealed class Intake : IDisposable
     /// <summary>The loop's side: the next item, if any. Records taken are counted off by <see cref="OnProgress"/>.</summary>
     public bool TryTake(out object item) => _items.TryDequeue(out item!);
 
-    public bool TryPeek(out object item) => _items.TryPeek(out item!);
-
     /// <summary>The loop has taken <paramref name="records"/> records: callers waiting for room may go on.</summary>
     public void OnProgress(int records, int recordBytes)
     {

@@ -10,12 +10,12 @@ public sealed class DeduplicationTests
     public async Task DeduplicatedRecords_SameEventDistinctIdTimeAndInsertId_KeepsTheFirst()
     {
         await using var sut = await CreateSut();
-        var first = Payloads.Event("Purchase", insertId: "abc");
+        var first = SampleRecords.Event("Purchase", insertId: "abc");
         var retry = first.DeepClone().AsObject();
         retry.Properties()["attempt"] = 2;
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(first));
-        await sut.Client.PostAsync("/track", Payloads.Batch(retry));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(first));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(retry));
 
         sut.Server.Records.Should().HaveCount(2);
         var kept = sut.Server.DeduplicatedRecords.Should().ContainSingle().Subject;
@@ -27,10 +27,10 @@ public sealed class DeduplicationTests
     public async Task DeduplicatedRecords_TimeInSecondsAndInMilliseconds_AreTheSameTime()
     {
         await using var sut = await CreateSut();
-        var inSeconds = Payloads.Event(insertId: "abc", timeMilliseconds: Payloads.Now.ToUnixTimeSeconds());
-        var inMilliseconds = Payloads.Event(insertId: "abc", timeMilliseconds: Payloads.Now.ToUnixTimeMilliseconds());
+        var inSeconds = SampleRecords.Event(insertId: "abc", timeMilliseconds: SampleRecords.Now.ToUnixTimeSeconds());
+        var inMilliseconds = SampleRecords.Event(insertId: "abc", timeMilliseconds: SampleRecords.Now.ToUnixTimeMilliseconds());
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(inSeconds, inMilliseconds));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(inSeconds, inMilliseconds));
 
         sut.Server.DeduplicatedRecords.Should().ContainSingle();
     }
@@ -43,11 +43,11 @@ public sealed class DeduplicationTests
     public async Task DeduplicatedRecords_AnyPartOfTheKeyDiffers_KeepsBoth(string name, string distinctId, long timeOffset, string insertId)
     {
         await using var sut = await CreateSut();
-        var now = Payloads.Now.ToUnixTimeMilliseconds();
+        var now = SampleRecords.Now.ToUnixTimeMilliseconds();
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(
-            Payloads.Event("Purchase", "user-1", "abc", now),
-            Payloads.Event(name, distinctId, insertId, now + timeOffset)));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(
+            SampleRecords.Event("Purchase", "user-1", "abc", now),
+            SampleRecords.Event(name, distinctId, insertId, now + timeOffset)));
 
         sut.Server.DeduplicatedRecords.Should().HaveCount(2);
     }
@@ -56,10 +56,10 @@ public sealed class DeduplicationTests
     public async Task DeduplicatedRecords_EventsWithoutInsertId_AreNeverDeduplicated()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove("$insert_id");
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(record, record));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(record, record));
 
         sut.Server.DeduplicatedRecords.Should().HaveCount(2);
     }
@@ -69,8 +69,8 @@ public sealed class DeduplicationTests
     {
         await using var sut = await CreateSut();
 
-        await sut.Client.PostAsync("/engage", Payloads.Batch(Payloads.ProfileSet(), Payloads.ProfileSet()));
-        await sut.Client.PostAsync("/groups", Payloads.Batch(Payloads.GroupSet(), Payloads.GroupSet()));
+        await sut.Client.PostAsync("/engage", SampleRecords.Batch(SampleRecords.ProfileSet(), SampleRecords.ProfileSet()));
+        await sut.Client.PostAsync("/groups", SampleRecords.Batch(SampleRecords.GroupSet(), SampleRecords.GroupSet()));
 
         sut.Server.DeduplicatedRecords.Should().HaveCount(4);
     }
@@ -79,10 +79,10 @@ public sealed class DeduplicationTests
     public async Task DeduplicatedRecords_AcrossTrackAndImport_DeduplicatesOnTheSameKey()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event(insertId: "abc");
+        var record = SampleRecords.Event(insertId: "abc");
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(record));
-        await sut.Client.PostAsync("/import", Payloads.Batch(record));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(record));
+        await sut.Client.PostAsync("/import", SampleRecords.Batch(record));
 
         sut.Server.DeduplicatedRecords.Should().ContainSingle().Which.Endpoint.Should().Be(MixpanelEndpoint.Track);
     }
@@ -92,7 +92,7 @@ public sealed class DeduplicationTests
     {
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.DropResponse());
-        var batch = Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"));
+        var batch = SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"));
 
         var lost = async () => await sut.Client.PostAsync("/track", batch);
         await lost.Should().ThrowAsync<HttpRequestException>();

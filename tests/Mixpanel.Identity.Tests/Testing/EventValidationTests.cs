@@ -19,7 +19,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(distinctId: distinctId));
+        var rejected = await sut.PostRejectedAsync("/track", SampleRecords.Event(distinctId: distinctId));
 
         rejected.Field.Should().Be("properties.distinct_id");
         rejected.Message.Should().Contain(distinctId);
@@ -29,7 +29,7 @@ public sealed class EventValidationTests
     public async Task Track_InvalidDistinctIdWrittenWithEscapes_RejectsDistinctId()
     {
         await using var sut = await CreateSut();
-        var body = Payloads.Batch(Payloads.Event()).Replace("\"user-1\"", "\"\\u0061non\"", StringComparison.Ordinal);
+        var body = SampleRecords.Batch(SampleRecords.Event()).Replace("\"user-1\"", "\"\\u0061non\"", StringComparison.Ordinal);
 
         var answer = await sut.Client.PostAsync("/track", body);
 
@@ -42,7 +42,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(distinctId: "")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(distinctId: "")));
 
         answer.StatusCode.Should().Be(200);
         sut.Server.Records.Should().ContainSingle().Which.DistinctId.Should().BeEmpty();
@@ -52,7 +52,7 @@ public sealed class EventValidationTests
     public async Task Track_NumericDistinctId_RejectsDistinctId()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["distinct_id"] = 42;
 
         var rejected = await sut.PostRejectedAsync("/track", record);
@@ -65,7 +65,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(distinctId: "$device:0f6c1b4e-2f7e-4c1c-9d7e-1b7c3f3b2a11")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(distinctId: "$device:0f6c1b4e-2f7e-4c1c-9d7e-1b7c3f3b2a11")));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -77,7 +77,7 @@ public sealed class EventValidationTests
     public async Task Track_EventNameMissingEmptyOrNotAString_RejectsEvent(object? name)
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Remove("event");
         if (name is not null)
         {
@@ -114,7 +114,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", "[" + Payloads.Event().ToJsonString() + ", 42]");
+        var answer = await sut.Client.PostAsync("/track", "[" + SampleRecords.Event().ToJsonString() + ", 42]");
 
         answer.StatusCode.Should().Be(400);
         var rejected = sut.Server.RejectedRecords.Should().ContainSingle().Subject;
@@ -131,7 +131,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(insertId: insertId)));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(insertId: insertId)));
 
         answer.StatusCode.Should().Be(200);
         sut.Server.Records.Should().ContainSingle().Which.InsertId.Should().Be(insertId);
@@ -146,7 +146,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(insertId: insertId));
+        var rejected = await sut.PostRejectedAsync("/track", SampleRecords.Event(insertId: insertId));
 
         rejected.Field.Should().Be("properties.$insert_id");
         rejected.InsertId.Should().Be(insertId);
@@ -156,7 +156,7 @@ public sealed class EventValidationTests
     public async Task Track_InsertIdNotAString_RejectsInsertId()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["$insert_id"] = 12345;
 
         var rejected = await sut.PostRejectedAsync("/track", record);
@@ -169,20 +169,20 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(timeMilliseconds: Payloads.Now.ToUnixTimeSeconds())));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(timeMilliseconds: SampleRecords.Now.ToUnixTimeSeconds())));
 
         answer.StatusCode.Should().Be(200);
-        sut.Server.Records.Should().ContainSingle().Which.Time.Should().Be(Payloads.Now.ToUnixTimeMilliseconds());
+        sut.Server.Records.Should().ContainSingle().Which.Time.Should().Be(SampleRecords.Now.ToUnixTimeMilliseconds());
     }
 
     [Fact]
     public async Task Track_TimeMissing_AcceptsAsNow()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove("time");
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(record));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -194,7 +194,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await sut.PostRejectedAsync("/import", Payloads.Event(timeMilliseconds: time));
+        var rejected = await sut.PostRejectedAsync("/import", SampleRecords.Event(timeMilliseconds: time));
 
         rejected.Field.Should().Be("properties.time");
         rejected.Message.Should().Contain("1971");
@@ -204,9 +204,9 @@ public sealed class EventValidationTests
     public async Task Track_TimeMoreThanAnHourAhead_RejectsTime()
     {
         await using var sut = await CreateSut();
-        var ahead = Payloads.Now.AddHours(1).AddSeconds(1).ToUnixTimeMilliseconds();
+        var ahead = SampleRecords.Now.AddHours(1).AddSeconds(1).ToUnixTimeMilliseconds();
 
-        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(timeMilliseconds: ahead));
+        var rejected = await sut.PostRejectedAsync("/track", SampleRecords.Event(timeMilliseconds: ahead));
 
         rejected.Field.Should().Be("properties.time");
         rejected.Message.Should().Contain("future");
@@ -216,9 +216,9 @@ public sealed class EventValidationTests
     public async Task Track_TimeWithinTheHourAhead_Accepts()
     {
         await using var sut = await CreateSut();
-        var ahead = Payloads.Now.AddMinutes(59).ToUnixTimeMilliseconds();
+        var ahead = SampleRecords.Now.AddMinutes(59).ToUnixTimeMilliseconds();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(timeMilliseconds: ahead)));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(timeMilliseconds: ahead)));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -227,10 +227,10 @@ public sealed class EventValidationTests
     public async Task Track_TimeOlderThanFiveDays_RejectsTimeButImportAccepts()
     {
         await using var sut = await CreateSut();
-        var old = Payloads.Now.AddDays(-5).AddSeconds(-1).ToUnixTimeMilliseconds();
+        var old = SampleRecords.Now.AddDays(-5).AddSeconds(-1).ToUnixTimeMilliseconds();
 
-        var rejected = await sut.PostRejectedAsync("/track", Payloads.Event(timeMilliseconds: old));
-        var imported = await sut.Client.PostAsync("/import", Payloads.Batch(Payloads.Event(timeMilliseconds: old)));
+        var rejected = await sut.PostRejectedAsync("/track", SampleRecords.Event(timeMilliseconds: old));
+        var imported = await sut.Client.PostAsync("/import", SampleRecords.Batch(SampleRecords.Event(timeMilliseconds: old)));
 
         rejected.Field.Should().Be("properties.time");
         rejected.Message.Should().Contain("/import");
@@ -241,10 +241,10 @@ public sealed class EventValidationTests
     public async Task Track_TimeOlderThanFiveDaysOnTheServersClock_FollowsTheTimeProvider()
     {
         await using var sut = await CreateSut();
-        var recent = Payloads.Event(timeMilliseconds: Payloads.Now.ToUnixTimeMilliseconds());
+        var recent = SampleRecords.Event(timeMilliseconds: SampleRecords.Now.ToUnixTimeMilliseconds());
 
         sut.Clock.Advance(TimeSpan.FromDays(5) + TimeSpan.FromMinutes(1));
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(recent));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(recent));
 
         answer.StatusCode.Should().Be(400);
         sut.Server.RejectedRecords.Should().ContainSingle().Which.Field.Should().Be("properties.time");
@@ -254,7 +254,7 @@ public sealed class EventValidationTests
     public async Task Track_TimeNotANumber_RejectsTime()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["time"] = "2025-06-01T12:00:00Z";
 
         var rejected = await sut.PostRejectedAsync("/track", record);
@@ -267,7 +267,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(WithPropertyCount(254)));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(WithPropertyCount(254)));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -287,10 +287,10 @@ public sealed class EventValidationTests
     public async Task Track_NestedThreeLevels_Accepts()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["cart"] = new JsonObject { ["item"] = new JsonObject { ["tags"] = new JsonArray("a", "b") } };
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(record));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -299,7 +299,7 @@ public sealed class EventValidationTests
     public async Task Track_NestedFourLevels_RejectsThatProperty()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["cart"] = new JsonObject
         {
             ["item"] = new JsonObject { ["tags"] = new JsonArray(new JsonObject { ["too"] = "deep" }) },
@@ -315,7 +315,7 @@ public sealed class EventValidationTests
     public async Task Track_NestedObjectWith255Keys_RejectsThatProperty()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         var nested = new JsonObject();
         for (var i = 0; i < 255; i++)
         {
@@ -334,12 +334,12 @@ public sealed class EventValidationTests
     public async Task Track_ArrayWith255Elements_RejectsThatPropertyButAccepts254()
     {
         await using var sut = await CreateSut();
-        var tooMany = Payloads.Event();
+        var tooMany = SampleRecords.Event();
         tooMany.Properties()["items"] = new JsonArray(Enumerable.Range(0, 255).Select(i => (JsonNode)i).ToArray());
-        var enough = Payloads.Event();
+        var enough = SampleRecords.Event();
         enough.Properties()["items"] = new JsonArray(Enumerable.Range(0, 254).Select(i => (JsonNode)i).ToArray());
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(tooMany, enough));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(tooMany, enough));
 
         answer.StatusCode.Should().Be(400);
         var rejected = sut.Server.RejectedRecords.Should().ContainSingle().Subject;
@@ -352,7 +352,7 @@ public sealed class EventValidationTests
     public async Task Track_EventOfOneMegabyte_RejectsRecord()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["blob"] = new string('x', 1_000_000);
 
         var rejected = await sut.PostRejectedAsync("/track", record);
@@ -366,7 +366,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut(o => o.ProjectToken = null);
 
-        var rejected = await sut.PostRejectedAsync("/track", Payloads.Merge("a", "b"));
+        var rejected = await sut.PostRejectedAsync("/track", SampleRecords.Merge("a", "b"));
 
         rejected.Field.Should().Be("event");
         rejected.Message.Should().Contain("/import");
@@ -377,7 +377,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut(o => o.ApiSecret = "secret");
 
-        var answer = await sut.Client.PostWithSecretAsync("/import", Payloads.Batch(Payloads.Merge("$device:abc", "user-1")), "secret");
+        var answer = await sut.Client.PostWithSecretAsync("/import", SampleRecords.Batch(SampleRecords.Merge("$device:abc", "user-1")), "secret");
 
         answer.StatusCode.Should().Be(200);
         sut.Server.Records.Should().ContainSingle().Which.EventName.Should().Be("$merge");
@@ -389,7 +389,7 @@ public sealed class EventValidationTests
     public async Task Import_MergeWithoutExactlyTwoIds_RejectsDistinctIds(int count)
     {
         await using var sut = await CreateSut();
-        var merge = Payloads.Merge("a", "b");
+        var merge = SampleRecords.Merge("a", "b");
         merge.Properties()["$distinct_ids"] = new JsonArray(Enumerable.Range(0, count).Select(i => (JsonNode)("id-" + i)).ToArray());
 
         var rejected = await sut.PostRejectedAsync("/import", merge);
@@ -402,7 +402,7 @@ public sealed class EventValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await sut.PostRejectedAsync("/import", Payloads.Merge("user-1", "undefined"));
+        var rejected = await sut.PostRejectedAsync("/import", SampleRecords.Merge("user-1", "undefined"));
 
         rejected.Field.Should().Be("properties.$distinct_ids");
     }
@@ -414,7 +414,7 @@ public sealed class EventValidationTests
     public async Task ImportStrict_RequiredPropertyMissing_RejectsIt(string property, string field)
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove(property);
 
         var rejected = await sut.PostRejectedAsync("/import?strict=1", record);
@@ -429,10 +429,10 @@ public sealed class EventValidationTests
     {
         // Mixpanel's node library imports events without $insert_id, and distinct_id is the caller's choice.
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove(property);
 
-        var answer = await sut.Client.PostAsync("/import", Payloads.Batch(record));
+        var answer = await sut.Client.PostAsync("/import", SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200, answer.Body);
         sut.Server.Records.Should().ContainSingle();
@@ -442,7 +442,7 @@ public sealed class EventValidationTests
     public async Task ImportNotStrict_TimeMissing_RejectsIt()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove("time");
 
         var rejected = await sut.PostRejectedAsync("/import", record);
@@ -454,10 +454,10 @@ public sealed class EventValidationTests
     public async Task Import_WithoutProjectToken_AcceptsBecauseImportAuthenticatesWithTheSecret()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties().Remove("token");
 
-        var answer = await sut.Client.PostAsync("/import", Payloads.Batch(record));
+        var answer = await sut.Client.PostAsync("/import", SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -466,7 +466,7 @@ public sealed class EventValidationTests
 
     private static JsonObject WithPropertyCount(int count)
     {
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         var properties = record.Properties();
         for (var i = properties.Count; i < count; i++)
         {

@@ -16,8 +16,8 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Status(statusCode));
 
-        var faulted = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A")));
-        var next = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("B")));
+        var faulted = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A")));
+        var next = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("B")));
 
         faulted.StatusCode.Should().Be(statusCode);
         faulted.RetryAfter.Should().BeNull();
@@ -36,7 +36,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Status(200));
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(200);
         answer.Body.Should().Be("1");
@@ -49,7 +49,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Status(429, TimeSpan.FromSeconds(1.2)));
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(429);
         answer.RetryAfter!.Delta.Should().Be(TimeSpan.FromSeconds(2));
@@ -62,7 +62,7 @@ public sealed class FaultScriptTests
         var date = new DateTimeOffset(2025, 6, 1, 12, 0, 30, TimeSpan.Zero);
         sut.Server.Faults.Enqueue(ServerFault.StatusWithRetryAfterDate(503, date));
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(503);
         answer.RetryAfter!.Date.Should().Be(date);
@@ -80,7 +80,7 @@ public sealed class FaultScriptTests
         var statuses = new List<int>();
         for (var i = 0; i < 4; i++)
         {
-            statuses.Add((await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()))).StatusCode);
+            statuses.Add((await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()))).StatusCode);
         }
 
         statuses.Should().Equal(503, 503, 429, 200);
@@ -92,8 +92,8 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Status(500), endpoint: MixpanelEndpoint.Engage);
 
-        var track = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
-        var engage = await sut.Client.PostAsync("/engage", Payloads.Batch(Payloads.ProfileSet()));
+        var track = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
+        var engage = await sut.Client.PostAsync("/engage", SampleRecords.Batch(SampleRecords.ProfileSet()));
 
         track.StatusCode.Should().Be(200);
         engage.StatusCode.Should().Be(500);
@@ -105,10 +105,10 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Always(ServerFault.Status(503));
 
-        var first = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
-        var second = await sut.Client.PostAsync("/engage", Payloads.Batch(Payloads.ProfileSet()));
+        var first = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
+        var second = await sut.Client.PostAsync("/engage", SampleRecords.Batch(SampleRecords.ProfileSet()));
         sut.Server.Faults.Clear();
-        var third = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var third = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         first.StatusCode.Should().Be(503);
         second.StatusCode.Should().Be(503);
@@ -124,9 +124,9 @@ public sealed class FaultScriptTests
             .Always(ServerFault.Status(502), MixpanelEndpoint.Track)
             .Enqueue(ServerFault.Status(429));
 
-        var scripted = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
-        var track = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
-        var engage = await sut.Client.PostAsync("/engage", Payloads.Batch(Payloads.ProfileSet()));
+        var scripted = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
+        var track = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
+        var engage = await sut.Client.PostAsync("/engage", SampleRecords.Batch(SampleRecords.ProfileSet()));
 
         scripted.StatusCode.Should().Be(429);
         track.StatusCode.Should().Be(502);
@@ -139,7 +139,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.DropConnection());
 
-        var post = async () => await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = async () => await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         await post.Should().ThrowAsync<HttpRequestException>();
         await sut.Server.WaitForAsync(s => s.Requests.Count == 1, RunningServer.Patience);
@@ -147,7 +147,7 @@ public sealed class FaultScriptTests
         request.Fault!.Kind.Should().Be(ServerFaultKind.DropConnection);
         request.StatusCode.Should().BeNull();
         sut.Server.AcceptedRecordCount.Should().Be(0);
-        (await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()))).StatusCode.Should().Be(200);
+        (await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()))).StatusCode.Should().Be(200);
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.DropResponse());
 
-        var post = async () => await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = async () => await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         await post.Should().ThrowAsync<HttpRequestException>();
         sut.Server.AcceptedRecordCount.Should().Be(1);
@@ -169,7 +169,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Delay(TimeSpan.FromSeconds(30)));
 
-        var post = sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
         await sut.Server.WaitForAsync(s => s.HeldRequestCount == 1, RunningServer.Patience);
         sut.Clock.Advance(TimeSpan.FromSeconds(29));
         var heldAfter29Seconds = sut.Server.HeldRequestCount;
@@ -190,7 +190,7 @@ public sealed class FaultScriptTests
     {
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Delay(TimeSpan.FromMinutes(5)));
-        using var client = await HangingUpClient.PostAsync(sut.Server, "/track", Payloads.Batch(Payloads.Event()));
+        using var client = await HangingUpClient.PostAsync(sut.Server, "/track", SampleRecords.Batch(SampleRecords.Event()));
         await sut.Server.WaitForAsync(s => s.HeldRequestCount == 1, RunningServer.Patience);
 
         client.HangUp();
@@ -205,7 +205,7 @@ public sealed class FaultScriptTests
     {
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.NeverRespond());
-        using var client = await HangingUpClient.PostAsync(sut.Server, "/track", Payloads.Batch(Payloads.Event()));
+        using var client = await HangingUpClient.PostAsync(sut.Server, "/track", SampleRecords.Batch(SampleRecords.Event()));
         await sut.Server.WaitForAsync(s => s.HeldRequestCount == 1, RunningServer.Patience);
 
         client.HangUp();
@@ -224,7 +224,7 @@ public sealed class FaultScriptTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.NeverRespond());
 
-        var post = sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
         await sut.Server.WaitForAsync(s => s.HeldRequestCount == 1, RunningServer.Patience);
         await sut.Server.StopAsync();
 
@@ -237,7 +237,7 @@ public sealed class FaultScriptTests
     {
         var sut = await CreateSut();
         sut.Server.Faults.Always(ServerFault.NeverRespond());
-        var posts = Enumerable.Range(0, 3).Select(_ => sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()))).ToArray();
+        var posts = Enumerable.Range(0, 3).Select(_ => sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()))).ToArray();
         await sut.Server.WaitForAsync(s => s.HeldRequestCount == 3, RunningServer.Patience);
 
         await sut.DisposeAsync();

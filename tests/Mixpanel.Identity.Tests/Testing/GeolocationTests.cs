@@ -11,7 +11,7 @@ public sealed class GeolocationTests
     {
         await using var sut = await CreateSut();
 
-        await sut.Client.PostAsync("/track?ip=1", Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync("/track?ip=1", SampleRecords.Batch(SampleRecords.Event()));
 
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().Be("127.0.0.1");
         sut.Server.Requests.Should().ContainSingle().Which.ClientAddress.Should().Be("127.0.0.1");
@@ -21,10 +21,10 @@ public sealed class GeolocationTests
     public async Task Track_IpPropertyGiven_LocatesByItAndKeepsItInTheRecord()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["ip"] = "136.24.0.114";
 
-        await sut.Client.PostAsync("/track?ip=1", Payloads.Batch(record));
+        await sut.Client.PostAsync("/track?ip=1", SampleRecords.Batch(record));
 
         var received = sut.Server.Records.Should().ContainSingle().Subject;
         received.GeolocationIp.Should().Be("136.24.0.114");
@@ -39,7 +39,7 @@ public sealed class GeolocationTests
     {
         await using var sut = await CreateSut();
 
-        await sut.Client.PostAsync(path, Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync(path, SampleRecords.Batch(SampleRecords.Event()));
 
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().BeNull();
     }
@@ -50,10 +50,10 @@ public sealed class GeolocationTests
     public async Task Track_IpPropertyZero_TurnsGeolocationOffEvenWithIpOne(string zero)
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["ip"] = System.Text.Json.Nodes.JsonNode.Parse(zero);
 
-        await sut.Client.PostAsync("/track?ip=1", Payloads.Batch(record));
+        await sut.Client.PostAsync("/track?ip=1", SampleRecords.Batch(record));
 
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().BeNull();
     }
@@ -62,7 +62,7 @@ public sealed class GeolocationTests
     public async Task Get_IpOneFromAForwardingProxy_LocatesByTheForwardedAddress()
     {
         await using var sut = await CreateSut();
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/track?ip=1&data=" + RequestShapeTests.Base64(Payloads.Event().ToJsonString()));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/track?ip=1&data=" + RequestShapeTests.Base64(SampleRecords.Event().ToJsonString()));
         request.Headers.Add("X-Forwarded-For", "203.0.113.7, 10.0.0.2");
 
         using var response = await sut.Client.Http.SendAsync(request);
@@ -76,10 +76,10 @@ public sealed class GeolocationTests
     public async Task Engage_DollarIp_LocatesByIt()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$ip"] = "2001:db8::1";
 
-        await sut.Client.PostAsync("/engage?ip=1", Payloads.Batch(update));
+        await sut.Client.PostAsync("/engage?ip=1", SampleRecords.Batch(update));
 
         var received = sut.Server.Records.Should().ContainSingle().Subject;
         received.GeolocationIp.Should().Be("2001:db8::1");
@@ -96,7 +96,7 @@ public sealed class GeolocationTests
     {
         await using var sut = await CreateSut();
 
-        await sut.Client.PostAsync(path, Payloads.Batch(path.StartsWith("/engage", StringComparison.Ordinal) ? Payloads.ProfileSet() : Payloads.GroupSet()));
+        await sut.Client.PostAsync(path, SampleRecords.Batch(path.StartsWith("/engage", StringComparison.Ordinal) ? SampleRecords.ProfileSet() : SampleRecords.GroupSet()));
 
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().Be(expected);
     }
@@ -105,10 +105,10 @@ public sealed class GeolocationTests
     public async Task Engage_DollarIpZero_TurnsGeolocationOff()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$ip"] = "0";
 
-        await sut.Client.PostAsync("/engage?ip=1", Payloads.Batch(update));
+        await sut.Client.PostAsync("/engage?ip=1", SampleRecords.Batch(update));
 
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().BeNull();
     }

@@ -15,7 +15,7 @@ public sealed class HttpsTests
         await using var server = await StartAsync();
         using var http = TrustingClient(server);
 
-        using var response = await http.PostAsync("/track", new StringContent(Payloads.Batch(Payloads.Event()), Encoding.UTF8, "application/json"));
+        using var response = await http.PostAsync("/track", new StringContent(SampleRecords.Batch(SampleRecords.Event()), Encoding.UTF8, "application/json"));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         server.BaseAddress.Scheme.Should().Be("https");
@@ -34,11 +34,11 @@ public sealed class HttpsTests
         using var plain = new HttpClient { BaseAddress = new Uri("http://" + server.BaseAddress.Authority) };
         using var trusting = TrustingClient(server);
 
-        var refused = () => untrusting.GetAsync("/track?data=" + RequestShapeTests.Base64(Payloads.Event().ToJsonString()));
-        var notTls = () => plain.GetAsync("/track?data=" + RequestShapeTests.Base64(Payloads.Event().ToJsonString()));
+        var refused = () => untrusting.GetAsync("/track?data=" + RequestShapeTests.Base64(SampleRecords.Event().ToJsonString()));
+        var notTls = () => plain.GetAsync("/track?data=" + RequestShapeTests.Base64(SampleRecords.Event().ToJsonString()));
         await refused.Should().ThrowAsync<HttpRequestException>();
         await notTls.Should().ThrowAsync<HttpRequestException>();
-        using var accepted = await trusting.GetAsync("/track?data=" + RequestShapeTests.Base64(Payloads.Event().ToJsonString()));
+        using var accepted = await trusting.GetAsync("/track?data=" + RequestShapeTests.Base64(SampleRecords.Event().ToJsonString()));
 
         accepted.StatusCode.Should().Be(HttpStatusCode.OK);
         server.Records.Should().ContainSingle();
@@ -52,7 +52,7 @@ public sealed class HttpsTests
 
         await server.RestartAsync();
         using var http = TrustingClient(server);
-        using var response = await http.GetAsync("/engage?data=" + RequestShapeTests.Base64(Payloads.ProfileSet().ToJsonString()));
+        using var response = await http.GetAsync("/engage?data=" + RequestShapeTests.Base64(SampleRecords.ProfileSet().ToJsonString()));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         server.Certificate.Should().BeSameAs(certificate);
@@ -68,7 +68,7 @@ public sealed class HttpsTests
     }
 
     private static Task<LocalMixpanelServer> StartAsync() =>
-        LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { UseHttps = true, TimeProvider = Payloads.Clock() });
+        LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { UseHttps = true, TimeProvider = SampleRecords.Clock() });
 
     // Trusts exactly the server's own certificate.
     private static HttpClient TrustingClient(LocalMixpanelServer server)

@@ -20,7 +20,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", Basic(Account, AccountSecret), Payloads.Event());
+        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", Basic(Account, AccountSecret), SampleRecords.Event());
 
         answer.StatusCode.Should().Be(200, answer.Body);
         sut.Server.Records.Should().ContainSingle().Which.Endpoint.Should().Be(MixpanelEndpoint.Import);
@@ -31,7 +31,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, "/import", Basic(Secret, ""), Payloads.Event());
+        var answer = await PostAsync(sut, "/import", Basic(Secret, ""), SampleRecords.Event());
 
         answer.StatusCode.Should().Be(200, answer.Body);
         answer.Body.Should().Be("1", "without strict=1 /import answers as /track does, which Mixpanel's node library expects");
@@ -42,8 +42,8 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var withoutProject = await PostAsync(sut, "/import", Basic(Payloads.Token, ""), Payloads.Event());
-        var withProject = await PostAsync(sut, $"/import?project_id={Project}", Basic(Payloads.Token, ""), Payloads.Event());
+        var withoutProject = await PostAsync(sut, "/import", Basic(SampleRecords.Token, ""), SampleRecords.Event());
+        var withProject = await PostAsync(sut, $"/import?project_id={Project}", Basic(SampleRecords.Token, ""), SampleRecords.Event());
 
         withoutProject.StatusCode.Should().Be(200, withoutProject.Body);
         withProject.StatusCode.Should().Be(401, "with a project_id the credentials are read as a service account's");
@@ -66,7 +66,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", authorization, Payloads.Event());
+        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", authorization, SampleRecords.Event());
 
         answer.StatusCode.Should().Be(401, what);
         answer.Json.GetProperty("code").GetInt32().Should().Be(401);
@@ -81,7 +81,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, "/import?strict=1", Basic(Account, AccountSecret), Payloads.Event());
+        var answer = await PostAsync(sut, "/import?strict=1", Basic(Account, AccountSecret), SampleRecords.Event());
 
         answer.StatusCode.Should().Be(401);
         answer.Json.GetProperty("error").GetString().Should().Contain("project_id");
@@ -92,7 +92,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, "/import?strict=1&project_id=999", Basic(Account, AccountSecret), Payloads.Event());
+        var answer = await PostAsync(sut, "/import?strict=1&project_id=999", Basic(Account, AccountSecret), SampleRecords.Event());
 
         answer.StatusCode.Should().Be(401);
         answer.Json.GetProperty("error").GetString().Should().Contain("999");
@@ -103,7 +103,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut(o => o.ProjectId = null);
 
-        var answer = await PostAsync(sut, "/import?project_id=999", Basic(Account, AccountSecret), Payloads.Event());
+        var answer = await PostAsync(sut, "/import?project_id=999", Basic(Account, AccountSecret), SampleRecords.Event());
 
         answer.StatusCode.Should().Be(200, answer.Body);
     }
@@ -112,10 +112,10 @@ public sealed class ImportTests
     public async Task Import_CredentialsAddedWhileRunning_AreRequiredFromThen()
     {
         await using var sut = await RunningServer.StartAsync();
-        var before = await sut.Client.PostAsync("/import", Payloads.Batch(Payloads.Event()));
+        var before = await sut.Client.PostAsync("/import", SampleRecords.Batch(SampleRecords.Event()));
 
         sut.Server.Options.ServiceAccounts[Account] = AccountSecret;
-        var after = await sut.Client.PostAsync("/import", Payloads.Batch(Payloads.Event()));
+        var after = await sut.Client.PostAsync("/import", SampleRecords.Batch(SampleRecords.Event()));
 
         before.StatusCode.Should().Be(200);
         after.StatusCode.Should().Be(401);
@@ -126,7 +126,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -136,7 +136,7 @@ public sealed class ImportTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", Basic(Account, AccountSecret), Payloads.Event("A"), Payloads.Event("B"));
+        var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", Basic(Account, AccountSecret), SampleRecords.Event("A"), SampleRecords.Event("B"));
 
         answer.StatusCode.Should().Be(200);
         answer.Body.Should().Be("""{"code":200,"num_records_imported":2,"status":"OK"}""");
@@ -146,18 +146,18 @@ public sealed class ImportTests
     public async Task ImportStrict_PartlyInvalid_AnswersFailedRecordsAsMixpanelAndImportsTheRest()
     {
         await using var sut = await CreateSut();
-        var noTime = Payloads.Event("B", insertId: "b-1");
+        var noTime = SampleRecords.Event("B", insertId: "b-1");
         noTime.Properties().Remove("time");
-        var badId = Payloads.Event("C", distinctId: "undefined", insertId: "c-1");
+        var badId = SampleRecords.Event("C", distinctId: "undefined", insertId: "c-1");
 
         var answer = await PostAsync(
             sut,
             $"/import?strict=1&project_id={Project}",
             Basic(Account, AccountSecret),
-            Payloads.Event("A"),
+            SampleRecords.Event("A"),
             noTime,
             badId,
-            Payloads.Event("D"));
+            SampleRecords.Event("D"));
 
         answer.StatusCode.Should().Be(400);
         var json = answer.Json;
@@ -178,7 +178,7 @@ public sealed class ImportTests
     public async Task ImportStrict_BodyTooLarge_Answers413WithStatusText()
     {
         await using var sut = await CreateSut();
-        var big = Payloads.Event();
+        var big = SampleRecords.Event();
         big.Properties()["pad"] = new string('x', 900_000);
 
         var answer = await PostAsync(sut, $"/import?strict=1&project_id={Project}", Basic(Account, AccountSecret), big, big, big);
@@ -195,7 +195,7 @@ public sealed class ImportTests
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/import?ip=0&verbose=1&project_id={Project}")
         {
             Content = new StringContent(
-                "data=" + RequestShapeTests.Base64(Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"))),
+                "data=" + RequestShapeTests.Base64(SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"))),
                 Encoding.UTF8,
                 "application/x-www-form-urlencoded"),
         };
@@ -216,7 +216,7 @@ public sealed class ImportTests
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path)
         {
-            Content = new StringContent(Payloads.Batch(records), Encoding.UTF8, "application/json"),
+            Content = new StringContent(SampleRecords.Batch(records), Encoding.UTF8, "application/json"),
         };
         if (authorization is not null)
         {

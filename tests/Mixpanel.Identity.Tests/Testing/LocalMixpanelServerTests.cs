@@ -11,9 +11,9 @@ public sealed class LocalMixpanelServerTests
     public async Task StartAsync_Default_ListensOnLoopbackWithAFreePort()
     {
         await using var server = await LocalMixpanelServer.StartAsync();
-        using var client = new IngestionClient(server);
+        using var client = new RawPoster(server);
 
-        var answer = await client.PostAsync("/track", Payloads.Batch(Payloads.Event(timeMilliseconds: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
+        var answer = await client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(timeMilliseconds: DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
 
         server.BaseAddress.Should().Be(new Uri($"http://127.0.0.1:{server.BaseAddress.Port}/"));
         server.BaseAddress.Port.Should().BeGreaterThan(0);
@@ -45,10 +45,10 @@ public sealed class LocalMixpanelServerTests
     public async Task StopAsync_RefusesConnectionsAndKeepsWhatWasRecorded()
     {
         await using var sut = await CreateSut();
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         await sut.Server.StopAsync();
-        var post = async () => await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = async () => await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         sut.Server.IsListening.Should().BeFalse();
         (await post.Should().ThrowAsync<HttpRequestException>())
@@ -83,11 +83,11 @@ public sealed class LocalMixpanelServerTests
     {
         await using var sut = await CreateSut();
         var address = sut.Server.BaseAddress;
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("Before")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("Before")));
         await sut.Server.StopAsync();
 
         await sut.Server.RestartAsync();
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("After")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("After")));
 
         sut.Server.BaseAddress.Should().Be(address);
         sut.Server.IsListening.Should().BeTrue();
@@ -103,7 +103,7 @@ public sealed class LocalMixpanelServerTests
         var address = sut.Server.BaseAddress;
 
         await sut.Server.RestartAsync();
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         sut.Server.BaseAddress.Should().Be(address);
         answer.StatusCode.Should().Be(200);
@@ -135,10 +135,10 @@ public sealed class LocalMixpanelServerTests
     public async Task Clear_ForgetsRecordsAndCountsButRequestIndexesGoOn()
     {
         await using var sut = await CreateSut();
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(), Payloads.Event(distinctId: "none")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(), SampleRecords.Event(distinctId: "none")));
 
         sut.Server.Clear();
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("Next")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("Next")));
 
         sut.Server.Requests.Should().ContainSingle().Which.Index.Should().Be(1);
         var record = sut.Server.Records.Should().ContainSingle().Subject;
@@ -155,10 +155,10 @@ public sealed class LocalMixpanelServerTests
     public async Task Records_Snapshot_DoesNotChangeWithLaterRequests()
     {
         await using var sut = await CreateSut();
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A")));
         var snapshot = sut.Server.Records;
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("B")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("B")));
         sut.Server.Clear();
 
         snapshot.Select(r => r.EventName).Should().Equal("A");
@@ -169,7 +169,7 @@ public sealed class LocalMixpanelServerTests
     {
         await using var sut = await CreateSut(o => o.RetainRecords = false);
 
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event(), Payloads.Event(), Payloads.Event(distinctId: "nil")));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event(), SampleRecords.Event(), SampleRecords.Event(distinctId: "nil")));
 
         sut.Server.AcceptedRecordCount.Should().Be(2);
         sut.Server.RejectedRecordCount.Should().Be(1);
@@ -186,7 +186,7 @@ public sealed class LocalMixpanelServerTests
         await using var sut = await CreateSut();
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 40)
-            .Select(i => sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("E" + i), Payloads.Event("F" + i)))));
+            .Select(i => sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("E" + i), SampleRecords.Event("F" + i)))));
 
         answers.Should().OnlyContain(a => a.StatusCode == 200);
         sut.Server.Requests.Select(r => r.Index).Should().Equal(Enumerable.Range(0, 40));
@@ -211,9 +211,9 @@ public sealed class LocalMixpanelServerTests
         await using var sut = await CreateSut();
 
         var wait = sut.Server.WaitForAsync(s => s.AcceptedRecordCount >= 2, RunningServer.Patience);
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
         var completedAfterOne = wait.IsCompleted;
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
         await wait;
 
         completedAfterOne.Should().BeFalse();
@@ -238,7 +238,7 @@ public sealed class LocalMixpanelServerTests
         await using var sut = await CreateSut();
 
         var wait = sut.Server.WaitForAsync(s => s.AcceptedRecordCount > 0 ? throw new InvalidOperationException("boom") : false);
-        await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         await wait.Invoking(async w => await w).Should().ThrowAsync<InvalidOperationException>().WithMessage("boom");
     }

@@ -34,9 +34,9 @@ public sealed class ProfileValidationTests
     public async Task Engage_EachOperation_Accepts(string operation, string value)
     {
         await using var sut = await CreateSut();
-        var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", [operation] = JsonNode.Parse(value) };
+        var update = new JsonObject { ["$token"] = SampleRecords.Token, ["$distinct_id"] = "user-1", [operation] = JsonNode.Parse(value) };
 
-        var answer = await sut.Client.PostAsync("/engage", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/engage", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
         var record = sut.Server.Records.Should().ContainSingle().Subject;
@@ -50,28 +50,28 @@ public sealed class ProfileValidationTests
     public async Task Engage_IdentityAndTimingFields_Accepts()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$device_id"] = "device-1";
         update["$user_id"] = "user-1";
         update["$ip"] = "0";
-        update["$time"] = Payloads.Now.ToUnixTimeMilliseconds();
+        update["$time"] = SampleRecords.Now.ToUnixTimeMilliseconds();
         update["$ignore_time"] = true;
         update["$ignore_alias"] = false;
 
-        var answer = await sut.Client.PostAsync("/engage", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/engage", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
         var record = sut.Server.Records.Should().ContainSingle().Subject;
         record.DeviceId.Should().Be("device-1");
         record.UserId.Should().Be("user-1");
-        record.Time.Should().Be(Payloads.Now.ToUnixTimeMilliseconds());
+        record.Time.Should().Be(SampleRecords.Now.ToUnixTimeMilliseconds());
     }
 
     [Fact]
     public async Task Engage_DistinctIdMissing_RejectsDistinctId()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update.Remove("$distinct_id");
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -87,7 +87,7 @@ public sealed class ProfileValidationTests
     {
         await using var sut = await CreateSut();
 
-        var rejected = await sut.PostRejectedAsync("/engage", Payloads.ProfileSet(distinctId));
+        var rejected = await sut.PostRejectedAsync("/engage", SampleRecords.ProfileSet(distinctId));
 
         rejected.Field.Should().Be("$distinct_id");
     }
@@ -96,7 +96,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_NoOperation_RejectsUpdate()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update.Remove("$set");
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -109,7 +109,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_TwoOperations_RejectsUpdate()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$set_once"] = new JsonObject { ["first_seen"] = "today" };
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -121,7 +121,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_AddWithANonNumericValue_RejectsThatKey()
     {
         await using var sut = await CreateSut();
-        var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$add"] = new JsonObject { ["logins"] = "one" } };
+        var update = new JsonObject { ["$token"] = SampleRecords.Token, ["$distinct_id"] = "user-1", ["$add"] = new JsonObject { ["logins"] = "one" } };
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
 
@@ -132,7 +132,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_UnionWithANonArrayValue_RejectsThatKey()
     {
         await using var sut = await CreateSut();
-        var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$union"] = new JsonObject { ["devices"] = "phone" } };
+        var update = new JsonObject { ["$token"] = SampleRecords.Token, ["$distinct_id"] = "user-1", ["$union"] = new JsonObject { ["devices"] = "phone" } };
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
 
@@ -145,7 +145,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_UnsetNotAnArrayOfNames_RejectsUnset(string value)
     {
         await using var sut = await CreateSut();
-        var update = new JsonObject { ["$token"] = Payloads.Token, ["$distinct_id"] = "user-1", ["$unset"] = JsonNode.Parse(value) };
+        var update = new JsonObject { ["$token"] = SampleRecords.Token, ["$distinct_id"] = "user-1", ["$unset"] = JsonNode.Parse(value) };
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
 
@@ -156,7 +156,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_SetNotAnObject_RejectsSet()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$set"] = "pro";
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -170,7 +170,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_UnknownTopLevelKey_RejectsThatKey(string key)
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update[key] = "x";
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -182,7 +182,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_SetValueNestedFourLevels_RejectsThatProperty()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$set"] = new JsonObject { ["address"] = JsonNode.Parse("""{"a":{"b":{"c":{"d":1}}}}""") };
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -197,13 +197,13 @@ public sealed class ProfileValidationTests
         await using var sut = await CreateSut();
         var update = new JsonObject
         {
-            ["$token"] = Payloads.Token,
+            ["$token"] = SampleRecords.Token,
             ["$group_key"] = "company",
             ["$group_id"] = "acme",
             [operation] = JsonNode.Parse(value),
         };
 
-        var answer = await sut.Client.PostAsync("/groups", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/groups", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
         sut.Server.Records.Should().ContainSingle().Which.Endpoint.Should().Be(MixpanelEndpoint.Groups);
@@ -213,10 +213,10 @@ public sealed class ProfileValidationTests
     public async Task Groups_NumericGroupId_Accepts()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.GroupSet();
+        var update = SampleRecords.GroupSet();
         update["$group_id"] = 42;
 
-        var answer = await sut.Client.PostAsync("/groups", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/groups", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
     }
@@ -227,7 +227,7 @@ public sealed class ProfileValidationTests
     public async Task Groups_KeyOrIdMissing_RejectsIt(string field)
     {
         await using var sut = await CreateSut();
-        var update = Payloads.GroupSet();
+        var update = SampleRecords.GroupSet();
         update.Remove(field);
 
         var rejected = await sut.PostRejectedAsync("/groups", update);
@@ -239,7 +239,7 @@ public sealed class ProfileValidationTests
     public async Task Groups_Add_RejectsItAsNotAGroupOperation()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.GroupSet();
+        var update = SampleRecords.GroupSet();
         update.Remove("$set");
         update["$add"] = new JsonObject { ["seats"] = 1 };
 
@@ -252,12 +252,12 @@ public sealed class ProfileValidationTests
     public async Task Engage_LocationAndBrowserLibraryFields_Accepts()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$latitude"] = 37.77;
         update["$longitude"] = -122.42;
         update["$had_persisted_distinct_id"] = true;
 
-        var answer = await sut.Client.PostAsync("/engage", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/engage", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
     }
@@ -266,7 +266,7 @@ public sealed class ProfileValidationTests
     public async Task Engage_LatitudeNotANumber_RejectsIt()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.ProfileSet();
+        var update = SampleRecords.ProfileSet();
         update["$latitude"] = "37.77";
 
         var rejected = await sut.PostRejectedAsync("/engage", update);
@@ -279,15 +279,15 @@ public sealed class ProfileValidationTests
     public async Task Groups_ModifiersTheNodeLibraryAdds_Accepts()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.GroupSet();
+        var update = SampleRecords.GroupSet();
         update["$ip"] = "136.24.0.114";
-        update["$time"] = Payloads.Now.ToUnixTimeMilliseconds();
+        update["$time"] = SampleRecords.Now.ToUnixTimeMilliseconds();
         update["$ignore_time"] = true;
         update["$ignore_alias"] = false;
         update["$latitude"] = 37.77;
         update["$longitude"] = -122.42;
 
-        var answer = await sut.Client.PostAsync("/groups", Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync("/groups", SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(200, answer.Body);
         sut.Server.Records.Should().ContainSingle().Which.GeolocationIp.Should().Be("136.24.0.114");
@@ -297,7 +297,7 @@ public sealed class ProfileValidationTests
     public async Task Groups_DistinctIdIsNotAGroupField_RejectsIt()
     {
         await using var sut = await CreateSut();
-        var update = Payloads.GroupSet();
+        var update = SampleRecords.GroupSet();
         update["$distinct_id"] = "user-1";
 
         var rejected = await sut.PostRejectedAsync("/groups", update);

@@ -14,7 +14,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"), Payloads.Event("C")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"), SampleRecords.Event("C")));
 
         answer.StatusCode.Should().Be(200);
         answer.Body.Should().Be("1");
@@ -29,7 +29,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track?verbose=1&ip=1", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track?verbose=1&ip=1", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(200);
         answer.Json.GetProperty("status").GetInt32().Should().Be(1);
@@ -45,7 +45,7 @@ public sealed class RequestHandlingTests
     public async Task Track_Gzip_DecodesTheBodyAndKeepsBothForms()
     {
         await using var sut = await CreateSut();
-        var body = Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"));
+        var body = SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"));
 
         var answer = await sut.Client.PostGzipAsync("/track", body);
 
@@ -54,7 +54,7 @@ public sealed class RequestHandlingTests
         var request = sut.Server.Requests.Should().ContainSingle().Subject;
         request.ContentEncoding.Should().Be("gzip");
         request.DecodedBody.Should().Be(body);
-        request.Body.ToArray().Should().Equal(IngestionClient.Gzip(Encoding.UTF8.GetBytes(body)));
+        request.Body.ToArray().Should().Equal(RawPoster.Gzip(Encoding.UTF8.GetBytes(body)));
     }
 
     [Theory]
@@ -66,12 +66,12 @@ public sealed class RequestHandlingTests
         await using var sut = await CreateSut();
         var record = path switch
         {
-            "/engage" => Payloads.ProfileSet(),
-            "/groups" => Payloads.GroupSet(),
-            _ => Payloads.Event(),
+            "/engage" => SampleRecords.ProfileSet(),
+            "/groups" => SampleRecords.GroupSet(),
+            _ => SampleRecords.Event(),
         };
 
-        var answer = await sut.Client.PostGzipAsync(path, Payloads.Batch(record));
+        var answer = await sut.Client.PostGzipAsync(path, SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200, answer.Body);
     }
@@ -91,7 +91,7 @@ public sealed class RequestHandlingTests
     public async Task Track_UnsupportedContentEncoding_Answers415()
     {
         await using var sut = await CreateSut();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/track") { Content = new StringContent(Payloads.Batch(Payloads.Event())) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/track") { Content = new StringContent(SampleRecords.Batch(SampleRecords.Event())) };
         request.Content.Headers.ContentEncoding.Add("br");
 
         using var response = await sut.Client.Http.SendAsync(request);
@@ -104,7 +104,7 @@ public sealed class RequestHandlingTests
     public async Task Track_NdJson_AcceptsOneRecordPerLine()
     {
         await using var sut = await CreateSut();
-        var body = Payloads.Event("A").ToJsonString() + "\n\n" + Payloads.Event("B").ToJsonString() + "\r\n";
+        var body = SampleRecords.Event("A").ToJsonString() + "\n\n" + SampleRecords.Event("B").ToJsonString() + "\r\n";
 
         var answer = await sut.Client.PostAsync("/track", body, "application/x-ndjson");
 
@@ -116,7 +116,7 @@ public sealed class RequestHandlingTests
     public async Task Track_FormDataJson_Accepts()
     {
         await using var sut = await CreateSut();
-        var body = "data=" + Uri.EscapeDataString(Payloads.Batch(Payloads.Event("A")));
+        var body = "data=" + Uri.EscapeDataString(SampleRecords.Batch(SampleRecords.Event("A")));
 
         var answer = await sut.Client.PostAsync("/track", body, "application/x-www-form-urlencoded");
 
@@ -128,7 +128,7 @@ public sealed class RequestHandlingTests
     public async Task Track_FormDataBase64_Accepts()
     {
         await using var sut = await CreateSut();
-        var base64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"))));
+        var base64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"))));
 
         var answer = await sut.Client.PostAsync("/track", "ip=1&data=" + Uri.EscapeDataString(base64), "application/x-www-form-urlencoded");
 
@@ -152,7 +152,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Event().ToJsonString());
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Event().ToJsonString());
 
         answer.StatusCode.Should().Be(200);
         sut.Server.Records.Should().ContainSingle();
@@ -162,7 +162,7 @@ public sealed class RequestHandlingTests
     public async Task Track_BodyWithAByteOrderMark_Accepts()
     {
         await using var sut = await CreateSut();
-        var body = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(Payloads.Batch(Payloads.Event()))).ToArray();
+        var body = Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(SampleRecords.Batch(SampleRecords.Event()))).ToArray();
 
         var answer = await sut.Client.SendAsync("/track", body, "application/json", gzip: false, null, default);
 
@@ -225,7 +225,7 @@ public sealed class RequestHandlingTests
     public async Task Engage_2001Updates_Answers400()
     {
         await using var sut = await CreateSut();
-        var body = "[" + string.Join(",", Enumerable.Repeat(Payloads.ProfileSet().ToJsonString(), 2001)) + "]";
+        var body = "[" + string.Join(",", Enumerable.Repeat(SampleRecords.ProfileSet().ToJsonString(), 2001)) + "]";
 
         var answer = await sut.Client.PostAsync("/engage", body);
 
@@ -298,9 +298,9 @@ public sealed class RequestHandlingTests
     public async Task Track_PartlyInvalidBatch_Answers400ListingFailuresAndIngestsTheRest()
     {
         await using var sut = await CreateSut();
-        var tooOld = Payloads.Event("Old", insertId: "old-1", timeMilliseconds: Payloads.Now.AddDays(-6).ToUnixTimeMilliseconds());
+        var tooOld = SampleRecords.Event("Old", insertId: "old-1", timeMilliseconds: SampleRecords.Now.AddDays(-6).ToUnixTimeMilliseconds());
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A"), tooOld, Payloads.Event("C")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A"), tooOld, SampleRecords.Event("C")));
 
         answer.StatusCode.Should().Be(400);
         answer.Json.GetProperty("code").GetInt32().Should().Be(400);
@@ -328,9 +328,9 @@ public sealed class RequestHandlingTests
     public async Task Track_PartlyInvalidBatchWhenRejectingWholeBatches_Answers400AndIngestsNothing()
     {
         await using var sut = await CreateSut(o => o.RejectWholeBatchOnError = true);
-        var invalid = Payloads.Event(distinctId: "undefined");
+        var invalid = SampleRecords.Event(distinctId: "undefined");
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A"), invalid, Payloads.Event("C")));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A"), invalid, SampleRecords.Event("C")));
 
         answer.StatusCode.Should().Be(400);
         answer.Json.GetProperty("num_records_imported").GetInt32().Should().Be(0);
@@ -344,11 +344,11 @@ public sealed class RequestHandlingTests
     public async Task Track_ValidHalfAfterWholeBatchRejection_IsAccepted()
     {
         await using var sut = await CreateSut(o => o.RejectWholeBatchOnError = true);
-        var records = new[] { Payloads.Event("A"), Payloads.Event("B"), Payloads.Event("C", distinctId: "null"), Payloads.Event("D") };
+        var records = new[] { SampleRecords.Event("A"), SampleRecords.Event("B"), SampleRecords.Event("C", distinctId: "null"), SampleRecords.Event("D") };
 
-        var whole = await sut.Client.PostAsync("/track", Payloads.Batch(records));
-        var firstHalf = await sut.Client.PostAsync("/track", Payloads.Batch(records[..2]));
-        var secondHalf = await sut.Client.PostAsync("/track", Payloads.Batch(records[2..]));
+        var whole = await sut.Client.PostAsync("/track", SampleRecords.Batch(records));
+        var firstHalf = await sut.Client.PostAsync("/track", SampleRecords.Batch(records[..2]));
+        var secondHalf = await sut.Client.PostAsync("/track", SampleRecords.Batch(records[2..]));
 
         whole.StatusCode.Should().Be(400);
         firstHalf.StatusCode.Should().Be(200);
@@ -362,7 +362,7 @@ public sealed class RequestHandlingTests
     public async Task Track_TokenWrongOrMissing_Answers401AndIngestsNothing(string? token)
     {
         await using var sut = await CreateSut();
-        var bad = Payloads.Event("B");
+        var bad = SampleRecords.Event("B");
         if (token is null)
         {
             bad.Properties().Remove("token");
@@ -372,7 +372,7 @@ public sealed class RequestHandlingTests
             bad.Properties()["token"] = token;
         }
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event("A"), bad));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event("A"), bad));
 
         answer.StatusCode.Should().Be(401);
         answer.Json.GetProperty("status").GetInt32().Should().Be(0);
@@ -387,10 +387,10 @@ public sealed class RequestHandlingTests
     public async Task ProfileEndpoints_WrongToken_Answers401(string path)
     {
         await using var sut = await CreateSut();
-        var update = path == "/engage" ? Payloads.ProfileSet() : Payloads.GroupSet();
+        var update = path == "/engage" ? SampleRecords.ProfileSet() : SampleRecords.GroupSet();
         update["$token"] = "wrong-token";
 
-        var answer = await sut.Client.PostAsync(path, Payloads.Batch(update));
+        var answer = await sut.Client.PostAsync(path, SampleRecords.Batch(update));
 
         answer.StatusCode.Should().Be(401);
         sut.Server.AcceptedRecordCount.Should().Be(0);
@@ -400,10 +400,10 @@ public sealed class RequestHandlingTests
     public async Task Track_NoProjectTokenConfigured_AcceptsAnyToken()
     {
         await using var sut = await CreateSut(o => o.ProjectToken = null);
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["token"] = "anything";
 
-        var answer = await sut.Client.PostAsync("/track", Payloads.Batch(record));
+        var answer = await sut.Client.PostAsync("/track", SampleRecords.Batch(record));
 
         answer.StatusCode.Should().Be(200);
     }
@@ -413,7 +413,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut(o => o.ApiSecret = "s3cret");
 
-        var answer = await sut.Client.PostWithSecretAsync("/import?strict=1", Payloads.Batch(Payloads.Event()), "s3cret");
+        var answer = await sut.Client.PostWithSecretAsync("/import?strict=1", SampleRecords.Batch(SampleRecords.Event()), "s3cret");
 
         answer.StatusCode.Should().Be(200);
         var request = sut.Server.Requests.Should().ContainSingle().Subject;
@@ -427,11 +427,11 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut(o => o.ApiSecret = "s3cret");
 
-        var missing = await sut.Client.PostAsync("/import", Payloads.Batch(Payloads.Event()));
-        var wrong = await sut.Client.PostWithSecretAsync("/import", Payloads.Batch(Payloads.Event()), "guess");
+        var missing = await sut.Client.PostAsync("/import", SampleRecords.Batch(SampleRecords.Event()));
+        var wrong = await sut.Client.PostWithSecretAsync("/import", SampleRecords.Batch(SampleRecords.Event()), "guess");
         var withPassword = await sut.Client.SendAsync(
             "/import",
-            Encoding.UTF8.GetBytes(Payloads.Batch(Payloads.Event())),
+            Encoding.UTF8.GetBytes(SampleRecords.Batch(SampleRecords.Event())),
             "application/json",
             gzip: false,
             new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("s3cret:password"))),
@@ -462,7 +462,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut();
 
-        using var response = await sut.Client.Http.PutAsync("/track", new StringContent(Payloads.Batch(Payloads.Event())));
+        using var response = await sut.Client.Http.PutAsync("/track", new StringContent(SampleRecords.Batch(SampleRecords.Event())));
 
         ((int)response.StatusCode).Should().Be(405);
         response.Content.Headers.Allow.Should().BeEquivalentTo("GET", "POST", "OPTIONS");
@@ -474,7 +474,7 @@ public sealed class RequestHandlingTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/track/?ip=1", Payloads.Batch(Payloads.Event()));
+        var answer = await sut.Client.PostAsync("/track/?ip=1", SampleRecords.Batch(SampleRecords.Event()));
 
         answer.StatusCode.Should().Be(200);
         sut.Server.Requests.Should().ContainSingle().Which.Endpoint.Should().Be(MixpanelEndpoint.Track);
@@ -484,7 +484,7 @@ public sealed class RequestHandlingTests
     public async Task Requests_RecordWhatWasSentAndAnswered()
     {
         await using var sut = await CreateSut();
-        var body = Payloads.Batch(Payloads.Event());
+        var body = SampleRecords.Batch(SampleRecords.Event());
 
         await sut.Client.PostAsync("/track?verbose=1", body, "application/json; charset=utf-8");
 
@@ -501,31 +501,31 @@ public sealed class RequestHandlingTests
         request.ResponseBody.Should().Be("""{"status":1,"error":null}""");
         request.Fault.Should().BeNull();
         request.Error.Should().BeNull();
-        request.ReceivedAt.Should().Be(Payloads.Now);
+        request.ReceivedAt.Should().Be(SampleRecords.Now);
     }
 
     private static Task<RunningServer> CreateSut(Action<LocalMixpanelServerOptions>? configure = null) => RunningServer.StartAsync(configure);
 
     private static string Batch(int count) =>
-        "[" + string.Join(",", Enumerable.Range(0, count).Select(i => Payloads.Event("E" + i).ToJsonString())) + "]";
+        "[" + string.Join(",", Enumerable.Range(0, count).Select(i => SampleRecords.Event("E" + i).ToJsonString())) + "]";
 
     // A three-event batch padded with string properties to exactly `size` bytes of JSON (each event under 1 MB).
     private static string BodyOfSize(int size)
     {
-        var records = Enumerable.Range(0, 3).Select(_ => Payloads.Event()).ToArray();
+        var records = Enumerable.Range(0, 3).Select(_ => SampleRecords.Event()).ToArray();
         foreach (var record in records)
         {
             record.Properties()["pad"] = "";
         }
 
-        var padding = size - Encoding.UTF8.GetByteCount(Payloads.Batch(records));
+        var padding = size - Encoding.UTF8.GetByteCount(SampleRecords.Batch(records));
         for (var i = 0; i < records.Length; i++)
         {
             var share = (padding / 3) + (i < padding % 3 ? 1 : 0);
             records[i].Properties()["pad"] = new string('x', share);
         }
 
-        var body = Payloads.Batch(records);
+        var body = SampleRecords.Batch(records);
         Encoding.UTF8.GetByteCount(body).Should().Be(size);
         return body;
     }

@@ -37,7 +37,7 @@ public sealed class RequestShapeTests
     public async Task Get_DataAsUrlEncodedJson_AcceptsEveryRecordOfTheBatch()
     {
         await using var sut = await CreateSut();
-        var batch = Payloads.Batch(Payloads.Event("A"), Payloads.Event("B"));
+        var batch = SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B"));
 
         var answer = await sut.Client.GetAsync("/track/?data=" + Uri.EscapeDataString(batch));
 
@@ -51,7 +51,7 @@ public sealed class RequestShapeTests
         await using var sut = await CreateSut();
 
         // '~' characters here make '+' appear in the base64; a client that does not escape '+' sends it as a space.
-        var record = Payloads.Event("Searched ~~~");
+        var record = SampleRecords.Event("Searched ~~~");
         var base64 = Convert.ToBase64String(Encoding.UTF8.GetBytes(record.ToJsonString())).TrimEnd('=');
         base64.Should().Contain("+", "the test needs a '+' to be sent unescaped");
 
@@ -77,7 +77,7 @@ public sealed class RequestShapeTests
     public async Task Get_RecordOf20KilobytesInTheUrl_Accepts()
     {
         await using var sut = await CreateSut();
-        var record = Payloads.Event();
+        var record = SampleRecords.Event();
         record.Properties()["notes"] = new string('n', 15_000);
 
         var answer = await sut.Client.GetAsync("/track?data=" + Base64(record.ToJsonString()));
@@ -91,7 +91,7 @@ public sealed class RequestShapeTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.GetAsync("/track?data=" + Base64(Payloads.Event(distinctId: "undefined").ToJsonString()));
+        var answer = await sut.Client.GetAsync("/track?data=" + Base64(SampleRecords.Event(distinctId: "undefined").ToJsonString()));
 
         answer.StatusCode.Should().Be(400);
         answer.Json.GetProperty("failed_records")[0].GetProperty("field").GetString().Should().Be("properties.distinct_id");
@@ -104,8 +104,8 @@ public sealed class RequestShapeTests
         await using var sut = await CreateSut();
         sut.Server.Faults.Enqueue(ServerFault.Status(503));
 
-        var first = await sut.Client.GetAsync("/track?data=" + Base64(Payloads.Event().ToJsonString()));
-        var second = await sut.Client.GetAsync("/track?data=" + Base64(Payloads.Event().ToJsonString()));
+        var first = await sut.Client.GetAsync("/track?data=" + Base64(SampleRecords.Event().ToJsonString()));
+        var second = await sut.Client.GetAsync("/track?data=" + Base64(SampleRecords.Event().ToJsonString()));
 
         first.StatusCode.Should().Be(503);
         second.StatusCode.Should().Be(200);
@@ -116,7 +116,7 @@ public sealed class RequestShapeTests
     public async Task Post_FormWithOtherFields_ReadsThemAsParameters()
     {
         await using var sut = await CreateSut();
-        var body = "verbose=1&data=" + Base64(Payloads.Batch(Payloads.Event("A"))) + "&ip=1&_=1718000000000";
+        var body = "verbose=1&data=" + Base64(SampleRecords.Batch(SampleRecords.Event("A"))) + "&ip=1&_=1718000000000";
 
         var answer = await sut.Client.PostAsync("/track", body, "application/x-www-form-urlencoded");
 
@@ -132,7 +132,7 @@ public sealed class RequestShapeTests
     public async Task Post_FormFieldOverridesTheQuery()
     {
         await using var sut = await CreateSut();
-        var body = "data=" + Uri.EscapeDataString(Payloads.Batch(Payloads.Event())) + "&verbose=0";
+        var body = "data=" + Uri.EscapeDataString(SampleRecords.Batch(SampleRecords.Event())) + "&verbose=0";
 
         var answer = await sut.Client.PostAsync("/track?verbose=1", body, "application/x-www-form-urlencoded");
 
@@ -145,7 +145,7 @@ public sealed class RequestShapeTests
     public async Task Post_FormOnProfileEndpoints_Accepts(string path)
     {
         await using var sut = await CreateSut();
-        var body = "data=" + Base64(Payloads.Batch(RecordFor(path), RecordFor(path)));
+        var body = "data=" + Base64(SampleRecords.Batch(RecordFor(path), RecordFor(path)));
 
         var answer = await sut.Client.PostAsync(path, body, "application/x-www-form-urlencoded");
 
@@ -157,11 +157,11 @@ public sealed class RequestShapeTests
     public async Task Post_GzippedForm_Accepts()
     {
         await using var sut = await CreateSut();
-        var form = "data=" + Base64(Payloads.Batch(Payloads.Event("A"), Payloads.Event("B")));
+        var form = "data=" + Base64(SampleRecords.Batch(SampleRecords.Event("A"), SampleRecords.Event("B")));
 
         var answer = await sut.Client.SendAsync(
             "/track",
-            IngestionClient.Gzip(Encoding.UTF8.GetBytes(form)),
+            RawPoster.Gzip(Encoding.UTF8.GetBytes(form)),
             "application/x-www-form-urlencoded",
             gzip: true,
             authorization: null,
@@ -179,7 +179,7 @@ public sealed class RequestShapeTests
 
         var answer = await sut.Client.PostAsync(
             "/track?ip=1",
-            "data=" + Base64(Payloads.Batch(Payloads.Event())),
+            "data=" + Base64(SampleRecords.Batch(SampleRecords.Event())),
             "text/plain; charset=UTF-8");
 
         answer.StatusCode.Should().Be(200, answer.Body);
@@ -191,7 +191,7 @@ public sealed class RequestShapeTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.PostAsync("/engage?data=" + Base64(Payloads.ProfileSet().ToJsonString()), "", "application/x-www-form-urlencoded");
+        var answer = await sut.Client.PostAsync("/engage?data=" + Base64(SampleRecords.ProfileSet().ToJsonString()), "", "application/x-www-form-urlencoded");
 
         answer.StatusCode.Should().Be(200, answer.Body);
         sut.Server.Records.Should().ContainSingle().Which.Endpoint.Should().Be(MixpanelEndpoint.Engage);
@@ -202,7 +202,7 @@ public sealed class RequestShapeTests
     {
         await using var sut = await CreateSut();
 
-        using var response = await sut.Client.Http.GetAsync("/track?img=1&data=" + Base64(Payloads.Event().ToJsonString()));
+        using var response = await sut.Client.Http.GetAsync("/track?img=1&data=" + Base64(SampleRecords.Event().ToJsonString()));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         response.Content.Headers.ContentType!.MediaType.Should().Be("image/gif");
@@ -218,7 +218,7 @@ public sealed class RequestShapeTests
         await using var sut = await CreateSut();
 
         var answer = await sut.Client.GetAsync(
-            "/track?callback=" + Uri.EscapeDataString("mixpanel._jsc[4217]") + "&data=" + Base64(Payloads.Event().ToJsonString()));
+            "/track?callback=" + Uri.EscapeDataString("mixpanel._jsc[4217]") + "&data=" + Base64(SampleRecords.Event().ToJsonString()));
 
         answer.StatusCode.Should().Be(200);
         answer.ContentType.Should().Be("text/javascript");
@@ -230,7 +230,7 @@ public sealed class RequestShapeTests
     {
         await using var sut = await CreateSut();
 
-        var answer = await sut.Client.GetAsync("/engage?verbose=1&callback=done&data=" + Base64(Payloads.ProfileSet().ToJsonString()));
+        var answer = await sut.Client.GetAsync("/engage?verbose=1&callback=done&data=" + Base64(SampleRecords.ProfileSet().ToJsonString()));
 
         answer.Body.Should().Be("""done({"status":1,"error":null});""");
     }
@@ -241,7 +241,7 @@ public sealed class RequestShapeTests
         await using var sut = await CreateSut();
 
         var answer = await sut.Client.GetAsync(
-            "/track?callback=" + Uri.EscapeDataString("(function(){})") + "&data=" + Base64(Payloads.Event(distinctId: "null").ToJsonString()));
+            "/track?callback=" + Uri.EscapeDataString("(function(){})") + "&data=" + Base64(SampleRecords.Event(distinctId: "null").ToJsonString()));
 
         answer.StatusCode.Should().Be(200, "a script from an error answer would never run");
         answer.Body.Should().Be("(function(){})(0);");
@@ -257,7 +257,7 @@ public sealed class RequestShapeTests
         await using var sut = await CreateSut();
 
         var answer = await sut.Client.GetAsync(
-            "/track?callback=" + Uri.EscapeDataString("alert(1);x") + "&data=" + Base64(Payloads.Event().ToJsonString()));
+            "/track?callback=" + Uri.EscapeDataString("alert(1);x") + "&data=" + Base64(SampleRecords.Event().ToJsonString()));
 
         answer.StatusCode.Should().Be(400);
         answer.ContentType.Should().Be("application/json");
@@ -298,7 +298,7 @@ public sealed class RequestShapeTests
         preflight.Headers.Add("Access-Control-Request-Method", "POST");
 
         using var response = await sut.Client.Http.SendAsync(preflight);
-        var post = await sut.Client.PostAsync("/track", Payloads.Batch(Payloads.Event()));
+        var post = await sut.Client.PostAsync("/track", SampleRecords.Batch(SampleRecords.Event()));
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         post.StatusCode.Should().Be(500);
@@ -310,7 +310,7 @@ public sealed class RequestShapeTests
     public async Task Request_WithAnOrigin_EchoesItAndAllowsCredentials(string method)
     {
         await using var sut = await CreateSut();
-        var data = Base64(Payloads.Event().ToJsonString());
+        var data = Base64(SampleRecords.Event().ToJsonString());
         using var request = method == "GET"
             ? new HttpRequestMessage(HttpMethod.Get, "/track?data=" + data)
             : new HttpRequestMessage(HttpMethod.Post, "/track") { Content = new StringContent("data=" + data, Encoding.UTF8, "application/x-www-form-urlencoded") };
@@ -330,7 +330,7 @@ public sealed class RequestShapeTests
     {
         // A page must be able to read a rejection, or it cannot tell a bad record from a network failure.
         await using var sut = await CreateSut();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/track") { Content = new StringContent(Payloads.Batch(Payloads.Event(distinctId: "null"))) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/track") { Content = new StringContent(SampleRecords.Batch(SampleRecords.Event(distinctId: "null"))) };
         request.Headers.Add("Origin", "http://app.example");
 
         using var response = await sut.Client.Http.SendAsync(request);
@@ -344,7 +344,7 @@ public sealed class RequestShapeTests
     {
         await using var sut = await CreateSut();
 
-        using var response = await sut.Client.Http.GetAsync("/track?data=" + Base64(Payloads.Event().ToJsonString()));
+        using var response = await sut.Client.Http.GetAsync("/track?data=" + Base64(SampleRecords.Event().ToJsonString()));
 
         response.Headers.Contains("Access-Control-Allow-Origin").Should().BeFalse();
     }
@@ -354,9 +354,9 @@ public sealed class RequestShapeTests
 
     private static JsonObject RecordFor(string path) => path switch
     {
-        "/engage" => Payloads.ProfileSet(),
-        "/groups" => Payloads.GroupSet(),
-        _ => Payloads.Event(),
+        "/engage" => SampleRecords.ProfileSet(),
+        "/groups" => SampleRecords.GroupSet(),
+        _ => SampleRecords.Event(),
     };
 
     private static string? Header(HttpResponseMessage response, string name) =>

@@ -12,22 +12,22 @@ internal sealed class RunningServer : IAsyncDisposable
     {
         Server = server;
         Clock = clock;
-        Client = new IngestionClient(server);
+        Client = new RawPoster(server);
     }
 
     public LocalMixpanelServer Server { get; }
 
     public FakeTimeProvider Clock { get; }
 
-    public IngestionClient Client { get; }
+    public RawPoster Client { get; }
 
     /// <summary>A safety net for waits, so a broken test fails instead of hanging; never an assertion on time.</summary>
     public static CancellationToken Patience => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
 
     public static async Task<RunningServer> StartAsync(Action<LocalMixpanelServerOptions>? configure = null)
     {
-        var clock = Payloads.Clock();
-        var options = new LocalMixpanelServerOptions { TimeProvider = clock, ProjectToken = Payloads.Token };
+        var clock = SampleRecords.Clock();
+        var options = new LocalMixpanelServerOptions { TimeProvider = clock, ProjectToken = SampleRecords.Token };
         configure?.Invoke(options);
         return new RunningServer(await LocalMixpanelServer.StartAsync(options), clock);
     }
@@ -36,7 +36,7 @@ internal sealed class RunningServer : IAsyncDisposable
     /// <returns>The one rejection the server recorded.</returns>
     public async Task<RejectedRecord> PostRejectedAsync(string path, JsonObject record)
     {
-        var answer = await Client.PostAsync(path, Payloads.Batch(record));
+        var answer = await Client.PostAsync(path, SampleRecords.Batch(record));
         answer.StatusCode.Should().Be(400, answer.Body);
         Server.Records.Should().BeEmpty();
         return Server.RejectedRecords.Should().ContainSingle().Subject;

@@ -17,13 +17,13 @@ public sealed class ThroughputTests(ITestOutputHelper output)
         const int BatchSize = 50;
         await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions
         {
-            ProjectToken = Payloads.Token,
+            ProjectToken = SampleRecords.Token,
             RetainRecords = false,
-            TimeProvider = Payloads.Clock(),
+            TimeProvider = SampleRecords.Clock(),
         });
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         var bodies = Enumerable.Range(0, 8)
-            .Select(_ => IngestionClient.Gzip(Encoding.UTF8.GetBytes(Payloads.Batch(Enumerable.Range(0, BatchSize).Select(i => Payloads.Event("E" + i)).ToArray()))))
+            .Select(_ => RawPoster.Gzip(Encoding.UTF8.GetBytes(SampleRecords.Batch(Enumerable.Range(0, BatchSize).Select(i => SampleRecords.Event("E" + i)).ToArray()))))
             .ToArray();
 
         var watch = Stopwatch.StartNew();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Mixpanel.Identity.Tests.Testing;
 
 /// <summary>Valid Mixpanel records to post, for tests to break one field at a time.</summary>
-internal static class Payloads
+internal static class SampleRecords
 {
     public const string Token = "project-token";
 

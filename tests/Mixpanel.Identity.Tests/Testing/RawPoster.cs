@@ -7,11 +7,11 @@ using Mixpanel.Identity.Testing;
 namespace Mixpanel.Identity.Tests.Testing;
 
 /// <summary>A plain HttpClient speaking Mixpanel's ingestion API to a local server.</summary>
-internal sealed class IngestionClient : IDisposable
+internal sealed class RawPoster : IDisposable
 {
     private readonly HttpClient _http;
 
-    public IngestionClient(LocalMixpanelServer server)
+    public RawPoster(LocalMixpanelServer server)
     {
         _http = new HttpClient { BaseAddress = server.BaseAddress };
     }

@@ -1,0 +1,110 @@
+using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
+using Mixpanel.Identity.Testing;
+using Xunit;
+
+namespace Mixpanel.Identity.Tests.Testing;
+
+/// <summary>The fake keeps what an app did, with the client's own checks and identity rules.</summary>
+public sealed class FakeMixpanelClientTests
+{
+    [Fact]
+    public void Track_BeforeAndAfterIdentify_GoesUnderTheDeviceThenTheUserWithSuperProperties()
+    {
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.Register(new Dictionary<string, object?> { ["plan"] = "free" });
+
+        mixpanel.Track("Viewed Pricing");
+        mixpanel.Identify("U1");
+        mixpanel.Track("Purchased", new Dictionary<string, object?> { ["plan"] = "pro" });
+
+        mixpanel.Events.Select(e => (e.Name, e.DistinctId, e.UserId)).Should().Equal(
+            ("Viewed Pricing", "$device:" + mixpanel.DeviceId, null),
+            ("Purchased", "U1", "U1"));
+        mixpanel.Events[0].Properties["plan"].Should().Be("free");
+        mixpanel.Events[1].Properties["plan"].Should().Be("pro", "the call's own properties win over super properties");
+    }
+
+    [Fact]
+    public void People_WhileAnonymous_AreHeldUntilIdentifyAndDroppedByReset()
+    {
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.People.Set("first", 1);
+        mixpanel.Reset();
+        mixpanel.People.Set("second", 2);
+
+        mixpanel.Identify("U1");
+
+        mixpanel.ProfileUpdates.Should().ContainSingle().Which.Should().Match<ProfileUpdateRecord>(
+            u => u.UserId == "U1" && u.Update.Operation == "$set" && u.Update.Names.Single() == "second");
+    }
+
+    [Fact]
+    public void Reset_GivesANewDeviceAndForgetsTheUserAndSuperProperties()
+    {
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.Identify("U1");
+        mixpanel.Register(new Dictionary<string, object?> { ["plan"] = "pro" });
+        var device = mixpanel.DeviceId;
+
+        mixpanel.Reset();
+
+        mixpanel.DeviceId.Should().NotBe(device);
+        mixpanel.UserId.Should().BeNull();
+        mixpanel.SuperProperties.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Calls_WithWhatTheClientRefuses_ThrowAsTheClientDoes()
+    {
+        var mixpanel = new FakeMixpanelClient();
+
+        mixpanel.Invoking(m => m.Identify("null")).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("userId");
+        mixpanel.Invoking(m => m.Track(" ")).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("eventName");
+        mixpanel.Invoking(m => m.Track("x", new Dictionary<string, object?> { ["v"] = new object() }))
+            .Should().Throw<ArgumentException>().Which.ParamName.Should().Be("properties");
+        mixpanel.Invoking(m => m.People.Set("", 1)).Should().Throw<ArgumentException>();
+        mixpanel.Events.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void OptOut_MakesTrackAndPeopleNoOpsUntilOptIn()
+    {
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.Identify("U1");
+        mixpanel.OptOutTracking();
+
+        mixpanel.Track("Ignored");
+        mixpanel.People.Set("ignored", true);
+        mixpanel.OptInTracking();
+
+        mixpanel.Events.Select(e => e.Name).Should().Equal("$opt_in");
+        mixpanel.ProfileUpdates.Should().BeEmpty();
+        mixpanel.UserId.Should().BeNull("opting out forgets the user");
+    }
+
+    [Fact]
+    public void TimeEvent_ThenTrack_AddsDurationOnTheFakesClock()
+    {
+        var clock = new FakeTimeProvider();
+        var mixpanel = new FakeMixpanelClient(clock);
+        mixpanel.TimeEvent("Upload");
+        clock.Advance(TimeSpan.FromMilliseconds(1500));
+
+        mixpanel.Track("Upload");
+
+        mixpanel.Events.Single().Properties["$duration"].Should().Be(1.5);
+    }
+
+    [Fact]
+    public void Groups_AreKeptWithTheirKeyAndId()
+    {
+        var mixpanel = new FakeMixpanelClient();
+
+        mixpanel.SetGroup("company", 42);
+        mixpanel.GetGroup("company", 42).Set(new Dictionary<string, object?> { ["name"] = "Acme" });
+
+        mixpanel.SuperProperties["company"].Should().BeEquivalentTo(new object[] { 42L });
+        mixpanel.GroupUpdates.Should().ContainSingle().Which.Should().Match<GroupUpdateRecord>(g => g.GroupKey == "company" && (long)g.GroupId == 42);
+    }
+}

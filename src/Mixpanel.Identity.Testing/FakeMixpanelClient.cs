@@ -175,17 +175,33 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     }
 
     /// <inheritdoc />
-    public void OptOutTracking()
+    public void OptOutTracking() => OptOutTracking(deleteUser: true);
+
+    /// <inheritdoc />
+    public void OptOutTracking(bool deleteUser)
     {
         lock (_gate)
         {
+            if (IsOptedOut)
+            {
+                return;
+            }
+
+            if (deleteUser && UserId is { } userId)
+            {
+                _profileUpdates.Add(new ProfileUpdateRecord(userId, new MixpanelProfileUpdate(new ProfileUpdate(ProfileOperation.Delete, null))));
+            }
+
             Forget();
             IsOptedOut = true;
         }
     }
 
     /// <inheritdoc />
-    public void OptInTracking()
+    public void OptInTracking() => OptInTracking(null);
+
+    /// <inheritdoc />
+    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
     {
         lock (_gate)
         {
@@ -197,16 +213,77 @@ public sealed class FakeMixpanelClient : IMixpanelClient
             IsOptedOut = false;
         }
 
-        Track("$opt_in");
+        if (distinctId is not null)
+        {
+            Identify(distinctId);
+        }
+
+        Track("$opt_in", properties);
     }
 
     /// <inheritdoc />
-    public void SetGroup(string groupKey, object groupId)
+    public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
+
+    /// <inheritdoc />
+    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
     {
-        var group = GetGroup(groupKey, groupId);
-        var ids = new List<object?> { group.GroupId };
+        ArgumentNullException.ThrowIfNull(groupIds);
+        var ids = groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct().ToList();
         Register(new Dictionary<string, object?> { [groupKey] = ids });
         People.Set(groupKey, ids);
+    }
+
+    /// <inheritdoc />
+    public void AddGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (!ids.Contains(id))
+        {
+            ids.Add(id);
+            Register(new Dictionary<string, object?> { [groupKey] = ids });
+        }
+
+        People.Union(groupKey, [id]);
+    }
+
+    /// <inheritdoc />
+    public void RemoveGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (ids.Remove(id))
+        {
+            if (ids.Count == 0)
+            {
+                Unregister(groupKey);
+            }
+            else
+            {
+                Register(new Dictionary<string, object?> { [groupKey] = ids });
+            }
+        }
+
+        People.Remove(groupKey, id);
+    }
+
+    /// <inheritdoc />
+    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        var merged = new Dictionary<string, object?>(properties ?? PropertyMap.Empty, StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
+            merged[group.Key] = ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups))).ToList();
+        }
+
+        Track(eventName, merged);
+    }
+
+    /// <summary>Does nothing: the fake sends nothing.</summary>
+    public void OnAppBackgrounded()
+    {
     }
 
     /// <inheritdoc />
@@ -231,6 +308,14 @@ public sealed class FakeMixpanelClient : IMixpanelClient
         }
 
         WellFormedText.Require(eventName, "The event name", nameof(eventName));
+    }
+
+    private List<object?> GroupIds(string groupKey)
+    {
+        lock (_gate)
+        {
+            return _superProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list ? [.. list] : [];
+        }
     }
 
     private void Register(IReadOnlyDictionary<string, object?> properties, bool overwrite)

@@ -29,4 +29,10 @@ public enum DropReason
 
     /// <summary>The profile operation needs an identified user (<see cref="MixpanelPeople.DeleteUser"/> while anonymous).</summary>
     NotIdentified = 8,
+
+    /// <summary>A <c>BeforeSend</c> hook of the options dropped the record (it returned null).</summary>
+    Filtered = 9,
+
+    /// <summary>A <c>BeforeSend</c> hook threw; the record was dropped rather than sent unfiltered, and the exception logged.</summary>
+    HookFailed = 10,
 }

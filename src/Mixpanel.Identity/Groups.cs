@@ -1,6 +1,7 @@
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Users;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
 
@@ -33,7 +34,7 @@ public sealed class MixpanelGroup
     /// <summary>The group key, such as <c>company_id</c>.</summary>
     public string GroupKey { get; }
 
-    /// <summary>The group's id: a string or an integer.</summary>
+    /// <summary>The group's id, as it is sent: a string (an integer id is written in digits).</summary>
     public object GroupId { get; }
 
     /// <summary>Sets group properties, replacing existing values (<c>$set</c>).</summary>
@@ -65,17 +66,22 @@ public sealed class MixpanelGroup
     /// <summary>Deletes the group's profile (<c>$delete</c>).</summary>
     public void DeleteGroup() => Send(new ProfileUpdate(ProfileOperation.Delete, null));
 
-    /// <summary>Checks a group key and id; returns the id as it is sent.</summary>
-    internal static object ValidateGroup(string groupKey, object groupId)
+    /// <summary>
+    /// Checks a group key and id; returns the id as it is sent: a string, as Mixpanel's ingestion API types
+    /// <c>$group_id</c> (an integer is written in invariant digits).
+    /// </summary>
+    internal static string ValidateGroup(string groupKey, object groupId) => ValidateGroup(groupKey, groupId, nameof(groupId));
+
+    /// <summary>As <see cref="ValidateGroup(string, object)"/>, naming <paramref name="idParamName"/> in the exception.</summary>
+    internal static string ValidateGroup(string groupKey, object groupId, string idParamName)
     {
         PropertyValues.ValidateName(groupKey, nameof(groupKey));
         return groupId switch
         {
-            string text when !string.IsNullOrWhiteSpace(text) => text,
-            int or long or short or uint or ushort or byte or sbyte => Convert.ToInt64(groupId, System.Globalization.CultureInfo.InvariantCulture),
-            ulong number when number <= long.MaxValue => (long)number,
-            null => throw new ArgumentNullException(nameof(groupId)),
-            _ => throw new ArgumentException("A group id must be a non-empty string or an integer.", nameof(groupId)),
+            string text when !string.IsNullOrWhiteSpace(text) && WellFormedText.IsWellFormed(text) => text,
+            int or long or short or uint or ushort or byte or sbyte or ulong => Convert.ToString(groupId, System.Globalization.CultureInfo.InvariantCulture)!,
+            null => throw new ArgumentNullException(idParamName),
+            _ => throw new ArgumentException("A group id must be a non-empty string or an integer.", idParamName),
         };
     }
 

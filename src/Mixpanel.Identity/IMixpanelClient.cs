@@ -66,16 +66,52 @@ public interface IMixpanelClient
     /// <summary>Stops every event timer.</summary>
     void ClearTimedEvents();
 
-    /// <summary>Opts the user out: pending records are discarded and nothing more is recorded until <see cref="OptInTracking"/>.</summary>
+    /// <summary>
+    /// Opts the user out: an identified user's profile is deleted, pending records are discarded and nothing more is
+    /// recorded until <see cref="OptInTracking()"/>.
+    /// </summary>
     void OptOutTracking();
+
+    /// <summary>Opts the user out, deleting their profile (<c>$delete</c>) or not.</summary>
+    /// <param name="deleteUser">Whether an identified user's profile is deleted.</param>
+    void OptOutTracking(bool deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
     void OptInTracking();
+
+    /// <summary>Opts the user back in, identified as <paramref name="distinctId"/> if given, and tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
+    /// <param name="distinctId">The user's id, or null.</param>
+    /// <param name="properties">Properties of the <c>$opt_in</c> event.</param>
+    void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null);
 
     /// <summary>Puts the user in a group: registers the group as a super property and sets it on the profile.</summary>
     /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
     /// <param name="groupId">The group's id: a string or an integer.</param>
     void SetGroup(string groupKey, object groupId);
+
+    /// <summary>Puts the user in groups of <paramref name="groupKey"/>, replacing the ones they were in.</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupIds">The groups' ids: strings or integers.</param>
+    void SetGroup(string groupKey, IEnumerable<object> groupIds);
+
+    /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others.</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    void AddGroup(string groupKey, object groupId);
+
+    /// <summary>Takes the user out of a group of <paramref name="groupKey"/>.</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    void RemoveGroup(string groupKey, object groupId);
+
+    /// <summary>Records an event in the given groups, whatever groups the user is in.</summary>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="properties">The event's own properties.</param>
+    /// <param name="groups">Group key → a group id, or several.</param>
+    void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups);
+
+    /// <summary>The app is going to the background: what is queued is sent now, in the background. Returns at once.</summary>
+    void OnAppBackgrounded();
 
     /// <summary>A group's profile, to update it.</summary>
     /// <param name="groupKey">The group key.</param>

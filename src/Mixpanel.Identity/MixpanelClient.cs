@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net.NetworkInformation;
 using System.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -59,9 +61,10 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         _timeProvider = clock;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
+        var hooks = SessionHooks.From(_options, _logger);
         var directory = _options.Storage == StorageMode.Disk ? PrepareStorage() : null;
         IdentityState state;
-        (_identityStore, state) = OpenIdentity(directory, clock);
+        (_identityStore, state) = OpenIdentity(directory, clock, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
         try
         {
             _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
@@ -75,8 +78,13 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
             throw;
         }
 
-        _session = new IdentitySession(state, _identityStore.Version, _engine, _identityStore, _options.IdMerge, clock, _counters, _logger);
+        _session = new IdentitySession(state, _identityStore.Version, _engine, _identityStore, _options.IdMerge, clock, _counters, _logger, hooks);
+        RefreshDeviceInfo();
         _engine.Start(_session);
+
+        // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
         People = new MixpanelPeople(_session);
         Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
     }
@@ -187,25 +195,158 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     public void ClearTimedEvents() => _session.ClearTimedEvents();
 
     /// <summary>
-    /// Opts the user out of tracking, persistently: records not yet sent are discarded, the identity is forgotten, and
-    /// <c>Track</c> and profile calls do nothing until <see cref="OptInTracking"/>.
+    /// Opts the user out of tracking, persistently: an identified user's profile is deleted (<c>$delete</c>, as Mixpanel's
+    /// SDKs do by default), records not yet sent are discarded, the identity is forgotten, and <c>Track</c> and profile
+    /// calls do nothing until <see cref="OptInTracking()"/>.
     /// </summary>
-    public void OptOutTracking() => _session.OptOut();
+    public void OptOutTracking() => _session.OptOut(deleteUser: true);
+
+    /// <summary>Opts the user out of tracking, as <see cref="OptOutTracking()"/>, deleting their profile or not.</summary>
+    /// <param name="deleteUser">Whether an identified user's profile is deleted (<c>$delete</c>) before the rest is discarded.</param>
+    public void OptOutTracking(bool deleteUser) => _session.OptOut(deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
-    public void OptInTracking() => _session.OptIn();
+    public void OptInTracking() => _session.OptIn(null, PropertyMap.Empty);
+
+    /// <summary>Opts the user back in: identifies them as <paramref name="distinctId"/> (if given), then tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
+    /// <param name="distinctId">The user's id, as for <see cref="Identify"/>; null to stay as the device is.</param>
+    /// <param name="properties">Properties of the <c>$opt_in</c> event.</param>
+    /// <exception cref="ArgumentException">The id or a property is invalid.</exception>
+    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
+    {
+        if (distinctId is not null)
+        {
+            DistinctIds.ValidateUserId(distinctId, nameof(distinctId));
+        }
+
+        _session.OptIn(distinctId, PropertyValues.Snapshot(properties, nameof(properties)));
+    }
 
     /// <inheritdoc />
-    public void SetGroup(string groupKey, object groupId)
+    public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
+
+    /// <summary>
+    /// Puts the user in groups, replacing the groups of <paramref name="groupKey"/>: registers them as a super property
+    /// (a list) and sets them on the profile.
+    /// </summary>
+    /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
+    /// <param name="groupIds">The groups' ids: strings or integers, sent as strings.</param>
+    /// <exception cref="ArgumentException">The key is empty, or an id is neither a non-empty string nor an integer.</exception>
+    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
     {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = new PropertyList([id]);
+        Guard.NotNull(groupIds);
+        var ids = new PropertyList([.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()]);
         Register(new PropertyMap([new(groupKey, ids)]));
         People.Set(groupKey, ids);
     }
 
+    /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others (the super property's list, and <c>$union</c> on the profile).</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    public void AddGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (!ids.Contains(id))
+        {
+            ids.Add(id);
+            Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
+        }
+
+        People.Union(groupKey, [id]);
+    }
+
+    /// <summary>Takes the user out of a group of <paramref name="groupKey"/> (from the super property's list, and <c>$remove</c> on the profile).</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    public void RemoveGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (ids.Remove(id))
+        {
+            if (ids.Count == 0)
+            {
+                Unregister(groupKey);
+            }
+            else
+            {
+                Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
+            }
+        }
+
+        People.Remove(groupKey, id);
+    }
+
+    /// <summary>Records an event in groups of its own, whatever groups the user is in: each key's ids win over the properties and super properties.</summary>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="properties">The event's own properties.</param>
+    /// <param name="groups">Group key → a group id, or several.</param>
+    /// <exception cref="ArgumentException">The name, a property or a group is invalid.</exception>
+    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
+    {
+        Guard.NotNull(groups);
+        var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in properties ?? PropertyMap.Empty)
+        {
+            merged[property.Key] = property.Value;
+        }
+
+        foreach (var group in groups)
+        {
+            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
+            merged[group.Key] = new PropertyList([.. ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups)))]);
+        }
+
+        Track(eventName, merged);
+    }
+
     /// <inheritdoc />
     public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
+
+    /// <summary>
+    /// Reads <see cref="MixpanelOptions.DeviceInfo"/> again: call it on the thread that may read the screen (a UI
+    /// thread) when the screen or the network changes. Events tracked after carry the new values.
+    /// </summary>
+    public void RefreshDeviceInfo()
+    {
+        if (_options.DeviceInfo is not { } provider)
+        {
+            return;
+        }
+
+        try
+        {
+            _engine.DeviceInfo = provider().ToProperties();
+        }
+#pragma warning disable CA1031 // The app's provider may throw anything; events go on without its properties.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Log.DeviceInfoFailed(_logger, exception);
+        }
+    }
+
+    /// <summary>
+    /// Tells the client the network is back: records waiting to be retried are sent at once instead of after their
+    /// backoff. The client hears <see cref="NetworkChange.NetworkAvailabilityChanged"/> itself; call this from a
+    /// platform's own signal (MAUI's <c>Connectivity.ConnectivityChanged</c>, for one) where that event does not fire.
+    /// </summary>
+    public void NotifyNetworkAvailable() => _engine.RetryNow();
+
+    /// <summary>
+    /// Tells the client the app is going to the background (a UI framework's suspend or deactivate event): what is
+    /// queued is sent now, in the background, as Mixpanel's mobile SDKs do. Returns at once.
+    /// </summary>
+    public void OnAppBackgrounded()
+    {
+        if (Volatile.Read(ref _disposal) is null)
+        {
+            _ = FlushAsync().ContinueWith(static flush => _ = flush.Exception, TaskScheduler.Default);
+        }
+    }
 
     /// <summary>
     /// Completes when every record made before the call has been delivered to Mixpanel or dropped (counted), when
@@ -330,7 +471,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     /// that cannot be read never stops the app, and is never overwritten: identity and queue live in memory for this
     /// process.
     /// </summary>
-    private (IdentityStore Store, IdentityState State) OpenIdentity(string? directory, TimeProvider clock)
+    private (IdentityStore Store, IdentityState State) OpenIdentity(string? directory, TimeProvider clock, Func<IdentityState> create)
     {
         if (directory is not null)
         {
@@ -340,7 +481,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
                 store = IdentityStore.OpenOnDisk(directory, clock, _logger);
                 using (store.Lock())
                 {
-                    return (store, store.ReadOrCreate(static () => IdentityState.CreateNew(IdentityState.NewDeviceId())));
+                    return (store, store.ReadOrCreate(create));
                 }
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException)
@@ -351,7 +492,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         }
 
         var memory = IdentityStore.InMemory(clock, _logger);
-        return (memory, memory.ReadOrCreate(static () => IdentityState.CreateNew(IdentityState.NewDeviceId())));
+        return (memory, memory.ReadOrCreate(create));
     }
 
     /// <summary>
@@ -361,8 +502,30 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     internal void LimitShutdownTo(DateTimeOffset deadline) =>
         Interlocked.CompareExchange(ref _shutdownDeadlineTicks, deadline.UtcTicks, long.MaxValue);
 
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        Log.ProcessExiting(_logger, _options.ShutdownTimeout);
+        Dispose();
+    }
+
+    private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
+    {
+        if (e.IsAvailable)
+        {
+            _engine.RetryNow();
+        }
+    }
+
+    /// <summary>The ids the super property of <paramref name="groupKey"/> holds now, as strings.</summary>
+    private List<object> GroupIds(string groupKey) =>
+        SuperProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list
+            ? [.. list.Where(static id => id is not null).Select(static id => (object)Convert.ToString(id, CultureInfo.InvariantCulture)!)]
+            : value is string or long or int ? [Convert.ToString(value, CultureInfo.InvariantCulture)!] : [];
+
     private async Task DisposeCoreAsync()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
         _session.Close();
         var timeout = _options.ShutdownTimeout;
         var deadline = Interlocked.Read(ref _shutdownDeadlineTicks);

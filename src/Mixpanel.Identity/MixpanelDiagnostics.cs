@@ -12,7 +12,7 @@ public sealed class MixpanelDiagnostics
     private static readonly DropReason[] AllReasons =
     [
         DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
-        DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified,
+        DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
     ];
 
     private readonly DeliveryCounters _counters;

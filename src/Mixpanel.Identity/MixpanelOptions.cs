@@ -90,6 +90,69 @@ public sealed class MixpanelOptions
     /// <value>The default value is true, as in Mixpanel's client SDKs.</value>
     public bool UseIpAddressForGeolocation { get; set; } = true;
 
+    /// <summary>
+    /// Whether events carry the default properties Mixpanel's client SDKs send (<c>$os_version</c>,
+    /// <c>$app_version_string</c>, <c>$app_build_number</c>, <c>$manufacturer</c>, <c>$model</c>, and the screen and
+    /// Wi-Fi of <see cref="DeviceInfo"/>). <c>$os</c>, <c>mp_lib</c> and <c>$lib_version</c> are always sent.
+    /// </summary>
+    /// <value>The default value is true.</value>
+    public bool SendDefaultProperties { get; set; } = true;
+
+    /// <summary>
+    /// Property names never sent on events, whoever sets them: a default property, a super property or the call's own
+    /// (Mixpanel's browser library calls this <c>property_blacklist</c>). The names the client needs
+    /// (<c>token</c>, <c>distinct_id</c>, <c>time</c>, <c>$insert_id</c>) cannot be excluded.
+    /// </summary>
+    /// <value>The default value is empty.</value>
+    public ISet<string> ExcludeProperties { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The app's version, sent as <c>$app_version_string</c>.</summary>
+    /// <value>The default value is null: the entry assembly's informational version.</value>
+    public string? AppVersion { get; set; }
+
+    /// <summary>The app's build, sent as <c>$app_build_number</c>.</summary>
+    /// <value>The default value is null: the entry assembly's file version.</value>
+    public string? AppBuildNumber { get; set; }
+
+    /// <summary>
+    /// What a UI app knows of its device: the screen and the Wi-Fi. Called on the thread that creates the client (an
+    /// app's UI thread at start-up) and again on <see cref="MixpanelClient.RefreshDeviceInfo"/>; its values go with
+    /// every event after.
+    /// </summary>
+    /// <value>The default value is null: no screen or Wi-Fi properties.</value>
+    public Func<MixpanelDeviceInfo>? DeviceInfo { get; set; }
+
+    /// <summary>
+    /// Supplies the device id for a device that has none yet (first run) and after <see cref="MixpanelClient.Reset"/>:
+    /// for an app moving from another SDK, so that its users keep their anonymous ids. An id it gives that Mixpanel
+    /// would refuse, or an exception, is logged and a random UUID used instead.
+    /// </summary>
+    /// <value>The default value is null: a random UUID v4.</value>
+    public Func<string>? DeviceIdProvider { get; set; }
+
+    /// <summary>
+    /// Whether a device starts opted out of tracking, until <see cref="MixpanelClient.OptInTracking()"/>: for apps that
+    /// must not track before consent. A choice the user made already (stored) is kept.
+    /// </summary>
+    /// <value>The default value is false.</value>
+    public bool OptOutTrackingByDefault { get; set; }
+
+    /// <summary>
+    /// Called with every event before it is queued, on the thread that tracks it: return it (changed with
+    /// <see cref="MixpanelEvent.With"/>, or not) to send it, or null to drop it (counted as
+    /// <see cref="DropReason.Filtered"/>). An exception drops the event (<see cref="DropReason.HookFailed"/>) and is logged.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public Func<MixpanelEvent, MixpanelEvent?>? BeforeSendEvent { get; set; }
+
+    /// <summary>As <see cref="BeforeSendEvent"/>, for user profile updates (when they are made, held or not).</summary>
+    /// <value>The default value is null.</value>
+    public Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? BeforeSendProfileUpdate { get; set; }
+
+    /// <summary>As <see cref="BeforeSendEvent"/>, for group profile updates.</summary>
+    /// <value>The default value is null.</value>
+    public Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? BeforeSendGroupUpdate { get; set; }
+
     /// <summary>Every problem with these settings, as messages naming the setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -183,7 +246,17 @@ public sealed class MixpanelOptions
         return Path.Combine(localApplicationData, "Mixpanel.Identity", name);
     }
 
-    internal MixpanelOptions Clone() => (MixpanelOptions)MemberwiseClone();
+    internal MixpanelOptions Clone()
+    {
+        var clone = (MixpanelOptions)MemberwiseClone();
+
+        // A set of the client's own: the app changing its options afterwards changes nothing.
+        clone.ExcludedProperties = new HashSet<string>(ExcludeProperties, StringComparer.Ordinal);
+        return clone;
+    }
+
+    /// <summary>The names excluded when the client was made (see <see cref="Clone"/>).</summary>
+    internal IReadOnlyCollection<string> ExcludedProperties { get; private set; } = [];
 
     private static void RequireWithin(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
     {

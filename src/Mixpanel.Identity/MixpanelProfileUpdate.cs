@@ -34,6 +34,15 @@ public sealed class MixpanelProfileUpdate
 
     internal ProfileUpdate Update { get; }
 
+    /// <summary>The same operation with other properties, for a <c>BeforeSend</c> hook (checked as the profile calls check them).</summary>
+    /// <param name="properties">The new properties.</param>
+    /// <exception cref="InvalidOperationException">The operation is <c>$unset</c> or <c>$delete</c>, which take no properties.</exception>
+    /// <exception cref="ArgumentException">A value is not one Mixpanel can store.</exception>
+    public MixpanelProfileUpdate WithProperties(IReadOnlyDictionary<string, object?> properties) =>
+        Update.Payload is PropertyMap
+            ? new MixpanelProfileUpdate(new ProfileUpdate(Update.Operation, PropertyValues.Snapshot(properties, nameof(properties))))
+            : throw new InvalidOperationException($"{Operation} takes no properties.");
+
     /// <inheritdoc />
     public override string ToString() => $"{Operation} {string.Join(", ", Names)}";
 }

@@ -58,7 +58,7 @@ try
 
     var problems = new List<string>();
     Expect(problems, direct, "api.mixpanel.com", "/track", "\"event\":\"Signed Up\"", "\"plan\":\"pro\"", "\"tags\":[\"a\",\"b\"]", "\"event\":\"$identify\"");
-    Expect(problems, direct, "api.mixpanel.com", "/engage", "\"$set\":{\"name\":\"Ada\"}", "\"$distinct_id\":\"user-1\"");
+    Expect(problems, direct, "api.mixpanel.com", "/engage", "\"$set\":{\"name\":\"Ada\"", "\"$distinct_id\":\"user-1\"");
     Expect(problems, hosted, "api-eu.mixpanel.com", "/track", "\"event\":\"Hosted\"", "\"$user_id\":\"user-2\"");
     if (hosted.Bodies.Any(static b => b.Body.Contains("$identify", StringComparison.Ordinal)))
     {

@@ -15,6 +15,15 @@ internal sealed partial class DeliveryEngine
         }
 
         var now = Now;
+        if (Interlocked.Exchange(ref _retryNow, 0) == 1)
+        {
+            // The network is back: the backoff is cut short (its attempt count stays, should the failures go on).
+            foreach (var endpoint in _endpoints)
+            {
+                endpoint.RetryAt = 0;
+            }
+        }
+
         if (_flushDueAt != 0 && now >= _flushDueAt)
         {
             // The periodic send: whatever is stored goes, full batch or not.

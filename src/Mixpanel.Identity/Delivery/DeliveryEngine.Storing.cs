@@ -14,6 +14,10 @@ internal sealed partial class DeliveryEngine
     // Records taken from the intake and not yet counted off its shared count (it is done in groups).
     private int _takenUncounted;
 
+    // The default properties read from the platform once, and the app's device info they were last combined with.
+    private PropertyMap _platformProperties = PropertyMap.Empty;
+    private PropertyMap? _appliedDeviceInfo;
+
     private int GroupCount => _groupCounts[0] + _groupCounts[1] + _groupCounts[2];
 
     private int GroupBytes => _groups[0].Length + _groups[1].Length + _groups[2].Length;
@@ -136,6 +140,12 @@ internal sealed partial class DeliveryEngine
 
     private void Serialize(PendingRecord record)
     {
+        if (!ReferenceEquals(_appliedDeviceInfo, DeviceInfo))
+        {
+            _appliedDeviceInfo = DeviceInfo;
+            _serializer.Defaults = _options.SendDefaultProperties ? _platformProperties.With(_appliedDeviceInfo, overwrite: true) : PropertyMap.Empty;
+        }
+
         if (record.OptOutGeneration < _purgedGeneration)
         {
             // Made before an opt-out whose purge came through first.

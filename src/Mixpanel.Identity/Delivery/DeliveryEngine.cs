@@ -60,6 +60,8 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private volatile int _haltedStatus;
     private volatile bool _isDurable = true;
     private volatile bool _closed;
+    private PropertyMap _deviceInfo = PropertyMap.Empty;
+    private int _retryNow;
 
     // Owned by the loop.
     private readonly Endpoint[] _endpoints;
@@ -95,7 +97,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _counters = counters;
         _random = random ?? CreateRandom();
         _sender = new HttpSender(httpClient, options, timeProvider);
-        _serializer = new RecordSerializer(options.ProjectToken, LibraryInfo.Current);
+        _serializer = new RecordSerializer(options.ProjectToken, LibraryInfo.Current, options.ExcludedProperties);
         _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);
         _endpoints = [.. RecordEndpoints.All.Select(static endpoint => new Endpoint(endpoint))];
 
@@ -105,6 +107,17 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _timer = timeProvider.CreateTimer(static state => ((AsyncSignal)state!).Set(), _wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _startTimestamp = timeProvider.GetTimestamp();
         _startTime = timeProvider.GetUtcNow();
+    }
+
+    /// <summary>The screen and Wi-Fi properties the app gave last (<see cref="MixpanelOptions.DeviceInfo"/>); set from any thread.</summary>
+    public PropertyMap DeviceInfo
+    {
+        get => Volatile.Read(ref _deviceInfo);
+        set
+        {
+            Volatile.Write(ref _deviceInfo, value);
+            _wake.Set();
+        }
     }
 
     /// <summary>Whether records are kept on disk, and whether delivery has halted.</summary>
@@ -136,6 +149,13 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     }
 
     public void Change(IdentityChange change) => _intake.Add(change);
+
+    /// <summary>The network is back: what waits to be retried goes at once.</summary>
+    public void RetryNow()
+    {
+        Volatile.Write(ref _retryNow, 1);
+        _wake.Set();
+    }
 
     public void Purge(int optOutGeneration)
     {
@@ -276,6 +296,11 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     /// <summary>Opens this process's queue slot, recovers what earlier runs left, and adopts slots of processes that died.</summary>
     private void Open()
     {
+        if (_options.SendDefaultProperties)
+        {
+            _platformProperties = new PropertyMap([.. DeviceProperties.Read(_options.AppVersion, _options.AppBuildNumber)]);
+        }
+
         try
         {
             if (_queueDirectory is not null)

@@ -76,6 +76,10 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
         options.RequestTimeout = reader.Parse(nameof(MixpanelOptions.RequestTimeout), options.RequestTimeout, ParseTimeSpan, NotTimeSpan);
         options.UseGzip = reader.Parse(nameof(MixpanelOptions.UseGzip), options.UseGzip, ParseBoolean, NotBoolean);
         options.UseIpAddressForGeolocation = reader.Parse(nameof(MixpanelOptions.UseIpAddressForGeolocation), options.UseIpAddressForGeolocation, ParseBoolean, NotBoolean);
+        options.SendDefaultProperties = reader.Parse(nameof(MixpanelOptions.SendDefaultProperties), options.SendDefaultProperties, ParseBoolean, NotBoolean);
+        options.OptOutTrackingByDefault = reader.Parse(nameof(MixpanelOptions.OptOutTrackingByDefault), options.OptOutTrackingByDefault, ParseBoolean, NotBoolean);
+        options.AppVersion = reader.Text(nameof(MixpanelOptions.AppVersion))?.Trim() ?? options.AppVersion;
+        options.AppBuildNumber = reader.Text(nameof(MixpanelOptions.AppBuildNumber))?.Trim() ?? options.AppBuildNumber;
     }
 
     /// <summary>Reads a configured value; false when <paramref name="text"/> is not one.</summary>

@@ -96,7 +96,7 @@ internal sealed class DeliveryCounters
         var reasons = new[]
         {
             DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
-            DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified,
+            DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
         };
         var tags = new string[reasons.Length];
         foreach (var reason in reasons)

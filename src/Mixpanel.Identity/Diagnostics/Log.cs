@@ -106,4 +106,19 @@ internal static partial class Log
 
     [LoggerMessage(3010, LogLevel.Warning, "FlushAsync returned after {Timeout} with {Queued} records still queued; they are delivered in the background.")]
     public static partial void FlushTimedOut(ILogger logger, TimeSpan timeout, long queued);
+
+    [LoggerMessage(1012, LogLevel.Warning, "MixpanelOptions.DeviceIdProvider gave an id Mixpanel would refuse; a random device id was made instead.")]
+    public static partial void DeviceIdRefused(ILogger logger);
+
+    [LoggerMessage(1013, LogLevel.Warning, "MixpanelOptions.DeviceIdProvider threw; a random device id was made instead.")]
+    public static partial void DeviceIdProviderFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1014, LogLevel.Error, "The {Hook} hook threw; the record was dropped rather than sent unfiltered.")]
+    public static partial void HookFailed(ILogger logger, string hook, Exception exception);
+
+    [LoggerMessage(1015, LogLevel.Warning, "MixpanelOptions.DeviceInfo threw; events go without screen and Wi-Fi properties until the next refresh.")]
+    public static partial void DeviceInfoFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4003, LogLevel.Information, "The process is exiting without the client having been disposed; delivering what is queued within {Timeout}.")]
+    public static partial void ProcessExiting(ILogger logger, TimeSpan timeout);
 }

@@ -31,16 +31,34 @@ internal sealed class RecordSerializer
     private readonly JsonEncodedText _token;
     private readonly JsonEncodedText _libVersion;
     private readonly JsonEncodedText _os;
+    private readonly HashSet<string>? _excluded;
+    private PropertyMap _defaults = PropertyMap.Empty;
+    private JsonEncodedText[] _defaultNames = [];
 
     // The identity events were last written under, encoded once: it changes on Identify, Reset and Register, while
     // thousands of events are written under each.
     private IdentityText? _identity;
 
-    public RecordSerializer(string token, LibraryInfo library)
+    public RecordSerializer(string token, LibraryInfo library, IReadOnlyCollection<string>? excluded = null)
     {
         _token = JsonEncodedText.Encode(token);
         _libVersion = JsonEncodedText.Encode(library.Version);
         _os = JsonEncodedText.Encode(library.OperatingSystem);
+
+        // The names the client needs on every event are never left out.
+        var names = excluded?.Where(static name => !ReservedNames.ManagedEventProperties.Contains(name)).ToList();
+        _excluded = names is { Count: > 0 } ? new HashSet<string>(names, StringComparer.Ordinal) : null;
+    }
+
+    /// <summary>The default properties every event carries (unless the call or a super property sets them); the writer's own.</summary>
+    public PropertyMap Defaults
+    {
+        get => _defaults;
+        set
+        {
+            _defaults = value;
+            _defaultNames = [.. value.Keys.Select(static name => JsonEncodedText.Encode(name, JsonValues.WriterOptions.Encoder))];
+        }
     }
 
     public void Write(Utf8JsonWriter writer, PendingRecord record)
@@ -74,12 +92,26 @@ internal sealed class RecordSerializer
         }
     }
 
-    private static void WriteOperation(Utf8JsonWriter writer, ProfileUpdate update)
+    private void WriteOperation(Utf8JsonWriter writer, ProfileUpdate update)
     {
         writer.WritePropertyName(ProfileUpdate.WireName(update.Operation));
         if (update.Operation == ProfileOperation.Delete)
         {
             writer.WriteStringValue(string.Empty);
+        }
+        else if (update.Operation is ProfileOperation.Set or ProfileOperation.SetOnce && update.Payload is PropertyMap properties &&
+                 !properties.ContainsKey(ReservedNames.LibraryVersion))
+        {
+            // As Mixpanel's mobile SDKs do, a profile says which library version last set it.
+            writer.WriteStartObject();
+            foreach (var item in properties.Items)
+            {
+                writer.WritePropertyName(item.Key);
+                JsonValues.Write(writer, item.Value);
+            }
+
+            writer.WriteString(LibVersionName, _libVersion);
+            writer.WriteEndObject();
         }
         else
         {
@@ -123,19 +155,29 @@ internal sealed class RecordSerializer
             writer.WriteString(InsertIdName, InsertIds.Next());
         }
 
-        if (overrides.IsFree(LibName))
+        if (overrides.IsFree(LibName) && IsSent(LibName))
         {
             writer.WriteString(LibName, LibValue);
         }
 
-        if (overrides.IsFree(LibVersionName))
+        if (overrides.IsFree(LibVersionName) && IsSent(LibVersionName))
         {
             writer.WriteString(LibVersionName, _libVersion);
         }
 
-        if (overrides.IsFree(OsName))
+        if (overrides.IsFree(OsName) && IsSent(OsName))
         {
             writer.WriteString(OsName, _os);
+        }
+
+        var defaults = _defaults.Items;
+        for (var i = 0; i < defaults.Length; i++)
+        {
+            if (overrides.IsFree(_defaultNames[i]) && IsSent(_defaultNames[i]))
+            {
+                writer.WritePropertyName(_defaultNames[i]);
+                JsonValues.Write(writer, defaults[i].Value);
+            }
         }
 
         if (overrides.IsFree(DeviceIdName))
@@ -148,7 +190,7 @@ internal sealed class RecordSerializer
             writer.WriteString(UserIdName, userId);
         }
 
-        if (record.DurationSeconds is { } duration && overrides.IsFree(DurationName))
+        if (record.DurationSeconds is { } duration && overrides.IsFree(DurationName) && IsSent(DurationName))
         {
             writer.WriteNumber(DurationName, duration);
         }
@@ -156,7 +198,7 @@ internal sealed class RecordSerializer
         var superItems = super.Items;
         for (var i = 0; i < superItems.Length; i++)
         {
-            if (!call.ContainsKey(superItems[i].Key))
+            if (!call.ContainsKey(superItems[i].Key) && IsSent(superItems[i].Key))
             {
                 writer.WritePropertyName(text.SuperNames[i]);
                 JsonValues.Write(writer, superItems[i].Value);
@@ -165,13 +207,20 @@ internal sealed class RecordSerializer
 
         foreach (var item in call.Items)
         {
-            writer.WritePropertyName(item.Key);
-            JsonValues.Write(writer, item.Value);
+            if (IsSent(item.Key))
+            {
+                writer.WritePropertyName(item.Key);
+                JsonValues.Write(writer, item.Value);
+            }
         }
 
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
+
+    private bool IsSent(JsonEncodedText name) => _excluded is null || !_excluded.Contains(name.Value);
+
+    private bool IsSent(string name) => _excluded is null || !_excluded.Contains(name);
 
     private IdentityText Encoded(EventIdentity identity)
     {

@@ -74,6 +74,35 @@ internal abstract class IdentityChange
         public override IdentityState Apply(IdentityState state, ChangeEffects effects) => state.WithUser(state.UserId, alias);
     }
 
+    /// <summary><c>TimeEvent</c> (a start) and the <c>Track</c> that ends a timer (no start); null name: every timer stops.</summary>
+    public sealed class Timer(string? eventName, long? startTicks) : IdentityChange
+    {
+        public override IdentityState Apply(IdentityState state, ChangeEffects effects)
+        {
+            if (eventName is null)
+            {
+                return state.Timers.Count == 0 ? state : state.WithTimers(new Dictionary<string, long>());
+            }
+
+            var timers = new Dictionary<string, long>(state.Timers.Count + 1, StringComparer.Ordinal);
+            foreach (var timer in state.Timers)
+            {
+                timers[timer.Key] = timer.Value;
+            }
+
+            if (startTicks is { } start)
+            {
+                timers[eventName] = start;
+            }
+            else if (!timers.Remove(eventName))
+            {
+                return state;
+            }
+
+            return state.WithTimers(timers);
+        }
+    }
+
     /// <summary><c>Reset</c>, and opting out: a new device, and nothing of the user kept.</summary>
     public sealed class Forget(string newDeviceId, bool optOut) : IdentityChange
     {

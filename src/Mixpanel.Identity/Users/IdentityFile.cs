@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
 using System.Text.Json;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -11,7 +14,11 @@ namespace Mixpanel.Identity.Users;
 /// </summary>
 internal static class IdentityFile
 {
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
+
+    // Version 3 ends with a checksum of everything before it: any damage is found, whatever bytes it leaves behind.
+    private const string ChecksumSuffixStart = ",\"checksum\":\"";
+    private const int ChecksumSuffixLength = 15 + 8; // ,"checksum":" + 8 hex digits + "}
 
     /// <summary>The most a file can hold: super properties and held updates at their budgets, with room to spare.</summary>
     public const long MaxFileBytes = 8 * 1024 * 1024;
@@ -45,10 +52,24 @@ internal static class IdentityFile
                 writer.WriteNumber("pendingRelease", state.PendingRelease);
             }
 
+            if (state.Timers.Count > 0)
+            {
+                writer.WriteStartObject("timers");
+                foreach (var timer in state.Timers)
+                {
+                    writer.WriteNumber(timer.Key, timer.Value);
+                }
+
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        // {…} becomes {…,"checksum":"xxxxxxxx"}, the checksum covering {…}.
+        var checksum = Crc32.HashToUInt32(buffer.WrittenSpan).ToString("x8", CultureInfo.InvariantCulture);
+        var body = buffer.WrittenSpan;
+        return [.. body.Slice(0, body.Length - 1), .. Encoding.UTF8.GetBytes(ChecksumSuffixStart + checksum + "\"}")];
     }
 
     /// <summary>Reads a state back; throws <see cref="JsonException"/> or <see cref="FormatException"/> on anything malformed.</summary>
@@ -61,16 +82,22 @@ internal static class IdentityFile
             throw new FormatException("The identity file does not hold a JSON object.");
         }
 
-        // Version 1 had the same fields, without pendingRelease.
-        if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var number) || number is not (1 or FormatVersion))
+        // Versions 1 and 2 had the same fields without a checksum (1 without pendingRelease) and device ids that were
+        // always UUIDs; from 3 a device id may be an app's own (MixpanelOptions.DeviceIdProvider).
+        if (!root.TryGetProperty("version", out var version) || !version.TryGetInt32(out var number) || number is < 1 or > FormatVersion)
         {
             throw new FormatException("The identity file has an unknown format version.");
         }
 
-        var deviceId = OptionalString(root, "deviceId") ?? throw new FormatException("The identity file has no device id.");
-        if (!Guid.TryParse(deviceId, out _))
+        if (number == FormatVersion && !HasValidChecksum(content.Span))
         {
-            throw new FormatException("The identity file's device id is not a UUID.");
+            throw new FormatException("The identity file's checksum does not match its content.");
+        }
+
+        var deviceId = OptionalString(root, "deviceId") ?? throw new FormatException("The identity file has no device id.");
+        if (!IdentityState.IsValidDeviceId(deviceId) || (number < FormatVersion && !Guid.TryParse(deviceId, out _)))
+        {
+            throw new FormatException("The identity file's device id is not a valid id.");
         }
 
         var userId = OptionalString(root, "userId");
@@ -100,7 +127,38 @@ internal static class IdentityFile
         }
 
         var pendingRelease = root.TryGetProperty("pendingRelease", out var tag) && tag.TryGetInt64(out var value) ? value : 0;
-        return new IdentityState(deviceId, userId, alias, optedOut, superProperties, held, pendingRelease);
+        var timers = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (root.TryGetProperty("timers", out var started) && started.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var timer in started.EnumerateObject())
+            {
+                timers[timer.Name] = timer.Value.TryGetInt64(out var at) ? at : throw new FormatException("A timer's start is not a number.");
+            }
+        }
+
+        return new IdentityState(deviceId, userId, alias, optedOut, superProperties, held, pendingRelease, timers);
+    }
+
+    private static bool HasValidChecksum(ReadOnlySpan<byte> content)
+    {
+        if (content.Length < ChecksumSuffixLength + 2)
+        {
+            return false;
+        }
+
+        var suffix = Encoding.UTF8.GetString(content.Slice(content.Length - ChecksumSuffixLength).ToArray());
+#pragma warning disable CA1846 // netstandard2.0 has no span overload of uint.TryParse; this runs once per start.
+        if (!suffix.StartsWith(ChecksumSuffixStart, StringComparison.Ordinal) || !suffix.EndsWith("\"}", StringComparison.Ordinal) ||
+            !uint.TryParse(suffix.Substring(ChecksumSuffixStart.Length, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var expected))
+#pragma warning restore CA1846
+        {
+            return false;
+        }
+
+        var body = new byte[content.Length - ChecksumSuffixLength + 1];
+        content.Slice(0, body.Length - 1).CopyTo(body);
+        body[body.Length - 1] = (byte)'}';
+        return Crc32.HashToUInt32(body) == expected;
     }
 
     private static ProfileUpdate ReadUpdate(JsonElement update)

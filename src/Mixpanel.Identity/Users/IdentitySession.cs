@@ -27,10 +27,9 @@ internal sealed class IdentitySession
     private readonly TimeProvider _timeProvider;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
-    private readonly Dictionary<string, long> _timers = new(StringComparer.Ordinal);
+    private readonly SessionHooks _hooks;
     private volatile IdentityState _state;
     private volatile int _seenVersion;
-    private volatile int _timerCount;
     private volatile int _optOutGeneration;
     private volatile bool _closed;
 
@@ -38,8 +37,17 @@ internal sealed class IdentitySession
     private int _unsaved;
 
     public IdentitySession(
-        IdentityState state, int version, IRecordSink sink, IdentityStore store, IdMergeApi idMerge, TimeProvider timeProvider, DeliveryCounters counters, ILogger logger)
+        IdentityState state,
+        int version,
+        IRecordSink sink,
+        IdentityStore store,
+        IdMergeApi idMerge,
+        TimeProvider timeProvider,
+        DeliveryCounters counters,
+        ILogger logger,
+        SessionHooks? hooks = null)
     {
+        _hooks = hooks ?? SessionHooks.None;
         _state = state;
         _seenVersion = version;
         _sink = sink;
@@ -80,8 +88,20 @@ internal sealed class IdentitySession
             return;
         }
 
-        var duration = _timerCount == 0 ? null : StopTimer(eventName);
-        Enqueue(new EventRecord(eventName, properties, state.ForEvents, time, duration), generation);
+        var duration = state.Timers.Count == 0 ? null : StopTimer(eventName);
+        var identity = state.ForEvents;
+        if (_hooks.BeforeSendEvent is { } hook)
+        {
+            if (!_hooks.Apply(hook, eventName, properties, identity, out eventName, out properties, out var reason))
+            {
+                _counters.OnDropped(reason, 1, wasQueued: false);
+                return;
+            }
+
+            identity = new EventIdentity(identity.DistinctId, identity.DeviceId, identity.UserId, PropertyMap.Empty);
+        }
+
+        Enqueue(new EventRecord(eventName, properties, identity, time, duration), generation);
     }
 
     public void Identify(string userId)
@@ -149,8 +169,7 @@ internal sealed class IdentitySession
                 return;
             }
 
-            ClearTimers();
-            Change(new IdentityChange.Forget(IdentityState.NewDeviceId(), optOut: false));
+            Change(new IdentityChange.Forget(_hooks.NewDeviceId(), optOut: false));
         }
     }
 
@@ -220,8 +239,11 @@ internal sealed class IdentitySession
     {
         lock (_gate)
         {
-            _timers[eventName] = _timeProvider.GetTimestamp();
-            _timerCount = _timers.Count;
+            CurrentLocked();
+            if (!IsClosed())
+            {
+                Change(new IdentityChange.Timer(eventName, _timeProvider.GetUtcNow().UtcTicks));
+            }
         }
     }
 
@@ -229,11 +251,18 @@ internal sealed class IdentitySession
     {
         lock (_gate)
         {
-            ClearTimers();
+            if (!IsClosed() && CurrentLocked().Timers.Count > 0)
+            {
+                Change(new IdentityChange.Timer(null, null));
+            }
         }
     }
 
-    public void OptOut()
+    /// <summary>
+    /// Opts out: forgets the user on this device and everything not yet sent, as Mixpanel's SDKs do; with
+    /// <paramref name="deleteUser"/>, the identified user's profile is deleted first (its <c>$delete</c> outlives the purge).
+    /// </summary>
+    public void OptOut(bool deleteUser)
     {
         lock (_gate)
         {
@@ -243,17 +272,21 @@ internal sealed class IdentitySession
                 return;
             }
 
-            // Opting out forgets the user on this device and everything not yet sent, as Mixpanel's SDKs do. The
-            // state changes before the generation: a Track that sees the new generation then sees the opted-out
+            // The state changes before the generation: a Track that sees the new generation then sees the opted-out
             // state, and one that saw the old generation is dropped by the purge whenever its record arrives.
-            ClearTimers();
-            Change(new IdentityChange.Forget(IdentityState.NewDeviceId(), optOut: true));
+            Change(new IdentityChange.Forget(_hooks.NewDeviceId(), optOut: true));
             PurgeQueued();
+            if (deleteUser && state.UserId is { } userId)
+            {
+                Enqueue(new ProfileRecord(new ProfileUpdate(ProfileOperation.Delete, null), userId, state.DeviceId), _optOutGeneration);
+            }
+
             Log.OptedOut(_logger);
         }
     }
 
-    public void OptIn()
+    /// <summary>Opts back in; with <paramref name="distinctId"/>, identifies the user first. Tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
+    public void OptIn(string? distinctId, PropertyMap properties)
     {
         lock (_gate)
         {
@@ -266,12 +299,23 @@ internal sealed class IdentitySession
             Change(new IdentityChange.OptIn());
         }
 
-        Track("$opt_in", PropertyMap.Empty);
+        if (distinctId is not null)
+        {
+            Identify(distinctId);
+        }
+
+        Track("$opt_in", properties);
     }
 
     /// <summary>A user profile update: sent to the user id, or held until <c>Identify</c> while anonymous.</summary>
     public void UpdateProfile(ProfileUpdate update)
     {
+        if (_hooks.BeforeSendProfileUpdate is { } hook && !_hooks.Apply(hook, ref update, out var reason))
+        {
+            _counters.OnDropped(reason, 1, wasQueued: false);
+            return;
+        }
+
         lock (_gate)
         {
             var state = CurrentLocked();
@@ -308,6 +352,18 @@ internal sealed class IdentitySession
 
     public void UpdateGroup(GroupRecord record)
     {
+        if (_hooks.BeforeSendGroupUpdate is { } hook)
+        {
+            var update = record.Update;
+            if (!_hooks.Apply(hook, ref update, out var reason))
+            {
+                _counters.OnDropped(reason, 1, wasQueued: false);
+                return;
+            }
+
+            record = new GroupRecord(update, record.GroupKey, record.GroupId);
+        }
+
         var generation = _optOutGeneration;
         if (Current.OptedOut)
         {
@@ -370,12 +426,6 @@ internal sealed class IdentitySession
         var before = _state;
         _seenVersion = version;
         _state = latest;
-        if (!string.Equals(before.DeviceId, latest.DeviceId, StringComparison.Ordinal))
-        {
-            // Another process reset: the timers belonged to the user it forgot.
-            ClearTimers();
-        }
-
         if (latest.OptedOut && !before.OptedOut)
         {
             PurgeQueued();
@@ -419,27 +469,20 @@ internal sealed class IdentitySession
         _sink.Enqueue(record);
     }
 
+    /// <summary>The seconds since <paramref name="eventName"/>'s timer started, to three decimals, and the timer stopped; null without one.</summary>
     private double? StopTimer(string eventName)
     {
-        long start;
+        var now = _timeProvider.GetUtcNow().UtcTicks;
         lock (_gate)
         {
-            if (!_timers.TryGetValue(eventName, out start))
+            if (!CurrentLocked().Timers.TryGetValue(eventName, out var start) || _closed)
             {
                 return null;
             }
 
-            _timers.Remove(eventName);
-            _timerCount = _timers.Count;
+            Change(new IdentityChange.Timer(eventName, null));
+            return Math.Round(Math.Max(0, now - start) / (double)TimeSpan.TicksPerSecond, 3);
         }
-
-        return Math.Round(_timeProvider.GetElapsedTime(start).TotalSeconds, 3);
-    }
-
-    private void ClearTimers()
-    {
-        _timers.Clear();
-        _timerCount = 0;
     }
 
     private long Now() => _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();

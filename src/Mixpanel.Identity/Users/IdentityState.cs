@@ -17,7 +17,8 @@ internal sealed class IdentityState
         bool optedOut,
         PropertyMap superProperties,
         IReadOnlyList<ProfileUpdate> heldProfileUpdates,
-        long pendingRelease = 0)
+        long pendingRelease = 0,
+        IReadOnlyDictionary<string, long>? timers = null)
     {
         DeviceId = deviceId;
         UserId = userId;
@@ -26,6 +27,7 @@ internal sealed class IdentityState
         SuperProperties = superProperties;
         HeldProfileUpdates = heldProfileUpdates;
         PendingRelease = pendingRelease;
+        Timers = timers ?? NoTimers;
         DistinctId = userId ?? DistinctIds.ForDevice(deviceId);
         ForEvents = new EventIdentity(DistinctId, deviceId, userId, superProperties);
     }
@@ -52,11 +54,16 @@ internal sealed class IdentityState
     /// </summary>
     public long PendingRelease { get; }
 
+    /// <summary>Events being timed (<c>TimeEvent</c>): name → start, in UTC ticks on the wall clock, so a timer survives a restart.</summary>
+    public IReadOnlyDictionary<string, long> Timers { get; }
+
     /// <summary>The user id once identified, <c>$device:</c> + device id before.</summary>
     public string DistinctId { get; }
 
     /// <summary>What events recorded under this identity carry.</summary>
     public EventIdentity ForEvents { get; }
+
+    private static readonly IReadOnlyDictionary<string, long> NoTimers = new Dictionary<string, long>();
 
     public static IdentityState CreateNew(string deviceId, bool optedOut = false) =>
         new(deviceId, null, null, optedOut, PropertyMap.Empty, []);
@@ -64,18 +71,24 @@ internal sealed class IdentityState
     /// <summary>A UUID v4 (random), as Mixpanel's own SDKs make device ids.</summary>
     public static string NewDeviceId() => Guid.NewGuid().ToString("D");
 
+    /// <summary>Whether <paramref name="id"/> can be a device id: what a user id may be, as it goes out as <c>$device:</c> + id.</summary>
+    public static bool IsValidDeviceId(string id) => DistinctIds.IsValidUserId(id);
+
     public IdentityState WithUser(string? userId, string? alias) =>
-        new(DeviceId, userId, alias, OptedOut, SuperProperties, HeldProfileUpdates, PendingRelease);
+        new(DeviceId, userId, alias, OptedOut, SuperProperties, HeldProfileUpdates, PendingRelease, Timers);
 
     public IdentityState WithSuperProperties(PropertyMap superProperties) =>
-        new(DeviceId, UserId, Alias, OptedOut, superProperties, HeldProfileUpdates, PendingRelease);
+        new(DeviceId, UserId, Alias, OptedOut, superProperties, HeldProfileUpdates, PendingRelease, Timers);
 
     public IdentityState WithHeldProfileUpdates(IReadOnlyList<ProfileUpdate> held) =>
-        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, held, PendingRelease);
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, held, PendingRelease, Timers);
 
     public IdentityState WithOptedOut(bool optedOut) =>
-        new(DeviceId, UserId, Alias, optedOut, SuperProperties, HeldProfileUpdates, PendingRelease);
+        new(DeviceId, UserId, Alias, optedOut, SuperProperties, HeldProfileUpdates, PendingRelease, Timers);
+
+    public IdentityState WithTimers(IReadOnlyDictionary<string, long> timers) =>
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, HeldProfileUpdates, PendingRelease, timers);
 
     public IdentityState WithPendingRelease(long tag) =>
-        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, HeldProfileUpdates, tag);
+        new(DeviceId, UserId, Alias, OptedOut, SuperProperties, HeldProfileUpdates, tag, Timers);
 }

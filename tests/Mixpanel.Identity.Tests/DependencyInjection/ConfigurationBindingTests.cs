@@ -32,10 +32,14 @@ public sealed class ConfigurationBindingTests
             ["FlushTimeout"] = "00:00:45",
             ["UseGzip"] = "false",
             ["UseIpAddressForGeolocation"] = "False",
+            ["SendDefaultProperties"] = "false",
+            ["AppVersion"] = "4.5.6",
+            ["AppBuildNumber"] = "456",
+            ["OptOutTrackingByDefault"] = "true",
         };
         var settable = typeof(MixpanelOptions)
             .GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(static p => p.SetMethod is { IsPublic: true })
+            .Where(static p => p.SetMethod is { IsPublic: true } && !typeof(Delegate).IsAssignableFrom(p.PropertyType))
             .ToList();
         values.Keys.Should().BeEquivalentTo(settable.Select(static p => p.Name), "every publicly settable option is configured");
 
@@ -62,6 +66,10 @@ public sealed class ConfigurationBindingTests
         options.FlushTimeout.Should().Be(TimeSpan.FromSeconds(45));
         options.UseGzip.Should().BeFalse();
         options.UseIpAddressForGeolocation.Should().BeFalse();
+        options.SendDefaultProperties.Should().BeFalse();
+        options.AppVersion.Should().Be("4.5.6");
+        options.AppBuildNumber.Should().Be("456");
+        options.OptOutTrackingByDefault.Should().BeTrue();
     }
 
     [Fact]

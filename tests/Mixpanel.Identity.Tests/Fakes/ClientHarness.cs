@@ -106,7 +106,7 @@ internal sealed record CapturedRecord(MixpanelEndpoint Endpoint, JsonElement Jso
 {
     public string? EventName => Json.TryGetProperty("event", out var name) ? name.GetString() : null;
 
-    public JsonElement Properties => Json.GetProperty("properties");
+    public JsonElement Properties => Json.TryGetProperty("properties", out var properties) ? properties : default;
 
     public string? DistinctId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "distinct_id") : Get(Json, "$distinct_id");
 

@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
@@ -306,7 +307,7 @@ public sealed class IdentityBehaviourTests : IDisposable
     }
 
     [Fact]
-    public void OptOutTracking_ClearsPendingAndMakesTrackAndPeopleNoOps()
+    public void OptOutTracking_DeletesTheUserClearsPendingAndMakesTrackAndPeopleNoOps()
     {
         var harness = CreateSut();
         harness.Client.Identify("U1");
@@ -318,7 +319,8 @@ public sealed class IdentityBehaviourTests : IDisposable
 
         harness.Client.IsOptedOut.Should().BeTrue();
         harness.Client.UserId.Should().BeNull("opting out forgets the user on this device");
-        harness.Sent.Records.Should().BeEmpty();
+        var sent = harness.Sent.Records.Should().ContainSingle("only the user's $delete outlives the purge").Subject;
+        (sent.Endpoint, sent.DistinctId, sent.Json.TryGetProperty("$delete", out _)).Should().Be((MixpanelEndpoint.Engage, "U1", true));
         harness.Client.Diagnostics.GetDropped(DropReason.OptedOut).Should().Be(4, "$identify and Before were purged, the next two never recorded");
     }
 

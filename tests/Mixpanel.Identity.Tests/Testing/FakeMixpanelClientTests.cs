@@ -79,7 +79,8 @@ public sealed class FakeMixpanelClientTests
         mixpanel.OptInTracking();
 
         mixpanel.Events.Select(e => e.Name).Should().Equal("$opt_in");
-        mixpanel.ProfileUpdates.Should().BeEmpty();
+        mixpanel.ProfileUpdates.Should().ContainSingle("opting out deletes the user's profile, as the client does")
+            .Which.Should().Match<ProfileUpdateRecord>(u => u.UserId == "U1" && u.Update.Operation == "$delete");
         mixpanel.UserId.Should().BeNull("opting out forgets the user");
     }
 
@@ -104,7 +105,7 @@ public sealed class FakeMixpanelClientTests
         mixpanel.SetGroup("company", 42);
         mixpanel.GetGroup("company", 42).Set(new Dictionary<string, object?> { ["name"] = "Acme" });
 
-        mixpanel.SuperProperties["company"].Should().BeEquivalentTo(new object[] { 42L });
-        mixpanel.GroupUpdates.Should().ContainSingle().Which.Should().Match<GroupUpdateRecord>(g => g.GroupKey == "company" && (long)g.GroupId == 42);
+        mixpanel.SuperProperties["company"].Should().BeEquivalentTo(new object[] { "42" }, "group ids are strings, as Mixpanel types $group_id");
+        mixpanel.GroupUpdates.Should().ContainSingle().Which.Should().Match<GroupUpdateRecord>(g => g.GroupKey == "company" && (string)g.GroupId == "42");
     }
 }

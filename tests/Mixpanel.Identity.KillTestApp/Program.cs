@@ -3,6 +3,7 @@
 //                   every few prints "durable <n>" once every event up to n is on disk. The test kills it at a random
 //                   moment. Several may run at once on one directory.
 //   mode "deliver": starts on the directory, delivers whatever earlier runs left, prints "clean <counters>", exits.
+//   mode "exit":    tracks three events from first, prints "exiting" and returns without disposing the client.
 using System.Globalization;
 using Mixpanel.Identity;
 
@@ -18,7 +19,20 @@ var options = new MixpanelOptions
 };
 var first = long.Parse(args[2], CultureInfo.InvariantCulture);
 
-await using var client = new MixpanelClient(options);
+var client = new MixpanelClient(options);
+if (args[3] == "exit")
+{
+    // Returns from Main without disposing the client: what it queued is delivered as the process exits.
+    for (var n = first; n < first + 3; n++)
+    {
+        client.Track("Numbered", new Dictionary<string, object?> { ["n"] = n });
+    }
+
+    Console.WriteLine("exiting");
+    return 0;
+}
+
+await using var owned = client;
 if (args[3] == "deliver")
 {
     using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -35,10 +35,10 @@ internal static class KillTestApp
         return (device, durable.Count == 0 ? [] : [.. Enumerable.Range(0, (int)(durable[^1] - first + 1)).Select(i => first + i)]);
     }
 
-    /// <summary>Starts the app to deliver whatever earlier runs left, and returns what it printed.</summary>
-    public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first)
+    /// <summary>Starts the app in <paramref name="mode"/> (by default, to deliver whatever earlier runs left) and returns what it printed.</summary>
+    public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first, string mode = "deliver")
     {
-        using var process = Start(directory, server, first, "deliver");
+        using var process = Start(directory, server, first, mode);
         var stdout = await process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();

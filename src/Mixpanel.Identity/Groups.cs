@@ -46,13 +46,10 @@ public sealed class MixpanelGroup
     public void SetOnce(IReadOnlyDictionary<string, object?> properties) => Send(ProfileUpdate.ForProperties(ProfileOperation.SetOnce, properties));
 
     /// <summary>Adds values to a list group property, skipping those already in it (<c>$union</c>).</summary>
+    /// <exception cref="ArgumentException">The list is empty, or holds a value that is neither a string nor a number.</exception>
     /// <param name="name">The property's name.</param>
     /// <param name="values">The values.</param>
-    public void Union(string name, IEnumerable<object?> values)
-    {
-        Guard.NotNull(values);
-        Send(ProfileUpdate.ForProperty(ProfileOperation.Union, name, values));
-    }
+    public void Union(string name, IEnumerable<object?> values) => Send(ProfileUpdate.ForUnion(name, values));
 
     /// <summary>Removes a value from a list group property (<c>$remove</c>).</summary>
     /// <param name="name">The property's name.</param>

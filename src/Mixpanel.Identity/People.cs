@@ -66,13 +66,10 @@ public sealed class MixpanelPeople
     public void Append(string name, object? value) => Send(ProfileUpdate.ForProperty(ProfileOperation.Append, name, value));
 
     /// <summary>Adds values to a list profile property, skipping those already in it (<c>$union</c>).</summary>
+    /// <exception cref="ArgumentException">The list is empty, or holds a value that is neither a string nor a number.</exception>
     /// <param name="name">The property's name.</param>
     /// <param name="values">The values.</param>
-    public void Union(string name, IEnumerable<object?> values)
-    {
-        Guard.NotNull(values);
-        Send(ProfileUpdate.ForProperty(ProfileOperation.Union, name, values));
-    }
+    public void Union(string name, IEnumerable<object?> values) => Send(ProfileUpdate.ForUnion(name, values));
 
     /// <summary>Removes a value from a list profile property (<c>$remove</c>).</summary>
     /// <param name="name">The property's name.</param>

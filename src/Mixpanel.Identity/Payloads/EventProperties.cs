@@ -24,6 +24,11 @@ internal static class EventProperties
                 $"'$insert_id' must be a string of at most {MixpanelLimits.MaxInsertIdLength} characters from [A-Za-z0-9-].", paramName);
         }
 
+        if (properties.TryGetValue(ReservedNames.Token, out var token) && token is not string { Length: > 0 })
+        {
+            throw new ArgumentException("'token' must be a non-empty string: it names the Mixpanel project the event goes to.", paramName);
+        }
+
         if (properties.TryGetValue(ReservedNames.DistinctId, out var distinctId) &&
             (distinctId is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
         {

@@ -80,6 +80,31 @@ internal sealed class ProfileUpdate
         return new ProfileUpdate(operation, new PropertyMap([new(name, normalized)]));
     }
 
+    /// <summary>
+    /// A <c>$union</c> of <paramref name="values"/> into the list <paramref name="name"/>: at least one value, each a
+    /// string or a number (or what is written as a string: a date, a GUID, an enum), as Mixpanel's ingestion API takes them.
+    /// </summary>
+    public static ProfileUpdate ForUnion(string name, IEnumerable<object?> values)
+    {
+        Guard.NotNull(values);
+        var update = ForProperty(ProfileOperation.Union, name, values, nameof(values));
+        var list = (PropertyList)((PropertyMap)update.Payload!)[name]!;
+        if (list.Count == 0)
+        {
+            throw new ArgumentException("A union needs at least one value.", nameof(values));
+        }
+
+        foreach (var value in list)
+        {
+            if (value is null or bool or PropertyMap or PropertyList)
+            {
+                throw new ArgumentException("A union takes strings and numbers only (Mixpanel's $union): not null, true/false, lists or objects.", nameof(values));
+            }
+        }
+
+        return update;
+    }
+
     /// <summary>An update removing <paramref name="names"/>; null when there are none.</summary>
     public static ProfileUpdate? ForUnset(string[] names)
     {

@@ -48,7 +48,11 @@ public sealed class RequestBodyConformanceTests : IDisposable
         client.SetGroup("company", "acme");
         client.SetGroup("team_id", 42);
         client.SetGroup("region_id", 7L);
+        client.SetGroup("project_id", new object[] { 1, "two" });
+        client.AddGroup("project_id", 3);
+        client.RemoveGroup("project_id", "two");
         client.Track("Joined Team");
+        client.TrackWithGroups("Shared Doc", new Dictionary<string, object?> { ["pages"] = 2 }, new Dictionary<string, object> { ["team_id"] = 9, ["desk_id"] = new[] { "a", "b" } });
 
         var people = client.People;
         people.Set(EveryValueType());
@@ -74,6 +78,16 @@ public sealed class RequestBodyConformanceTests : IDisposable
 
         client.Reset();
         client.Track("Viewed Login");
+        client.Identify("user-5678");
+
+        // Opting out discards what is queued: what came before goes out first.
+        using (var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await client.FlushAsync(patience.Token);
+        }
+
+        client.OptOutTracking();
+        client.OptInTracking("user-5678", new Dictionary<string, object?> { ["source"] = "settings" });
 
         var sent = await DeliverAsync(harness);
 
@@ -82,7 +96,7 @@ public sealed class RequestBodyConformanceTests : IDisposable
             "track-event",
             "engage-set", "engage-set-once", "engage-add", "engage-append", "engage-union", "engage-remove", "engage-unset", "engage-delete",
             "groups-set", "groups-set-once", "groups-union", "groups-remove", "groups-unset", "groups-delete");
-        sent.EventNames.Should().Contain(["$opt_in", "Every Value", "Checkout", "Joined Team", "Viewed Login"]);
+        sent.EventNames.Should().Contain(["$opt_in", "Every Value", "Checkout", "Joined Team", "Shared Doc", "Viewed Login"]);
         if (idMerge == IdMergeApi.Original)
         {
             sent.EventNames.Should().Contain(["$identify", "$create_alias"]);
@@ -92,13 +106,10 @@ public sealed class RequestBodyConformanceTests : IDisposable
             .Which.GetProperty("properties").GetProperty("$duration").GetDouble().Should().Be(1.5);
     }
 
-    // Known non-conformance: MixpanelGroup takes an integer group id and sends it as a JSON number, while every
-    // operation of /groups in Mixpanel's ingestion OpenAPI document types $group_id as a string. When the client sends
-    // the id as a string, this test fails: the client then conforms, and the case belongs in the test above.
     [Theory]
     [InlineData(42)]
     [InlineData(9_007_199_254_740_993L)]
-    public async Task FlushAsync_GroupUpdatesWithAnIntegerGroupId_SendGroupIdAsANumberWhereTheSchemaTypesAString(object groupId)
+    public async Task FlushAsync_GroupUpdatesWithAnIntegerGroupId_SendTheIdAsTheStringTheSchemaTypes(object groupId)
     {
         using var harness = new ClientHarness(_directory.Path);
         var group = harness.Client.GetGroup("team_id", groupId);
@@ -111,66 +122,46 @@ public sealed class RequestBodyConformanceTests : IDisposable
 
         var sent = await DeliverAsync(harness);
 
-        sent.Records.Should().HaveCount(6).And.OnlyContain(r => r.GetProperty("$group_id").GetRawText() == groupId.ToString());
-        sent.Violations.Select(static v => (v.Endpoint, v.Violation.Path, v.Violation.Schema, v.Violation.Keyword)).Should().Equal(
-            (MixpanelEndpoint.Groups, "/0/$group_id", "groups-set", "type"),
-            (MixpanelEndpoint.Groups, "/1/$group_id", "groups-set-once", "type"),
-            (MixpanelEndpoint.Groups, "/2/$group_id", "groups-union", "type"),
-            (MixpanelEndpoint.Groups, "/3/$group_id", "groups-remove", "type"),
-            (MixpanelEndpoint.Groups, "/4/$group_id", "groups-unset", "type"),
-            (MixpanelEndpoint.Groups, "/5/$group_id", "groups-delete", "type"));
-        sent.Violations.Should().OnlyContain(static v => v.Violation.Message.Contains("\"integer\"") && v.Violation.Message.Contains("\"string\""));
+        sent.Records.Should().HaveCount(6).And.OnlyContain(r => r.GetProperty("$group_id").GetRawText() == "\"" + groupId + "\"");
+        sent.Violations.Should().BeEmpty();
     }
 
-    // Known non-conformance: People.Union and MixpanelGroup.Union send an empty list, and values other than numbers
-    // and strings, as they are, while $union in Mixpanel's ingestion OpenAPI document takes for each property a list of
-    // at least one item, each a number or a string (user-profile-union, group-union). When the client refuses or leaves
-    // out such values, this test fails: the client then conforms.
     [Fact]
-    public async Task FlushAsync_UnionOfAnEmptyListOrOfValuesOtherThanNumbersAndStrings_SendsWhatTheUnionSchemasRefuse()
+    public void Union_OfAnEmptyListOrOfValuesOtherThanNumbersAndStrings_IsRefusedAtTheCallAsTheSchemasRefuseIt()
     {
         using var harness = new ClientHarness(_directory.Path);
         var client = harness.Client;
         client.Identify("user-1234");
-        client.People.Union("empty", []);
-        client.People.Union("flags", [true, null, 1]);
-        client.People.Union("shapes", [new Dictionary<string, object?> { ["side"] = 2 }, new[] { 1, 2 }]);
         var group = client.GetGroup("company", "acme");
-        group.Union("empty", []);
-        group.Union("flags", [false, "beta"]);
 
-        var sent = await DeliverAsync(harness);
-
-        sent.Violations.Select(static v => (v.Endpoint, v.Violation.Path, v.Violation.Schema, v.Violation.Keyword)).Should().BeEquivalentTo(new[]
+        foreach (var union in new Action[]
         {
-            (MixpanelEndpoint.Engage, "/0/$union/empty", "engage-union", "minItems"),
-            (MixpanelEndpoint.Engage, "/1/$union/flags/0", "engage-union", "oneOf"),
-            (MixpanelEndpoint.Engage, "/1/$union/flags/1", "engage-union", "oneOf"),
-            (MixpanelEndpoint.Engage, "/2/$union/shapes/0", "engage-union", "oneOf"),
-            (MixpanelEndpoint.Engage, "/2/$union/shapes/1", "engage-union", "oneOf"),
-            (MixpanelEndpoint.Groups, "/0/$union/empty", "groups-union", "minItems"),
-            (MixpanelEndpoint.Groups, "/1/$union/flags/0", "groups-union", "oneOf"),
-        });
+            () => client.People.Union("empty", []),
+            () => client.People.Union("flags", [true, null, 1]),
+            () => client.People.Union("shapes", [new Dictionary<string, object?> { ["side"] = 2 }, new[] { 1, 2 }]),
+            () => group.Union("empty", []),
+            () => group.Union("flags", [false, "beta"]),
+        })
+        {
+            union.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("values");
+        }
+
+        harness.Sent.Records.Should().ContainSingle(r => r.EventName == "$identify", "nothing else was sent");
     }
 
-    // Known non-conformance: Track lets the call's "token" property take the place of the project token without a
-    // check (the other automatic properties an event may set, time, distinct_id and $insert_id, are checked at the
-    // call), so a token that is not a string is sent, while /track in Mixpanel's ingestion OpenAPI document types
-    // properties.token as a string. The local server refuses the batch (401), which halts delivery. When the client
-    // refuses such a token at the call, this test fails at Track: the client then conforms.
     [Theory]
     [InlineData(null)]
     [InlineData(5)]
     [InlineData(true)]
-    public async Task FlushAsync_TrackWithATokenPropertyThatIsNotAString_SendsATokenWhereTheSchemaTypesAString(object? token)
+    [InlineData("")]
+    public void Track_WithATokenPropertyThatIsNotAString_IsRefusedAtTheCallAsTheSchemaRefusesIt(object? token)
     {
         using var harness = new ClientHarness(_directory.Path);
-        harness.Client.Track("Viewed Pricing", new Dictionary<string, object?> { ["token"] = token });
 
-        var sent = await DeliverAsync(harness, expectAccepted: false);
+        var track = () => harness.Client.Track("Viewed Pricing", new Dictionary<string, object?> { ["token"] = token });
 
-        sent.Violations.Select(static v => (v.Endpoint, v.Violation.Path, v.Violation.Schema, v.Violation.Keyword)).Should().Equal(
-            (MixpanelEndpoint.Track, "/0/properties/token", "track-event", "type"));
+        track.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("properties");
+        harness.Client.Diagnostics.Accepted.Should().Be(0);
     }
 
     public void Dispose() => _directory.Dispose();

@@ -131,7 +131,7 @@ internal static class EndToEnd
         return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, server.RejectedRecordCount - rejectedBefore);
     }
 
-    private static TimeSpan CpuTime()
+    public static TimeSpan CpuTime()
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;

@@ -8,7 +8,7 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e|idle]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e|import|idle]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
@@ -60,6 +60,36 @@ if (only is null or "e2e")
     Console.WriteLine($"  peak working set during the client's runs {peakMegabytes:F1} MB{(peakIsOwn ? "" : " (since the process started)")}");
 }
 
+EndToEndResult? imported = null;
+EndToEndResult? importReference = null;
+if (only is null or "import")
+{
+    // History through /import: requests of 2,000 events, a few on the wire at once; the reference posts the same shape.
+    await using var server = await LocalMixpanelServer.StartAsync(Import.ServerOptions());
+    var bodies = Import.GzippedBodies(count: 20);
+    await Import.RunClientAsync(server, 200_000);
+    await Import.RunReferenceAsync(server, 200_000, bodies);
+    await Task.Delay(TimeSpan.FromSeconds(2));
+
+    var clientRuns = new List<EndToEndResult>();
+    var referenceRuns = new List<EndToEndResult>();
+    Console.WriteLine();
+    Console.WriteLine($"Import, {events:N0} historical events per run, requests of 2,000, {Mixpanel.Identity.Delivery.BulkImporter.Concurrency} on the wire at a time:");
+    for (var round = 1; round <= rounds; round++)
+    {
+        var run = await Import.RunClientAsync(server, events);
+        clientRuns.Add(run);
+        Console.WriteLine($"  {round}  ImportAsync {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
+        run = await Import.RunReferenceAsync(server, events, bodies);
+        referenceRuns.Add(run);
+        Console.WriteLine($"  {round}  reference   {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
+    }
+
+    imported = Median(clientRuns);
+    importReference = Median(referenceRuns);
+    Console.WriteLine($"  median: ImportAsync {imported.Value.EventsPerSecond:N0} events/s, reference {importReference.Value.EventsPerSecond:N0} events/s, ratio {imported.Value.EventsPerSecond / importReference.Value.EventsPerSecond:F2}");
+}
+
 long? idleSwitches = null;
 long? idleReference = null;
 if (only is "idle" || (only is null && !quick))
@@ -95,6 +125,11 @@ if (summary is not null)
 Console.WriteLine(string.Create(
     CultureInfo.InvariantCulture,
     $"track_ns={trackNs:F1} track_ratio={trackNs / referenceNs:F2} e2e_events_per_s={client?.EventsPerSecond:F0} e2e_ratio={client?.EventsPerSecond / reference?.EventsPerSecond:F2} peak_mb={peakMegabytes:F1}"));
+if (imported is not null)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"import_events_per_s={imported.Value.EventsPerSecond:F0} import_ratio={imported.Value.EventsPerSecond / importReference!.Value.EventsPerSecond:F2}"));
+}
+
 if (idleSwitches is not null)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle_switches_10s={idleSwitches} idle_reference_10s={idleReference}"));

@@ -62,7 +62,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
         var hooks = SessionHooks.From(_options, _logger);
-        var directory = _options.Storage == StorageMode.Disk ? PrepareStorage() : null;
+        var directory = _options.Storage == StorageMode.Disk ? PrepareStorage(_options, _logger) : null;
         IdentityState state;
         (_identityStore, state) = OpenIdentity(directory, clock, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
         try
@@ -83,7 +83,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         _engine.Start(_session);
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
-        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
         NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
         People = new MixpanelPeople(_session);
         Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
@@ -356,29 +356,8 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public async Task FlushAsync(CancellationToken cancellationToken = default)
-    {
-        if (Volatile.Read(ref _disposal) is not null)
-        {
-            return;
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        using var bound = _timeProvider.CreateTimeoutSource(_options.FlushTimeout);
-        try
-        {
-            await _engine.FlushAsync(bound.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (bound.IsCancellationRequested)
-        {
-            Log.FlushTimedOut(_logger, _options.FlushTimeout, _counters.Queued);
-        }
-    }
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposal) is null ? _engine.FlushAsync(_options.FlushTimeout, cancellationToken) : Task.CompletedTask;
 
     /// <summary>
     /// Completes when every record and every change of identity made before the call is stored (on disk, with
@@ -435,17 +414,21 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         return snapshot;
     }
 
-    /// <summary>The storage directory, made ready; null (memory, logged) when there is none safe to use.</summary>
-    private string? PrepareStorage()
+    /// <summary>The storage directory (or <paramref name="subfolder"/> of it), made ready; null (memory, logged) when there is none safe to use.</summary>
+    internal static string? PrepareStorage(MixpanelOptions options, ILogger logger, string? subfolder = null)
     {
         string directory;
         try
         {
-            directory = _options.GetStorageDirectory();
+            directory = options.GetStorageDirectory();
+            if (subfolder is not null)
+            {
+                directory = Path.Combine(directory, subfolder);
+            }
         }
         catch (InvalidOperationException exception)
         {
-            Log.StorageUnavailable(_logger, "(none)", exception);
+            Log.StorageUnavailable(logger, "(none)", exception);
             return null;
         }
 
@@ -453,7 +436,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         {
             if (StorageLocation.Prepare(directory) is { } refusal)
             {
-                Log.StorageRefused(_logger, directory, refusal);
+                Log.StorageRefused(logger, directory, refusal);
                 return null;
             }
 
@@ -461,7 +444,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException or ArgumentException)
         {
-            Log.StorageUnavailable(_logger, directory, exception);
+            Log.StorageUnavailable(logger, directory, exception);
             return null;
         }
     }
@@ -502,12 +485,6 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     internal void LimitShutdownTo(DateTimeOffset deadline) =>
         Interlocked.CompareExchange(ref _shutdownDeadlineTicks, deadline.UtcTicks, long.MaxValue);
 
-    private void OnProcessExit(object? sender, EventArgs e)
-    {
-        Log.ProcessExiting(_logger, _options.ShutdownTimeout);
-        Dispose();
-    }
-
     private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
     {
         if (e.IsAvailable)
@@ -524,7 +501,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
 
     private async Task DisposeCoreAsync()
     {
-        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        ProcessExit.Forget(this);
         NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
         _session.Close();
         var timeout = _options.ShutdownTimeout;

@@ -153,6 +153,30 @@ public sealed class MixpanelOptions
     /// <value>The default value is null.</value>
     public Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? BeforeSendGroupUpdate { get; set; }
 
+    /// <summary>
+    /// The project's API secret (Project Settings → Access Keys), for <c>/import</c>: with it, or a service account,
+    /// events older than the 5 days <c>/track</c> takes go to <c>/import</c> instead of being dropped, and
+    /// <see cref="MixpanelServerClient.ImportAsync"/>
+    /// imports history. Keep it on servers only: it must never ship in an app.
+    /// </summary>
+    /// <value>The default value is null.</value>
+    public string? ApiSecret { get; set; }
+
+    /// <summary>A service account's user name, for <c>/import</c> (with <see cref="ServiceAccountSecret"/> and <see cref="ProjectId"/>).</summary>
+    /// <value>The default value is null.</value>
+    public string? ServiceAccountUsername { get; set; }
+
+    /// <summary>A service account's secret, for <c>/import</c>.</summary>
+    /// <value>The default value is null.</value>
+    public string? ServiceAccountSecret { get; set; }
+
+    /// <summary>The project's id, which <c>/import</c> needs with a service account.</summary>
+    /// <value>The default value is null.</value>
+    public string? ProjectId { get; set; }
+
+    /// <summary>Whether credentials for <c>/import</c> are set.</summary>
+    internal bool CanImport => !string.IsNullOrEmpty(ApiSecret) || !string.IsNullOrEmpty(ServiceAccountUsername);
+
     /// <summary>Every problem with these settings, as messages naming the setting; empty when they are usable.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -196,6 +220,11 @@ public sealed class MixpanelOptions
         if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))
         {
             errors.Add("MixpanelOptions.StorageDirectory must be a path, or null for the default.");
+        }
+
+        if (!string.IsNullOrEmpty(ServiceAccountUsername) && (string.IsNullOrEmpty(ServiceAccountSecret) || string.IsNullOrEmpty(ProjectId)))
+        {
+            errors.Add("MixpanelOptions.ServiceAccountUsername needs ServiceAccountSecret and ProjectId too: /import takes a service account with its project's id.");
         }
 
         if (IdMerge is not (IdMergeApi.Original or IdMergeApi.Simplified))

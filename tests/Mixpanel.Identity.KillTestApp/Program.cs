@@ -4,6 +4,7 @@
 //                   moment. Several may run at once on one directory.
 //   mode "deliver": starts on the directory, delivers whatever earlier runs left, prints "clean <counters>", exits.
 //   mode "exit":    tracks three events from first, prints "exiting" and returns without disposing the client.
+//   mode "exit-stalled": as "exit", on a clock that never moves, so delivery at exit can never finish on its own.
 using System.Globalization;
 using Mixpanel.Identity;
 
@@ -19,8 +20,14 @@ var options = new MixpanelOptions
 };
 var first = long.Parse(args[2], CultureInfo.InvariantCulture);
 
-var client = new MixpanelClient(options);
-if (args[3] == "exit")
+var stalled = args[3] == "exit-stalled";
+if (stalled)
+{
+    options.ShutdownTimeout = TimeSpan.FromSeconds(1);
+}
+
+var client = new MixpanelClient(options, timeProvider: stalled ? new StoppedClock() : null);
+if (args[3] is "exit" or "exit-stalled")
 {
     // Returns from Main without disposing the client: what it queued is delivered as the process exits.
     for (var n = first; n < first + 3; n++)
@@ -51,5 +58,28 @@ for (var n = first; ; n++)
     {
         await client.PersistAsync();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"durable {n}"));
+    }
+}
+
+/// <summary>A clock whose time never moves and whose timers never fire.</summary>
+internal sealed class StoppedClock : TimeProvider
+{
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public override long GetTimestamp() => 0;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new NeverTimer();
+
+    private sealed class NeverTimer : ITimer
+    {
+        public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

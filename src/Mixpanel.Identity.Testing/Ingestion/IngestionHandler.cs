@@ -66,6 +66,7 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
                 request.Body,
                 request.ContentLength,
                 request.Headers.ContentEncoding.ToString(),
+                IngestionLimits.MaxBodyBytes(exchange.Endpoint == MixpanelEndpoint.Import),
                 context.RequestAborted)
             .ConfigureAwait(false);
         if (exchange.Body.Status == BodyStatus.Abandoned)
@@ -200,7 +201,7 @@ internal sealed class IngestionHandler(LocalMixpanelServerOptions options, Fault
             case BodyStatus.TooLarge:
                 await RespondErrorAsync(exchange, StatusCodes.Status413PayloadTooLarge, string.Create(
                         CultureInfo.InvariantCulture,
-                        $"the request body is larger than {IngestionLimits.MaxBodyBytes} bytes"))
+                        $"the request body is larger than {IngestionLimits.MaxBodyBytes(endpoint == MixpanelEndpoint.Import)} bytes"))
                     .ConfigureAwait(false);
                 return;
             case BodyStatus.UnsupportedEncoding:

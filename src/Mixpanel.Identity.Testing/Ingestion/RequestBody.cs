@@ -8,7 +8,7 @@ internal enum BodyStatus
     /// <summary>Read and decoded within the limit.</summary>
     Complete,
 
-    /// <summary>Larger than <see cref="IngestionLimits.MaxBodyBytes"/> once decoded.</summary>
+    /// <summary>Larger than the endpoint's limit (<see cref="IngestionLimits.MaxBodyBytes"/>) once decoded.</summary>
     TooLarge,
 
     /// <summary>Far beyond the limit: the client was cut off rather than read to the end.</summary>
@@ -28,6 +28,7 @@ internal enum BodyStatus
 internal sealed class RequestBody : IDisposable
 {
     private PooledBytes? _decoded;
+    private int _maxBodyBytes;
 
     private RequestBody(PooledBytes raw, BodyStatus status)
     {
@@ -45,7 +46,7 @@ internal sealed class RequestBody : IDisposable
     /// <summary>Whether the body arrived gzipped and <see cref="Decoded"/> holds it inflated.</summary>
     public bool IsInflated => _decoded is not null;
 
-    public static async Task<RequestBody> ReadAsync(Stream body, long? contentLength, string? contentEncoding, CancellationToken cancellationToken)
+    public static async Task<RequestBody> ReadAsync(Stream body, long? contentLength, string? contentEncoding, int maxBodyBytes, CancellationToken cancellationToken)
     {
         var gzip = false;
         var supported = true;
@@ -56,7 +57,7 @@ internal sealed class RequestBody : IDisposable
             supported = gzip || encoding.Equals("identity", StringComparison.OrdinalIgnoreCase);
         }
 
-        var limit = gzip ? IngestionLimits.MaxCompressedBodyBytes : IngestionLimits.MaxBodyBytes;
+        var limit = gzip ? IngestionLimits.MaxCompressedBodyBytes(maxBodyBytes) : maxBodyBytes;
         var initial = contentLength is { } declared ? (int)Math.Min(declared + 1, limit + 1L) : 16 * 1024;
         var raw = new PooledBytes(initial);
         try
@@ -86,7 +87,7 @@ internal sealed class RequestBody : IDisposable
             throw;
         }
 
-        var result = new RequestBody(raw, supported ? BodyStatus.Complete : BodyStatus.UnsupportedEncoding);
+        var result = new RequestBody(raw, supported ? BodyStatus.Complete : BodyStatus.UnsupportedEncoding) { _maxBodyBytes = maxBodyBytes };
         if (gzip)
         {
             result.Inflate();
@@ -119,7 +120,7 @@ internal sealed class RequestBody : IDisposable
 
     private void Inflate()
     {
-        var decoded = new PooledBytes(Math.Min((Raw.Length * 8) + 1024, IngestionLimits.MaxBodyBytes + 1));
+        var decoded = new PooledBytes(Math.Min((Raw.Length * 8) + 1024, _maxBodyBytes + 1));
         _decoded = decoded;
         try
         {
@@ -128,7 +129,7 @@ internal sealed class RequestBody : IDisposable
             while (true)
             {
                 // Inflating stops one byte past the limit: a gzip bomb costs at most that much memory.
-                var space = decoded.FreeSpace(IngestionLimits.MaxBodyBytes + 1);
+                var space = decoded.FreeSpace(_maxBodyBytes + 1);
                 if (space.IsEmpty)
                 {
                     Status = BodyStatus.TooLarge;

@@ -17,6 +17,9 @@ internal static class Backoff
     public static readonly TimeSpan MinRetryAfter = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(10);
 
+    /// <summary>Uniform draws from [0, 1), safe on any thread: the random input of <see cref="Next"/>.</summary>
+    public static Func<double> SharedRandom { get; } = CreateRandom();
+
     /// <summary>The delay before retry number <paramref name="attempt"/> (0 for the first retry).</summary>
     /// <param name="attempt">How many retries came before this one.</param>
     /// <param name="retryAfter">The server's Retry-After, already turned into a delay, if it sent one.</param>
@@ -50,5 +53,21 @@ internal static class Backoff
         }
 
         return null;
+    }
+
+    private static Func<double> CreateRandom()
+    {
+#if NET
+        return Random.Shared.NextDouble;
+#else
+        var random = new Random();
+        return () =>
+        {
+            lock (random)
+            {
+                return random.NextDouble();
+            }
+        };
+#endif
     }
 }

@@ -5,6 +5,10 @@ namespace Mixpanel.Identity.Delivery;
 /// <summary>What the loop keeps per endpoint, and the markers the app's threads hand it.</summary>
 internal sealed partial class DeliveryEngine
 {
+    // Events moved from /track to /import while a batch is read, framed for the import log.
+    private readonly Payloads.ByteBuffer _aged = new(4 * 1024);
+    private int _agedCount;
+
     /// <summary>
     /// One endpoint's state: the batch being sent and its parts still to send, the batch read and made ready behind it,
     /// and its retries.
@@ -35,6 +39,9 @@ internal sealed partial class DeliveryEngine
         public long DrainTarget { get; set; }
 
         public int ReadFailures { get; set; }
+
+        /// <summary>The status that halted this endpoint alone (<c>/import</c>, its credentials refused); 0 while it sends.</summary>
+        public int HaltedStatus { get; set; }
 
         /// <summary>Whether <see cref="Current"/> is still being sent, on the wire or waiting to be sent again.</summary>
         public bool IsBusy => Request is not null || Parts.Count > 0;

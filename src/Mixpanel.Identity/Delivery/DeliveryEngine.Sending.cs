@@ -36,7 +36,7 @@ internal sealed partial class DeliveryEngine
 
         foreach (var endpoint in _endpoints)
         {
-            if (endpoint.Request is null && (endpoint.RetryAt == 0 || now >= endpoint.RetryAt))
+            if (endpoint.Request is null && endpoint.HaltedStatus == 0 && (endpoint.RetryAt == 0 || now >= endpoint.RetryAt))
             {
                 endpoint.RetryAt = 0;
                 if (endpoint.Parts.Count == 0 && Lease(endpoint, endpoint.Current))
@@ -84,14 +84,24 @@ internal sealed partial class DeliveryEngine
 
         // Age is measured on the monotonic clock within a run: a wall clock that jumps ahead expires nothing.
         var notBefore = (_startTime + _time.GetElapsedTime(_startTimestamp) - MixpanelLimits.MaxTrackEventAge).ToUnixTimeMilliseconds();
+        var aged = 0;
         try
         {
             while (batch.Count < _options.BatchSize && log.TryPeek(out var header))
             {
                 if (endpoint.Kind == RecordEndpoint.Track && header.TimeMilliseconds != 0 && header.TimeMilliseconds < notBefore)
                 {
-                    log.SkipNext();
-                    expired++;
+                    if (_options.CanImport)
+                    {
+                        // Too old for /track, not too old for Mixpanel: it goes to /import, with its time and $insert_id.
+                        aged += MoveToImport(log, header);
+                    }
+                    else
+                    {
+                        log.SkipNext();
+                        expired++;
+                    }
+
                     continue;
                 }
 
@@ -127,6 +137,7 @@ internal sealed partial class DeliveryEngine
             // What was read is sent; the record that could not be read is read again next time.
         }
 
+        expired += AppendAged(aged);
         if (expired > 0)
         {
             _counters.OnDropped(DropReason.Expired, expired, wasQueued: true);
@@ -141,6 +152,61 @@ internal sealed partial class DeliveryEngine
         }
 
         return batch.Count > 0;
+    }
+
+    /// <summary>Frames the next record of <paramref name="log"/> for the <c>/import</c> log; 1, or 0 when it turned out damaged.</summary>
+    private int MoveToImport(IRecordLog log, RecordFrame header)
+    {
+        var start = _aged.Length;
+        _aged.GetSpan(RecordFrame.HeaderSize);
+        _aged.Advance(RecordFrame.HeaderSize);
+        if (!log.ReadNext(_aged))
+        {
+            _aged.Truncate(start);
+            return 0;
+        }
+
+        RecordFrame.Seal(_aged, start, _queue[RecordEndpoint.Import].NextNumber + _agedCount, _queue.TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
+        _agedCount++;
+        return 1;
+    }
+
+    /// <summary>Appends the records <see cref="MoveToImport"/> framed to the <c>/import</c> log; returns how many could not be (they are lost, and counted).</summary>
+    private int AppendAged(int count)
+    {
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            var import = _queue[RecordEndpoint.Import];
+            import.Append(_aged, _agedCount);
+
+            // They are late already: they go now, and a flush waiting for them as /track records waits for them here.
+            var moved = import.AppendedTotal;
+            _endpoints[(int)RecordEndpoint.Import].DrainTarget = moved;
+            foreach (var flush in _flushes)
+            {
+                if (flush.Deliver)
+                {
+                    flush.Targets[(int)RecordEndpoint.Import] = Math.Max(flush.Targets[(int)RecordEndpoint.Import], moved);
+                }
+            }
+
+            return 0;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            Log.QueueWriteFailed(_logger, TimeSpan.Zero, exception);
+            return _agedCount;
+        }
+        finally
+        {
+            _aged.Clear();
+            _agedCount = 0;
+        }
     }
 
     private void Send(Endpoint endpoint)
@@ -258,7 +324,16 @@ internal sealed partial class DeliveryEngine
                 break;
             case ReplyAction.Halt:
                 endpoint.Parts.Push(part);
-                _haltedStatus = result.Status;
+                if (endpoint.Kind == RecordEndpoint.Import)
+                {
+                    // The import credentials are their own setting: refused, they stop /import only, not the project's tracking.
+                    endpoint.HaltedStatus = result.Status;
+                }
+                else
+                {
+                    _haltedStatus = result.Status;
+                }
+
                 Log.DeliveryHalted(_logger, result.Status, name, reply.Why);
                 break;
         }
@@ -323,7 +398,7 @@ internal sealed partial class DeliveryEngine
     {
         for (var i = 0; i < RecordEndpoints.Count; i++)
         {
-            if (_queue[(RecordEndpoint)i].CompletedTotal < flush.Targets[i])
+            if (_endpoints[i].HaltedStatus == 0 && _queue[(RecordEndpoint)i].CompletedTotal < flush.Targets[i])
             {
                 return false;
             }

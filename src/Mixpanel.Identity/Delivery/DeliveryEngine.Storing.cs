@@ -18,9 +18,33 @@ internal sealed partial class DeliveryEngine
     private PropertyMap _platformProperties = PropertyMap.Empty;
     private PropertyMap? _appliedDeviceInfo;
 
-    private int GroupCount => _groupCounts[0] + _groupCounts[1] + _groupCounts[2];
+    private int GroupCount
+    {
+        get
+        {
+            var count = 0;
+            foreach (var n in _groupCounts)
+            {
+                count += n;
+            }
 
-    private int GroupBytes => _groups[0].Length + _groups[1].Length + _groups[2].Length;
+            return count;
+        }
+    }
+
+    private int GroupBytes
+    {
+        get
+        {
+            var bytes = 0;
+            foreach (var group in _groups)
+            {
+                bytes += group.Length;
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>
     /// Takes everything waiting, in order: serializes records into groups, writes a group when it is due, saves

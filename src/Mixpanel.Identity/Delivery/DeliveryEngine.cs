@@ -65,7 +65,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
     // Owned by the loop.
     private readonly Endpoint[] _endpoints;
-    private readonly ByteBuffer[] _groups = [new(64 * 1024), new(4 * 1024), new(4 * 1024)];
+    private readonly ByteBuffer[] _groups = [.. RecordEndpoints.All.Select(static endpoint => new ByteBuffer(endpoint == RecordEndpoint.Track ? 64 * 1024 : 4 * 1024))];
     private readonly int[] _groupCounts = new int[RecordEndpoints.Count];
     private readonly Utf8JsonWriter _json;
     private readonly List<IdentityChange> _changes = [];
@@ -95,7 +95,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _time = timeProvider;
         _logger = logger;
         _counters = counters;
-        _random = random ?? CreateRandom();
+        _random = random ?? Backoff.SharedRandom;
         _sender = new HttpSender(httpClient, options, timeProvider);
         _serializer = new RecordSerializer(options.ProjectToken, LibraryInfo.Current, options.ExcludedProperties);
         _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);
@@ -124,10 +124,10 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     public DeliveryStatus Status => new(_isDurable && _identity.IsDurable, _haltedStatus == 0 ? null : _haltedStatus);
 
     /// <summary>Starts the loop; <paramref name="session"/> hears when its changes are saved.</summary>
-    public void Start(IdentitySession session)
+    public void Start(IdentitySession? session)
     {
         _session = session;
-        _lastSaved = session.Current;
+        _lastSaved = session?.Current;
         _loop = Task.Run(RunAsync);
     }
 
@@ -170,6 +170,29 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
     /// <summary>Completes once the records given before the call are delivered or dropped, or delivery halted or stopped.</summary>
     public Task FlushAsync(CancellationToken cancellationToken) => MarkAsync(deliver: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="FlushAsync(CancellationToken)"/>, but a call that cannot be cancelled waits at most
+    /// <paramref name="bound"/> and then returns, what is left still queued (and logged).
+    /// </summary>
+    public async Task FlushAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.CanBeCanceled)
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var timeout = _time.CreateTimeoutSource(bound);
+        try
+        {
+            await FlushAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Log.FlushTimedOut(_logger, bound, _counters.Queued);
+        }
+    }
 
     /// <summary>Completes once the records and identity changes given before the call are stored.</summary>
     public Task PersistAsync(CancellationToken cancellationToken) => MarkAsync(deliver: false, cancellationToken);
@@ -377,22 +400,6 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
             CountRecovery(_queue.AdoptOrphans(_segmentBytes, stored?.PendingRelease ?? 0));
             ClearPendingRelease(stored);
         }
-    }
-
-    private static Func<double> CreateRandom()
-    {
-#if NET
-        return Random.Shared.NextDouble;
-#else
-        var random = new Random();
-        return () =>
-        {
-            lock (random)
-            {
-                return random.NextDouble();
-            }
-        };
-#endif
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);

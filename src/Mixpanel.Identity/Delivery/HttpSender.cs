@@ -30,6 +30,7 @@ internal sealed class HttpSender
     private readonly bool _gzip;
     private readonly TimeProvider _timeProvider;
     private readonly ResiliencePipeline _pipeline;
+    private readonly AuthenticationHeaderValue? _importAuthorization;
 
     public HttpSender(HttpClient http, MixpanelOptions options, TimeProvider timeProvider)
     {
@@ -40,6 +41,10 @@ internal sealed class HttpSender
         var host = options.ApiHost.AbsoluteUri;
         var root = host[host.Length - 1] == '/' ? options.ApiHost : new Uri(host + "/");
         _uris = [.. RecordEndpoints.All.Select(endpoint => new Uri(root, RecordEndpoints.Path(endpoint) + query))];
+
+        // /import: per-record errors (strict=1), the project's credentials, and with a service account its project.
+        _uris[(int)RecordEndpoint.Import] = ImportUri(options);
+        _importAuthorization = ImportAuthorization(options);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddTimeout(options.RequestTimeout).Build();
     }
 
@@ -78,8 +83,8 @@ internal sealed class HttpSender
         try
         {
             return await _pipeline.ExecuteAsync(
-                static async (state, token) => await state.Sender.SendOnceAsync(state.Uri, state.Content, state.Gzip, token).ConfigureAwait(false),
-                (Sender: this, Uri: _uris[(int)endpoint], Content: content, Gzip: IsGzipped(endpoint)),
+                static async (state, token) => await state.Sender.SendOnceAsync(state.Uri, state.Content, state.Gzip, state.Authorization, token).ConfigureAwait(false),
+                (Sender: this, Uri: _uris[(int)endpoint], Content: content, Gzip: IsGzipped(endpoint), Authorization: endpoint == RecordEndpoint.Import ? _importAuthorization : null),
                 cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is TimeoutRejectedException or HttpRequestException or IOException ||
@@ -91,9 +96,27 @@ internal sealed class HttpSender
         }
     }
 
-    private bool IsGzipped(RecordEndpoint endpoint) => _gzip && endpoint == RecordEndpoint.Track;
+    private bool IsGzipped(RecordEndpoint endpoint) => _gzip && RecordEndpoints.TakesGzip(endpoint);
 
-    private static ArraySegment<byte> Compress(ByteBuffer body)
+    /// <summary>The <c>/import</c> address for <paramref name="options"/>: <c>strict=1</c>, and the project id a service account needs.</summary>
+    public static Uri ImportUri(MixpanelOptions options)
+    {
+        var host = options.ApiHost.AbsoluteUri;
+        var root = host[host.Length - 1] == '/' ? options.ApiHost : new Uri(host + "/");
+        var query = "import?strict=1" + (string.IsNullOrEmpty(options.ServiceAccountUsername) ? "" : "&project_id=" + Uri.EscapeDataString(options.ProjectId!));
+        return new Uri(root, query);
+    }
+
+    /// <summary>HTTP Basic credentials for <c>/import</c>: a service account, or the API secret as user name with no password.</summary>
+    public static AuthenticationHeaderValue? ImportAuthorization(MixpanelOptions options)
+    {
+        var pair = !string.IsNullOrEmpty(options.ServiceAccountUsername) ? options.ServiceAccountUsername + ":" + options.ServiceAccountSecret
+            : !string.IsNullOrEmpty(options.ApiSecret) ? options.ApiSecret + ":"
+            : null;
+        return pair is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(pair)));
+    }
+
+    public static ArraySegment<byte> Compress(ByteBuffer body)
     {
         var compressed = new MemoryStream(body.Length / 4);
         using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
@@ -104,9 +127,10 @@ internal sealed class HttpSender
         return new ArraySegment<byte>(compressed.GetBuffer(), 0, (int)compressed.Length);
     }
 
-    private async ValueTask<SendResult> SendOnceAsync(Uri uri, ArraySegment<byte> body, bool gzip, CancellationToken cancellationToken)
+    private async ValueTask<SendResult> SendOnceAsync(Uri uri, ArraySegment<byte> body, bool gzip, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, uri);
+        request.Headers.Authorization = authorization;
         var content = new ByteArrayContent(body.Array!, body.Offset, body.Count);
         content.Headers.ContentType = JsonContentType;
         if (gzip)

@@ -45,7 +45,7 @@ internal sealed class RecordQueue : IDisposable
 
     public IRecordLog this[RecordEndpoint endpoint] => _logs[(int)endpoint];
 
-    public static RecordQueue InMemory() => new([new MemoryRecordLog(), new MemoryRecordLog(), new MemoryRecordLog()], null, null, 1);
+    public static RecordQueue InMemory() => new([.. RecordEndpoints.All.Select(static _ => (IRecordLog)new MemoryRecordLog())], null, null, 1);
 
     /// <summary>
     /// Opens the first free slot under <paramref name="queueDirectory"/>, recovering what an earlier run left in it;

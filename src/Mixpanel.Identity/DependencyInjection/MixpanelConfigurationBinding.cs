@@ -80,6 +80,10 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
         options.OptOutTrackingByDefault = reader.Parse(nameof(MixpanelOptions.OptOutTrackingByDefault), options.OptOutTrackingByDefault, ParseBoolean, NotBoolean);
         options.AppVersion = reader.Text(nameof(MixpanelOptions.AppVersion))?.Trim() ?? options.AppVersion;
         options.AppBuildNumber = reader.Text(nameof(MixpanelOptions.AppBuildNumber))?.Trim() ?? options.AppBuildNumber;
+        options.ApiSecret = reader.Text(nameof(MixpanelOptions.ApiSecret))?.Trim() ?? options.ApiSecret;
+        options.ServiceAccountUsername = reader.Text(nameof(MixpanelOptions.ServiceAccountUsername))?.Trim() ?? options.ServiceAccountUsername;
+        options.ServiceAccountSecret = reader.Text(nameof(MixpanelOptions.ServiceAccountSecret))?.Trim() ?? options.ServiceAccountSecret;
+        options.ProjectId = reader.Text(nameof(MixpanelOptions.ProjectId))?.Trim() ?? options.ProjectId;
     }
 
     /// <summary>Reads a configured value; false when <paramref name="text"/> is not one.</summary>

@@ -121,4 +121,13 @@ internal static partial class Log
 
     [LoggerMessage(4003, LogLevel.Information, "The process is exiting without the client having been disposed; delivering what is queued within {Timeout}.")]
     public static partial void ProcessExiting(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(1016, LogLevel.Warning, "A profile update for a visitor who is not signed in was dropped: an anonymous profile loses its properties when the visitor is identified.")]
+    public static partial void ProfileUpdateWithoutUser(ILogger logger);
+
+    [LoggerMessage(4004, LogLevel.Information, "Import request of {Count} events: {Outcome}; retry {Attempt} in {Delay}.")]
+    public static partial void ImportRetry(ILogger logger, int count, string outcome, int attempt, TimeSpan delay);
+
+    [LoggerMessage(4005, LogLevel.Warning, "Mixpanel refused {Count} of {Sent} imported events ({Why}); their reasons are in the import's result.")]
+    public static partial void ImportRejected(ILogger logger, int count, int sent, string why);
 }

@@ -49,7 +49,7 @@ internal static class EventProperties
         return new PropertyMap(items);
     }
 
-    private static bool IsValidInsertId(object? value)
+    public static bool IsValidInsertId(object? value)
     {
         if (value is not string text || text.Length is 0 or > MixpanelLimits.MaxInsertIdLength)
         {

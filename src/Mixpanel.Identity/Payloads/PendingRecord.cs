@@ -45,11 +45,12 @@ internal sealed class EventRecord : PendingRecord
 /// <summary>A user profile update for <c>/engage</c>, addressed to a user id (never a <c>$device:</c> id).</summary>
 internal sealed class ProfileRecord : PendingRecord
 {
-    public ProfileRecord(ProfileUpdate update, string userId, string deviceId)
+    public ProfileRecord(ProfileUpdate update, string userId, string deviceId, string? ip = null)
     {
         Update = update;
         UserId = userId;
         DeviceId = deviceId;
+        Ip = ip;
     }
 
     public override RecordEndpoint Endpoint => RecordEndpoint.Engage;
@@ -60,6 +61,9 @@ internal sealed class ProfileRecord : PendingRecord
     public string UserId { get; }
 
     public string DeviceId { get; }
+
+    /// <summary>The address Mixpanel locates the profile by (<c>$ip</c>): a server's visitor's, not the server's.</summary>
+    public string? Ip { get; }
 }
 
 /// <summary>A group profile update for <c>/groups</c>.</summary>

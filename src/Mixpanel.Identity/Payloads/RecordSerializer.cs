@@ -23,6 +23,7 @@ internal sealed class RecordSerializer
     private static readonly JsonEncodedText DurationName = JsonEncodedText.Encode(ReservedNames.Duration);
     private static readonly JsonEncodedText ProfileTokenName = JsonEncodedText.Encode(ReservedNames.ProfileToken);
     private static readonly JsonEncodedText ProfileDistinctIdName = JsonEncodedText.Encode(ReservedNames.ProfileDistinctId);
+    private static readonly JsonEncodedText ProfileIpName = JsonEncodedText.Encode(ReservedNames.ProfileIp);
     private static readonly JsonEncodedText GroupKeyName = JsonEncodedText.Encode(ReservedNames.GroupKey);
     private static readonly JsonEncodedText GroupIdName = JsonEncodedText.Encode(ReservedNames.GroupId);
 
@@ -74,6 +75,10 @@ internal sealed class RecordSerializer
                 writer.WriteString(ProfileDistinctIdName, profile.UserId);
                 writer.WriteString(DeviceIdName, profile.DeviceId);
                 writer.WriteString(UserIdName, profile.UserId);
+                if (profile.Ip is { } ip)
+                {
+                    writer.WriteString(ProfileIpName, ip);
+                }
 
                 WriteOperation(writer, profile.Update);
                 writer.WriteEndObject();

@@ -27,6 +27,9 @@ internal static class MixpanelLimits
     /// </summary>
     public const int MaxRequestBytes = 2 * 1024 * 1024;
 
+    /// <summary><c>/import</c> takes up to 10 MB of uncompressed JSON per request (its reference, "Import Events").</summary>
+    public const int MaxImportRequestBytes = 10 * 1024 * 1024;
+
     /// <summary>One event must be under 1 MB of uncompressed JSON.</summary>
     public const int MaxRecordBytes = 1_000_000;
 

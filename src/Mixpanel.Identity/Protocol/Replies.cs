@@ -28,7 +28,11 @@ internal enum ReplyAction
 }
 
 /// <summary>Mixpanel's answer to one request, classified.</summary>
-internal readonly record struct Reply(ReplyAction Action, string Why, IReadOnlyList<int>? FailedIndexes = null, int? Imported = null, bool TooLarge = false);
+/// <remarks>
+/// <see cref="FailedReasons"/> holds, for each of <see cref="FailedIndexes"/>, what Mixpanel said was wrong with that record
+/// (<c>/import</c> with <c>strict=1</c>). It is the server's text: handed back to the caller who sent the record, never logged.
+/// </remarks>
+internal readonly record struct Reply(ReplyAction Action, string Why, IReadOnlyList<int>? FailedIndexes = null, int? Imported = null, bool TooLarge = false, IReadOnlyList<string>? FailedReasons = null);
 
 /// <summary>
 /// The rules for Mixpanel's answers (ingestion API reference, responses of <c>/track</c>, <c>/engage</c>,
@@ -39,6 +43,8 @@ internal readonly record struct Reply(ReplyAction Action, string Why, IReadOnlyL
 /// </summary>
 internal static class Replies
 {
+    private const int MaxReasonLength = 255;
+
     public static Reply Classify(int status, ReadOnlySpan<byte> body, int recordCount)
     {
         if (status is >= 200 and < 300)
@@ -47,7 +53,7 @@ internal static class Replies
             return answer.Kind switch
             {
                 BodyKind.Success => new Reply(ReplyAction.Delivered, "accepted"),
-                BodyKind.FailedRecords => new Reply(ReplyAction.DropNamed, $"HTTP {status}, status 0 naming records", answer.Indexes, answer.Imported),
+                BodyKind.FailedRecords => new Reply(ReplyAction.DropNamed, $"HTTP {status}, status 0 naming records", answer.Indexes, answer.Imported, FailedReasons: answer.Reasons),
 
                 // A refusal that names no record is about the request as a whole: the token, the project. No record
                 // would fare better on its own.
@@ -62,7 +68,7 @@ internal static class Replies
                 var answer = Read(body, recordCount);
                 return answer.Kind switch
                 {
-                    BodyKind.FailedRecords => new Reply(ReplyAction.DropNamed, "HTTP 400 naming records", answer.Indexes, answer.Imported),
+                    BodyKind.FailedRecords => new Reply(ReplyAction.DropNamed, "HTTP 400 naming records", answer.Indexes, answer.Imported, FailedReasons: answer.Reasons),
                     BodyKind.Failure => new Reply(ReplyAction.Split, "HTTP 400 naming no record"),
                     _ => new Reply(ReplyAction.Retry, "HTTP 400 with a body that is not Mixpanel's answer"),
                 };
@@ -88,7 +94,7 @@ internal static class Replies
         FailedRecords,
     }
 
-    private readonly record struct Answer(BodyKind Kind, IReadOnlyList<int>? Indexes = null, int? Imported = null);
+    private readonly record struct Answer(BodyKind Kind, IReadOnlyList<int>? Indexes = null, int? Imported = null, IReadOnlyList<string>? Reasons = null);
 
     private static Answer Read(ReadOnlySpan<byte> body, int recordCount)
     {
@@ -115,12 +121,17 @@ internal static class Replies
             var hasError = false;
             int? imported = null;
             List<int>? indexes = null;
+            List<string>? reasons = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("status"u8))
                 {
+                    // /track, /engage and /groups say 1 or 0; /import says "OK" (or an error's name, such as "Bad Request").
                     reader.Read();
-                    statusValue = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var s) ? s : -1;
+                    statusValue = reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var s) ? s
+                        : reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("OK"u8) ? 1
+                        : reader.TokenType == JsonTokenType.String ? 0
+                        : -1;
                     reader.Skip();
                 }
                 else if (reader.ValueTextEquals("error"u8))
@@ -138,7 +149,7 @@ internal static class Replies
                 else if (reader.ValueTextEquals("failed_records"u8))
                 {
                     reader.Read();
-                    indexes = ReadIndexes(ref reader, recordCount);
+                    (indexes, reasons) = ReadFailures(ref reader, recordCount);
                 }
                 else
                 {
@@ -159,7 +170,7 @@ internal static class Replies
 
             if (indexes is { Count: > 0 })
             {
-                return new Answer(BodyKind.FailedRecords, indexes, imported);
+                return new Answer(BodyKind.FailedRecords, indexes, imported, reasons);
             }
 
             return statusValue == 0 || hasError ? new Answer(BodyKind.Failure) : default;
@@ -170,16 +181,20 @@ internal static class Replies
         }
     }
 
-    /// <summary>The indexes of <c>failed_records</c> that name a record of the request; none when it names none.</summary>
-    private static List<int>? ReadIndexes(ref Utf8JsonReader reader, int recordCount)
+    /// <summary>
+    /// The indexes of <c>failed_records</c> that name a record of the request, with what each entry says of it
+    /// (<c>field: message</c>); none when it names none.
+    /// </summary>
+    private static (List<int>? Indexes, List<string>? Reasons) ReadFailures(ref Utf8JsonReader reader, int recordCount)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
             reader.Skip();
-            return null;
+            return default;
         }
 
         var indexes = new List<int>();
+        var reasons = new List<string>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.StartObject)
@@ -188,23 +203,37 @@ internal static class Replies
                 continue;
             }
 
+            int? index = null;
+            string? field = null;
+            string? message = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isIndex = reader.ValueTextEquals("index"u8);
+                var name = reader.ValueTextEquals("index"u8) ? 1 : reader.ValueTextEquals("field"u8) ? 2 : reader.ValueTextEquals("message"u8) ? 3 : 0;
                 reader.Read();
-                if (isIndex && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var index) &&
-                    index >= 0 && index < recordCount && !indexes.Contains(index))
+                if (name == 1 && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var value))
                 {
-                    indexes.Add(index);
+                    index = value;
+                }
+                else if (name > 1 && reader.TokenType == JsonTokenType.String)
+                {
+                    var text = reader.GetString();
+                    text = text is { Length: > MaxReasonLength } ? text.Substring(0, MaxReasonLength) : text;
+                    (field, message) = name == 2 ? (text, message) : (field, text);
                 }
                 else
                 {
                     reader.Skip();
                 }
             }
+
+            if (index is { } i && i >= 0 && i < recordCount && !indexes.Contains(i))
+            {
+                indexes.Add(i);
+                reasons.Add(field is null ? message ?? "refused" : field + ": " + (message ?? "refused"));
+            }
         }
 
-        return indexes.Count > 0 ? indexes : null;
+        return indexes.Count > 0 ? (indexes, reasons) : default;
     }
 
     private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> text)

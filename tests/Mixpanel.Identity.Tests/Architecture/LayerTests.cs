@@ -19,6 +19,8 @@ public sealed class LayerTests
         $"{Root}.{nameof(DropReason)}", $"{Root}.{nameof(IdMergeApi)}", $"{Root}.{nameof(StorageMode)}",
         $"{Root}.{nameof(MixpanelOptions)}", $"{Root}.{nameof(MixpanelApiHosts)}",
         $"{Root}.{nameof(MixpanelEvent)}", $"{Root}.{nameof(MixpanelProfileUpdate)}", $"{Root}.{nameof(MixpanelDeviceInfo)}",
+        $"{Root}.{nameof(MixpanelImportEvent)}", $"{Root}.{nameof(MixpanelImportProgress)}", $"{Root}.{nameof(MixpanelImportFailure)}",
+        $"{Root}.{nameof(MixpanelImportResult)}",
     ];
 
     private static readonly Dictionary<string, string[]> MayUse = new()

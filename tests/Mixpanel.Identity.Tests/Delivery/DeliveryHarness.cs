@@ -9,7 +9,7 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     public const string Token = "delivery-token";
 
     private readonly TempDirectory _directory = new();
-    private readonly List<MixpanelClient> _clients = [];
+    private readonly List<IAsyncDisposable> _clients = [];
 
     private DeliveryHarness(LocalMixpanelServer server, ObservableTimeProvider time)
     {
@@ -54,6 +54,14 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     public MixpanelClient StartClient(Action<MixpanelOptions>? configure = null)
     {
         var client = new MixpanelClient(Options(configure), timeProvider: Time);
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A server client on the harness's server and clock, with its queue in the storage directory.</summary>
+    public MixpanelServerClient StartServerClient(Action<MixpanelOptions>? configure = null)
+    {
+        var client = new MixpanelServerClient(Options(configure), timeProvider: Time);
         _clients.Add(client);
         return client;
     }

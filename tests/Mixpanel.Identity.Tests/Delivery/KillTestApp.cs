@@ -39,12 +39,24 @@ internal static class KillTestApp
     public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first, string mode = "deliver")
     {
         using var process = Start(directory, server, first, mode);
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.Should().Be(0, stderr);
-        return stdout.Trim();
+
+        // A safety net so that an app that never exits fails the test instead of hanging it; never an assertion on time.
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            var stdout = await process.StandardOutput.ReadToEndAsync(patience.Token);
+            var stderr = await process.StandardError.ReadToEndAsync(patience.Token);
+            await process.WaitForExitAsync(patience.Token);
+            process.ExitCode.Should().Be(0, stderr);
+            return stdout.Trim();
+        }
+        catch (OperationCanceledException) when (patience.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"The crash-test app in mode '{mode}' did not exit.");
+        }
     }
+
     private static Process Start(string directory, LocalMixpanelServer server, long first, string mode)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet")

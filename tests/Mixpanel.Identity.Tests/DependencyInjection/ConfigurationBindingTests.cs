@@ -36,6 +36,10 @@ public sealed class ConfigurationBindingTests
             ["AppVersion"] = "4.5.6",
             ["AppBuildNumber"] = "456",
             ["OptOutTrackingByDefault"] = "true",
+            ["ApiSecret"] = "secret-1",
+            ["ServiceAccountUsername"] = "importer.sa",
+            ["ServiceAccountSecret"] = "sa-secret",
+            ["ProjectId"] = "4242",
         };
         var settable = typeof(MixpanelOptions)
             .GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -70,6 +74,10 @@ public sealed class ConfigurationBindingTests
         options.AppVersion.Should().Be("4.5.6");
         options.AppBuildNumber.Should().Be("456");
         options.OptOutTrackingByDefault.Should().BeTrue();
+        options.ApiSecret.Should().Be("secret-1");
+        options.ServiceAccountUsername.Should().Be("importer.sa");
+        options.ServiceAccountSecret.Should().Be("sa-secret");
+        options.ProjectId.Should().Be("4242");
     }
 
     [Fact]

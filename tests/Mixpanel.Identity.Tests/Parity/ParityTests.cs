@@ -220,7 +220,8 @@ public sealed class ParityTests
         client.Track("Numbered", DeliveryHarness.Numbered(1));
         var timers = harness.Time.TimersCreated;
         var flush = client.FlushAsync(DeliveryHarness.Patience);
-        await harness.Time.WaitForTimerAsync(timers, due => due >= TimeSpan.FromSeconds(3));
+        // The first backoff: 2 s and 1-5 s of jitter (not the hour-long flush interval, which is armed too).
+        await harness.Time.WaitForTimerAsync(timers, due => due >= TimeSpan.FromSeconds(3) && due <= TimeSpan.FromSeconds(7));
 
         await harness.Server.RestartAsync();
         client.NotifyNetworkAvailable();
@@ -269,6 +270,23 @@ public sealed class ParityTests
         output.Should().Be("exiting");
         server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())
             .Should().Equal(700, 701, 702);
+    }
+
+    [Fact]
+    public async Task ProcessExit_WhenDeliveryCannotFinish_StillLetsTheProcessExitAndKeepsTheEvents()
+    {
+        using var directory = new TempDirectory();
+        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = "kill-test-token" });
+        server.Faults.Always(ServerFault.NeverRespond());
+
+        // Its clock never moves and the server never answers: only the real-time bound at exit ends the wait.
+        var output = await KillTestApp.RunToEndAsync(directory.Path, server, first: 800, mode: "exit-stalled");
+
+        output.Should().Be("exiting");
+        server.Faults.Clear();
+        (await KillTestApp.RunToEndAsync(directory.Path, server, first: 0)).Should().StartWith("clean");
+        server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())
+            .Should().Equal(800, 801, 802);
     }
 
     private static JsonElement Event(DeliveryHarness harness, string name) =>

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Mixpanel.Identity.Testing;
+
+namespace Mixpanel.Identity.Benchmarks;
+
+/// <summary>
+/// Historical events through <see cref="MixpanelServerClient.ImportAsync"/> to the local server's <c>/import</c>, against a
+/// plain <see cref="HttpClient"/> posting the same kind of events, pre-serialized and pre-gzipped, in requests of the
+/// same size with as many on the wire at once: the ceiling of the wire and the server.
+/// </summary>
+internal static class Import
+{
+    public const string Secret = "benchmark-secret";
+    private const int RequestSize = 2_000;
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, ApiSecret = Secret, RetainRecords = false };
+
+    public static async Task<EndToEndResult> RunClientAsync(LocalMixpanelServer server, int events)
+    {
+        var options = new MixpanelOptions
+        {
+            ProjectToken = BenchmarkEvents.Token,
+            ApiHost = server.BaseAddress,
+            ApiSecret = Secret,
+            Storage = StorageMode.Memory,
+        };
+        await using var client = new MixpanelServerClient(options);
+        var acceptedBefore = server.AcceptedRecordCount;
+        var cpu = EndToEnd.CpuTime();
+        var watch = Stopwatch.StartNew();
+        var result = await client.ImportAsync(History(events)).ConfigureAwait(false);
+        watch.Stop();
+        cpu = EndToEnd.CpuTime() - cpu;
+        var delivered = server.AcceptedRecordCount - acceptedBefore;
+        if (result.Imported != events || delivered != events)
+        {
+            throw new InvalidOperationException($"The import delivered {delivered} of {events} events ({result.Rejected} rejected).");
+        }
+
+        return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, result.Rejected);
+    }
+
+    public static async Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] bodies)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        var uri = new Uri(server.BaseAddress, "import?strict=1");
+        var authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":")));
+        var contentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        var requests = events / RequestSize;
+        var next = -1;
+        var acceptedBefore = server.AcceptedRecordCount;
+
+        var cpu = EndToEnd.CpuTime();
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Delivery.BulkImporter.Concurrency).Select(_ => Task.Run(async () =>
+        {
+            int request;
+            while ((request = Interlocked.Increment(ref next)) < requests)
+            {
+                using var message = new HttpRequestMessage(HttpMethod.Post, uri);
+                message.Headers.Authorization = authorization;
+                var content = new ByteArrayContent(bodies[request % bodies.Length]);
+                content.Headers.ContentType = contentType;
+                content.Headers.ContentEncoding.Add("gzip");
+                message.Content = content;
+                using var response = await http.SendAsync(message).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+            }
+        }))).ConfigureAwait(false);
+        watch.Stop();
+        cpu = EndToEnd.CpuTime() - cpu;
+
+        var delivered = server.AcceptedRecordCount - acceptedBefore;
+        if (delivered != (long)requests * RequestSize)
+        {
+            throw new InvalidOperationException($"The reference delivered {delivered} of {requests * RequestSize} events.");
+        }
+
+        return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, 0);
+    }
+
+    /// <summary>Request bodies of <see cref="RequestSize"/> events as <c>/import</c> takes them, gzipped.</summary>
+    public static byte[][] GzippedBodies(int count)
+    {
+        var bodies = new byte[count][];
+        var n = 0;
+        for (var b = 0; b < count; b++)
+        {
+            var records = new List<object>(RequestSize);
+            for (var i = 0; i < RequestSize; i++, n++)
+            {
+                var properties = Properties(n);
+                properties["token"] = BenchmarkEvents.Token;
+                properties["time"] = Start.AddSeconds(n).ToUnixTimeMilliseconds();
+                properties["distinct_id"] = DistinctId(n);
+                properties["$insert_id"] = Guid.NewGuid().ToString("N");
+                records.Add(new Dictionary<string, object?> { ["event"] = BenchmarkEvents.EventName, ["properties"] = properties });
+            }
+
+            var compressed = new MemoryStream();
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest))
+            {
+                JsonSerializer.Serialize(gzip, records);
+            }
+
+            bodies[b] = compressed.ToArray();
+        }
+
+        return bodies;
+    }
+
+    private static async IAsyncEnumerable<MixpanelImportEvent> History(int events)
+    {
+        for (var n = 0; n < events; n++)
+        {
+            yield return new MixpanelImportEvent(BenchmarkEvents.EventName, DistinctId(n), Start.AddSeconds(n), Properties(n));
+        }
+
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <summary>The end-to-end event's properties, its super properties among them, as an app exporting its history has them.</summary>
+    private static Dictionary<string, object?> Properties(int n)
+    {
+        var properties = BenchmarkEvents.CallProperties();
+        foreach (var pair in BenchmarkEvents.SuperProperties())
+        {
+            properties[pair.Key] = pair.Value;
+        }
+
+        properties["item_id"] = BenchmarkEvents.ItemIds[n % BenchmarkEvents.ItemIds.Length];
+        return properties;
+    }
+
+    private static string DistinctId(int n) => "user-" + (n % 10_000);
+}

@@ -1,0 +1,323 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+
+namespace Mixpanel.Identity.Delivery;
+
+/// <summary>
+/// Sends a stream of historical events to <c>/import</c>: one producer serializes them into requests of up to 2,000
+/// events and 10 MB, and up to <see cref="Concurrency"/> requests are on the wire at once. Each request's answer is
+/// classified by <see cref="Replies"/>: taken, refused per event (<c>strict=1</c>), too large (sent again in halves),
+/// transient (retried with <see cref="Backoff"/>), or a refusal of the credentials, which ends the import.
+/// </summary>
+internal sealed class BulkImporter
+{
+    /// <summary>Requests in flight at once: enough to keep a link busy while one is being answered.</summary>
+    public const int Concurrency = 4;
+
+    /// <summary>Attempts of one request before the import gives up (about five minutes of backoff).</summary>
+    public const int MaxAttempts = 8;
+
+    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
+    private static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
+    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode(ReservedNames.Token);
+    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode(ReservedNames.DistinctId);
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode(ReservedNames.Time);
+    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode(ReservedNames.InsertId);
+
+    private readonly HttpSender _sender;
+    private readonly bool _gzip;
+    private readonly JsonEncodedText _token;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly Func<double> _random;
+    private readonly object _gate = new();
+    private readonly List<MixpanelImportFailure> _failures = [];
+    private long _imported;
+    private long _rejected;
+
+    public BulkImporter(HttpClient http, MixpanelOptions options, TimeProvider timeProvider, ILogger logger, Func<double>? random = null)
+    {
+        _sender = new HttpSender(http, options, timeProvider);
+        _gzip = options.UseGzip;
+        _token = JsonEncodedText.Encode(options.ProjectToken);
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _random = random ?? Backoff.SharedRandom;
+    }
+
+    public async Task<MixpanelImportResult> RunAsync(IAsyncEnumerable<MixpanelImportEvent> events, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var inFlight = new List<Task<Request>>(Concurrency);
+        var spare = new Stack<Request>();
+        var scratch = new ByteBuffer(1024);
+        using var writer = new Utf8JsonWriter(scratch, JsonValues.WriterOptions);
+        var request = new Request();
+        long index = 0;
+        try
+        {
+            await foreach (var item in events.WithCancellation(stop.Token).ConfigureAwait(false))
+            {
+                Guard.NotNull(item, nameof(events));
+                scratch.Clear();
+                writer.Reset(scratch);
+                var insertId = Write(writer, scratch, item);
+                if (scratch.Length >= MixpanelLimits.MaxRecordBytes)
+                {
+                    Reject(index++, item.Name, insertId, $"larger than the {MixpanelLimits.MaxRecordBytes} bytes Mixpanel takes for one event");
+                    Report(progress);
+                    continue;
+                }
+
+                if (!request.Fits(scratch.Length))
+                {
+                    await DispatchAsync(request, progress, stop.Token).ConfigureAwait(false);
+                    request = spare.Count > 0 ? spare.Pop() : new Request();
+                }
+
+                request.Add(scratch.WrittenSpan, index++, item.Name, insertId);
+            }
+
+            if (request.Count > 0)
+            {
+                await DispatchAsync(request, progress, stop.Token).ConfigureAwait(false);
+            }
+
+            while (inFlight.Count > 0)
+            {
+                await CompleteOneAsync().ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            // One request's failure (credentials refused, Mixpanel unreachable) ends the others.
+            stop.Cancel();
+            await Task.WhenAll(inFlight).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            throw;
+        }
+
+        lock (_gate)
+        {
+            return new MixpanelImportResult(_imported, _rejected, [.. _failures]);
+        }
+
+        async Task DispatchAsync(Request full, IProgress<MixpanelImportProgress>? reporter, CancellationToken token)
+        {
+            if (inFlight.Count == Concurrency)
+            {
+                await CompleteOneAsync().ConfigureAwait(false);
+            }
+
+            inFlight.Add(SendAsync(full, reporter, token));
+        }
+
+        async Task CompleteOneAsync()
+        {
+            var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+            inFlight.Remove(done);
+            var finished = await done.ConfigureAwait(false);
+            finished.Clear();
+            spare.Push(finished);
+        }
+    }
+
+    /// <summary>Writes one event as <c>/import</c> takes it; returns its insert id, derived from its content when it has none.</summary>
+    private string Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(EventName, item.Name);
+        writer.WritePropertyName(PropertiesName);
+        writer.WriteStartObject();
+        writer.WriteString(TokenName, _token);
+        writer.WriteNumber(TimeName, item.Time.ToUnixTimeMilliseconds());
+        writer.WriteString(DistinctIdName, item.DistinctId);
+        foreach (var property in item.Snapshot.Items)
+        {
+            writer.WritePropertyName(property.Key);
+            JsonValues.Write(writer, property.Value);
+        }
+
+        writer.Flush();
+        var insertId = item.InsertId ?? ContentId(scratch.WrittenSpan);
+        writer.WriteString(InsertIdName, insertId);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        return insertId;
+    }
+
+    /// <summary>32 hex digits of the SHA-256 of an event's JSON: the same event always gets the same insert id.</summary>
+    private static string ContentId(ReadOnlySpan<byte> json)
+    {
+        Span<byte> hash = stackalloc byte[32];
+#if NET
+        SHA256.HashData(json, hash);
+#else
+        using (var sha = SHA256.Create())
+        {
+            sha.ComputeHash(json.ToArray()).CopyTo(hash);
+        }
+#endif
+        Span<char> text = stackalloc char[32];
+        for (var i = 0; i < 16; i++)
+        {
+            text[2 * i] = "0123456789abcdef"[hash[i] >> 4];
+            text[(2 * i) + 1] = "0123456789abcdef"[hash[i] & 0xF];
+        }
+
+        return text.ToString();
+    }
+
+    private async Task<Request> SendAsync(Request request, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
+    {
+        await SendRangeAsync(request, 0, request.Count, progress, cancellationToken).ConfigureAwait(false);
+        return request;
+    }
+
+    private async Task SendRangeAsync(Request request, int start, int count, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
+    {
+        var body = request.Body(start, count);
+        var content = _gzip ? HttpSender.Compress(body) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await _sender.SendAsync(RecordEndpoint.Import, content, cancellationToken).ConfigureAwait(false);
+            var reply = result.Failure is null
+                ? Replies.Classify(result.Status, result.Body, count)
+                : new Reply(ReplyAction.Retry, result.Failure.GetType().Name);
+            switch (reply.Action)
+            {
+                case ReplyAction.Delivered:
+                    Count(count, []);
+                    break;
+                case ReplyAction.DropNamed:
+                    // With strict=1 Mixpanel ingests the valid events of the request and names the others.
+                    var refused = new List<MixpanelImportFailure>(reply.FailedIndexes!.Count);
+                    for (var i = 0; i < reply.FailedIndexes.Count; i++)
+                    {
+                        var at = start + reply.FailedIndexes[i];
+                        refused.Add(new MixpanelImportFailure(request.Indexes[at], request.Names[at], request.InsertIds[at], reply.FailedReasons![i]));
+                    }
+
+                    Log.ImportRejected(_logger, refused.Count, count, reply.Why);
+                    Count(count - refused.Count, refused);
+                    break;
+                case ReplyAction.Split when count > 1:
+                    await SendRangeAsync(request, start, count / 2, progress, cancellationToken).ConfigureAwait(false);
+                    await SendRangeAsync(request, start + (count / 2), count - (count / 2), progress, cancellationToken).ConfigureAwait(false);
+                    return;
+                case ReplyAction.Split:
+                    Count(0, [new MixpanelImportFailure(request.Indexes[start], request.Names[start], request.InsertIds[start], reply.TooLarge ? "larger than Mixpanel takes" : reply.Why)]);
+                    break;
+                case ReplyAction.Halt:
+                    throw new InvalidOperationException($"Mixpanel refused the import ({reply.Why}); {Volatile.Read(ref _imported)} events were imported before.");
+                default:
+                    if (attempt == MaxAttempts)
+                    {
+                        throw new HttpRequestException(
+                            $"An import request failed {MaxAttempts} times ({reply.Why}); {Volatile.Read(ref _imported)} events were imported. Importing again is safe: events keep their insert ids.",
+                            result.Failure);
+                    }
+
+                    var delay = Backoff.Next(attempt - 1, result.RetryAfter, _random());
+                    Log.ImportRetry(_logger, count, reply.Why, attempt, delay);
+                    await _timeProvider.DelayAsync(delay, cancellationToken).ConfigureAwait(false);
+                    continue;
+            }
+
+            progress?.Report(Progress());
+            return;
+        }
+    }
+
+    private void Reject(long index, string name, string insertId, string reason) => Count(0, [new MixpanelImportFailure(index, name, insertId, reason)]);
+
+    private void Count(int imported, List<MixpanelImportFailure> refused)
+    {
+        lock (_gate)
+        {
+            _imported += imported;
+            _rejected += refused.Count;
+            for (var i = 0; i < refused.Count && _failures.Count < MixpanelImportResult.MaxFailures; i++)
+            {
+                _failures.Add(refused[i]);
+            }
+        }
+    }
+
+    private void Report(IProgress<MixpanelImportProgress>? progress) => progress?.Report(Progress());
+
+    private MixpanelImportProgress Progress()
+    {
+        lock (_gate)
+        {
+            return new MixpanelImportProgress(_imported, _rejected);
+        }
+    }
+
+    /// <summary>One request's events: their JSON, one after another, and who each one is in the caller's stream.</summary>
+    private sealed class Request
+    {
+        private readonly ByteBuffer _json = new(64 * 1024);
+        private readonly List<int> _ends = [];
+        private readonly ByteBuffer _body = new(64 * 1024);
+
+        public List<long> Indexes { get; } = [];
+
+        public List<string> Names { get; } = [];
+
+        public List<string> InsertIds { get; } = [];
+
+        public int Count => _ends.Count;
+
+        /// <summary>Whether one more event of <paramref name="bytes"/> keeps the request within Mixpanel's limits (with the brackets and commas).</summary>
+        public bool Fits(int bytes) =>
+            Count < MixpanelLimits.MaxRecordsPerRequest && _json.Length + Count + bytes + 2 <= MixpanelLimits.MaxImportRequestBytes;
+
+        public void Add(ReadOnlySpan<byte> json, long index, string name, string insertId)
+        {
+            _json.Write(json);
+            _ends.Add(_json.Length);
+            Indexes.Add(index);
+            Names.Add(name);
+            InsertIds.Add(insertId);
+        }
+
+        /// <summary>
+        /// The request body of events <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1:
+        /// a JSON array, in a buffer the next call reuses (a request's halves are sent one after the other).
+        /// </summary>
+        public ByteBuffer Body(int start, int count)
+        {
+            var body = _body;
+            body.Clear();
+            body.WriteByte((byte)'[');
+            for (var i = start; i < start + count; i++)
+            {
+                if (i > start)
+                {
+                    body.WriteByte((byte)',');
+                }
+
+                var from = i == 0 ? 0 : _ends[i - 1];
+                body.Write(_json.WrittenSpan.Slice(from, _ends[i] - from));
+            }
+
+            body.WriteByte((byte)']');
+            return body;
+        }
+
+        public void Clear()
+        {
+            _json.Clear();
+            _ends.Clear();
+            Indexes.Clear();
+            Names.Clear();
+            InsertIds.Clear();
+        }
+    }
+}

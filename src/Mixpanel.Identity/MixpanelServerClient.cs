@@ -1,0 +1,268 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Users;
+
+namespace Mixpanel.Identity;
+
+/// <summary>
+/// The Mixpanel client for servers: one long-lived object per process that tracks for every visitor, each call naming
+/// who it is about (<see cref="MixpanelVisitor"/>) instead of a stored identity. Beside <see cref="MixpanelClient"/>,
+/// which is one device's client, it uses the same durable queue and sender. Every member is safe to call from any
+/// thread; <c>Track</c> and the profile calls never block on I/O.
+/// </summary>
+public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
+{
+    private readonly MixpanelOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly HttpClient _http;
+    private readonly HttpClient? _ownedHttpClient;
+    private readonly IdentityStore _identity;
+    private readonly DeliveryEngine _engine;
+    private readonly SessionHooks _hooks;
+    private readonly DeliveryCounters _counters = new();
+    private readonly object _disposeGate = new();
+    private Task? _disposal;
+
+    /// <summary>Creates a server client.</summary>
+    /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required. The queue lives in <c>server/</c> under the storage directory.</param>
+    /// <param name="httpClient">The HTTP client to send with; by default the client makes and owns one.</param>
+    /// <param name="timeProvider">The clock; by default the system clock.</param>
+    /// <param name="loggerFactory">Where to log; by default nowhere.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public MixpanelServerClient(MixpanelOptions options, HttpClient? httpClient = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+    {
+        Guard.NotNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("The Mixpanel options are invalid: " + string.Join(" ", errors), nameof(options));
+        }
+
+        _options = options.Clone();
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
+        _hooks = SessionHooks.From(_options, _logger);
+        var directory = _options.Storage == StorageMode.Disk ? MixpanelClient.PrepareStorage(_options, _logger, "server") : null;
+        _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
+        _http = httpClient ?? _ownedHttpClient!;
+
+        // Identity is given per call: nothing of it is stored.
+        _identity = IdentityStore.InMemory(_timeProvider, _logger);
+        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters);
+        _engine.Start(null);
+        ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
+        Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
+    }
+
+    /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
+    public MixpanelDiagnostics Diagnostics { get; }
+
+    /// <summary>Records an event of <paramref name="visitor"/>.</summary>
+    /// <param name="visitor">Who the event is about.</param>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="properties">The event's own properties; they win over the visitor's request properties.</param>
+    /// <exception cref="ArgumentException">The name, or a property, is one Mixpanel cannot take.</exception>
+    public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null)
+    {
+        Guard.NotNull(visitor);
+        RequireEventName(eventName);
+        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
+        Enqueue(visitor, eventName, own, time);
+    }
+
+    /// <summary>
+    /// The visitor has signed in (sign-up, login): returns them as <paramref name="userId"/>. Under Original ID Merge
+    /// this sends <c>$identify</c>, linking the visitor's anonymous id to the user; under Simplified, their events'
+    /// <c>$device_id</c> and <c>$user_id</c> link them. Keep the visitor's device id (the cookie) across the login.
+    /// </summary>
+    /// <param name="visitor">The visitor before signing in.</param>
+    /// <param name="userId">The user's stable id, such as a database key.</param>
+    /// <exception cref="ArgumentException">The id is one Mixpanel would refuse.</exception>
+    public MixpanelVisitor Identify(MixpanelVisitor visitor, string userId)
+    {
+        Guard.NotNull(visitor);
+        DistinctIds.ValidateUserId(userId, nameof(userId));
+        if (string.Equals(visitor.UserId, userId, StringComparison.Ordinal))
+        {
+            return visitor;
+        }
+
+        var identified = visitor.WithUser(userId);
+        if (_options.IdMerge == IdMergeApi.Original)
+        {
+            var link = new PropertyMap([new(ReservedNames.AnonDistinctId, DistinctIds.ForDevice(visitor.DeviceId))]);
+            Enqueue(identified, ReservedNames.IdentifyEvent, link, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+
+        return identified;
+    }
+
+    /// <summary>
+    /// The profile of <paramref name="visitor"/>'s user. A visitor who is not signed in has no profile to update: an
+    /// update for them is dropped (<see cref="DropReason.NotIdentified"/>) and logged, because a profile on an anonymous id
+    /// loses its properties when Mixpanel links the visitor to a user.
+    /// </summary>
+    /// <param name="visitor">Whose profile.</param>
+    public MixpanelPeople People(MixpanelVisitor visitor)
+    {
+        Guard.NotNull(visitor);
+        return new MixpanelPeople(new VisitorProfile(this, visitor));
+    }
+
+    /// <summary>A group's profile, to update it.</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    public MixpanelGroup GetGroup(string groupKey, object groupId)
+    {
+        var sink = new GroupProfile(this);
+        var group = new MixpanelGroup(groupKey, groupId, sink);
+        sink.Group = group;
+        return group;
+    }
+
+    /// <summary>
+    /// Imports history through <c>/import</c>, at the wire's speed: batches of up to 2,000 events and 10 MB, gzipped, a few
+    /// requests at a time, <c>strict=1</c> so that Mixpanel says which events it refused and why, with the project's
+    /// credentials (<see cref="MixpanelOptions.ApiSecret"/> or a service account). Rate limits (429) and transient
+    /// failures are retried with backoff. Not queued on disk: the caller holds the history and can run it again
+    /// (events keep their <c>$insert_id</c>, so Mixpanel deduplicates what it had).
+    /// </summary>
+    /// <param name="events">The events, read once, in any order: from a file, a database query, or a list.</param>
+    /// <param name="progress">Told after each request.</param>
+    /// <param name="cancellationToken">Stops the import; what was acknowledged stays imported.</param>
+    /// <returns>What was imported, and what Mixpanel refused with why.</returns>
+    /// <exception cref="InvalidOperationException">No credentials are set, or Mixpanel refused them (401, 403).</exception>
+    public Task<MixpanelImportResult> ImportAsync(IAsyncEnumerable<MixpanelImportEvent> events, IProgress<MixpanelImportProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Guard.NotNull(events);
+        if (!_options.CanImport)
+        {
+            throw new InvalidOperationException("Importing needs MixpanelOptions.ApiSecret, or a service account (ServiceAccountUsername, ServiceAccountSecret, ProjectId).");
+        }
+
+        return new BulkImporter(_http, _options, _timeProvider, _logger).RunAsync(events, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Completes when every record made before the call has been delivered or dropped (counted), when delivery halted,
+    /// or, without a <paramref name="cancellationToken"/>, after <see cref="MixpanelOptions.FlushTimeout"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposal) is null ? _engine.FlushAsync(_options.FlushTimeout, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Completes when every record made before the call is stored (on disk, with <see cref="StorageMode.Disk"/>).</summary>
+    /// <param name="cancellationToken">Ends the wait early.</param>
+    public Task PersistAsync(CancellationToken cancellationToken = default) =>
+        Volatile.Read(ref _disposal) is null ? _engine.PersistAsync(cancellationToken) : Task.CompletedTask;
+
+    /// <summary>Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops; what is left stays on disk for the next start.</summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_disposeGate)
+        {
+            _disposal ??= DisposeCoreAsync();
+            return new ValueTask(_disposal);
+        }
+    }
+
+    /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
+    public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+    private static void RequireEventName(string eventName)
+    {
+        Guard.NotNull(eventName);
+        if (string.IsNullOrWhiteSpace(eventName))
+        {
+            throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
+        }
+
+        WellFormedText.Require(eventName, "The event name", nameof(eventName));
+    }
+
+    private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
+    {
+        // The visitor's request properties and address go as the event's "super" properties: the call's own win.
+        var request = PropertyValues.Snapshot(visitor.Properties, nameof(visitor));
+        if (visitor.IpAddress is { } ip)
+        {
+            request = request.With(new PropertyMap([new(ReservedNames.Ip, ip)]), overwrite: false);
+        }
+
+        var identity = new EventIdentity(visitor.DistinctId, visitor.DeviceId, visitor.UserId, request);
+        if (_hooks.BeforeSendEvent is { } hook)
+        {
+            if (!_hooks.Apply(hook, eventName, properties, identity, out eventName, out properties, out var reason))
+            {
+                _counters.OnDropped(reason, 1, wasQueued: false);
+                return;
+            }
+
+            identity = new EventIdentity(identity.DistinctId, identity.DeviceId, identity.UserId, PropertyMap.Empty);
+        }
+
+        _engine.Enqueue(new EventRecord(eventName, properties, identity, time, null));
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        ProcessExit.Forget(this);
+        try
+        {
+            await _engine.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+            await _engine.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _identity.Dispose();
+            _ownedHttpClient?.Dispose();
+        }
+    }
+
+    /// <summary>A visitor's profile updates: to their user, from their address.</summary>
+    private sealed class VisitorProfile(MixpanelServerClient owner, MixpanelVisitor visitor) : IMixpanelProfileSink
+    {
+        public void Send(MixpanelProfileUpdate update)
+        {
+            var change = update.Update;
+            if (owner._hooks.BeforeSendProfileUpdate is { } hook && !owner._hooks.Apply(hook, ref change, out var reason))
+            {
+                owner._counters.OnDropped(reason, 1, wasQueued: false);
+                return;
+            }
+
+            if (visitor.UserId is not { } userId)
+            {
+                owner._counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
+                Log.ProfileUpdateWithoutUser(owner._logger);
+                return;
+            }
+
+            owner._engine.Enqueue(new ProfileRecord(change, userId, visitor.DeviceId, visitor.IpAddress));
+        }
+    }
+
+    private sealed class GroupProfile(MixpanelServerClient owner) : IMixpanelProfileSink
+    {
+        public MixpanelGroup? Group { get; set; }
+
+        public void Send(MixpanelProfileUpdate update)
+        {
+            var change = update.Update;
+            if (owner._hooks.BeforeSendGroupUpdate is { } hook && !owner._hooks.Apply(hook, ref change, out var reason))
+            {
+                owner._counters.OnDropped(reason, 1, wasQueued: false);
+                return;
+            }
+
+            owner._engine.Enqueue(new GroupRecord(change, Group!.GroupKey, Group.GroupId));
+        }
+    }
+}

@@ -10,7 +10,9 @@ namespace Mixpanel.Identity.Benchmarks;
 /// <summary>
 /// Historical events through <see cref="MixpanelServerClient.ImportAsync"/> to the local server's <c>/import</c>, against a
 /// plain <see cref="HttpClient"/> posting the same kind of events, pre-serialized and pre-gzipped, in requests of the
-/// same size with as many on the wire at once: the ceiling of the wire and the server.
+/// same size with as many on the wire at once: the ceiling of the wire and the server. Both start from what they send
+/// already in memory, made before the clock starts: the reference from its request bodies, the import from the events
+/// (as many distinct ones as the reference's bodies hold, cycled as those are).
 /// </summary>
 internal static class Import
 {
@@ -20,7 +22,7 @@ internal static class Import
 
     public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, ApiSecret = Secret, RetainRecords = false };
 
-    public static async Task<EndToEndResult> RunClientAsync(LocalMixpanelServer server, int events)
+    public static async Task<EndToEndResult> RunClientAsync(LocalMixpanelServer server, int events, MixpanelImportEvent[] pool)
     {
         var options = new MixpanelOptions
         {
@@ -33,7 +35,7 @@ internal static class Import
         var acceptedBefore = server.AcceptedRecordCount;
         var cpu = EndToEnd.CpuTime();
         var watch = Stopwatch.StartNew();
-        var result = await client.ImportAsync(History(events)).ConfigureAwait(false);
+        var result = await client.ImportAsync(History(events, pool)).ConfigureAwait(false);
         watch.Stop();
         cpu = EndToEnd.CpuTime() - cpu;
         var delivered = server.AcceptedRecordCount - acceptedBefore;
@@ -115,11 +117,15 @@ internal static class Import
         return bodies;
     }
 
-    private static async IAsyncEnumerable<MixpanelImportEvent> History(int events)
+    /// <summary>The events the import cycles through: as many as <paramref name="bodies"/> request bodies hold.</summary>
+    public static MixpanelImportEvent[] EventPool(int bodies) =>
+        [.. Enumerable.Range(0, bodies * RequestSize).Select(static n => new MixpanelImportEvent(BenchmarkEvents.EventName, DistinctId(n), Start.AddSeconds(n), Properties(n)))];
+
+    private static async IAsyncEnumerable<MixpanelImportEvent> History(int events, MixpanelImportEvent[] pool)
     {
         for (var n = 0; n < events; n++)
         {
-            yield return new MixpanelImportEvent(BenchmarkEvents.EventName, DistinctId(n), Start.AddSeconds(n), Properties(n));
+            yield return pool[n % pool.Length];
         }
 
         await Task.CompletedTask.ConfigureAwait(false);

@@ -67,7 +67,8 @@ if (only is null or "import")
     // History through /import: requests of 2,000 events, a few on the wire at once; the reference posts the same shape.
     await using var server = await LocalMixpanelServer.StartAsync(Import.ServerOptions());
     var bodies = Import.GzippedBodies(count: 20);
-    await Import.RunClientAsync(server, 200_000);
+    var pool = Import.EventPool(bodies: 20);
+    await Import.RunClientAsync(server, 200_000, pool);
     await Import.RunReferenceAsync(server, 200_000, bodies);
     await Task.Delay(TimeSpan.FromSeconds(2));
 
@@ -77,7 +78,7 @@ if (only is null or "import")
     Console.WriteLine($"Import, {events:N0} historical events per run, requests of 2,000, {Mixpanel.Identity.Delivery.BulkImporter.Concurrency} on the wire at a time:");
     for (var round = 1; round <= rounds; round++)
     {
-        var run = await Import.RunClientAsync(server, events);
+        var run = await Import.RunClientAsync(server, events, pool);
         clientRuns.Add(run);
         Console.WriteLine($"  {round}  ImportAsync {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
         run = await Import.RunReferenceAsync(server, events, bodies);

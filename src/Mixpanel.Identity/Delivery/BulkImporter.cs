@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Compatibility;
@@ -113,7 +112,8 @@ internal sealed class BulkImporter
                 await CompleteOneAsync().ConfigureAwait(false);
             }
 
-            inFlight.Add(SendAsync(full, reporter, token));
+            // Compressing and sending run beside the producer, which goes on serializing the next request.
+            inFlight.Add(Task.Run(() => SendAsync(full, reporter, token), token));
         }
 
         async Task CompleteOneAsync()
@@ -126,7 +126,7 @@ internal sealed class BulkImporter
         }
     }
 
-    /// <summary>Writes one event as <c>/import</c> takes it; returns its insert id, derived from its content when it has none.</summary>
+    /// <summary>Writes one event as <c>/import</c> takes it; returns its insert id, derived from its content (<see cref="ContentIds"/>) when it has none.</summary>
     private string Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
     {
         writer.WriteStartObject();
@@ -143,34 +143,12 @@ internal sealed class BulkImporter
         }
 
         writer.Flush();
-        var insertId = item.InsertId ?? ContentId(scratch.WrittenSpan);
+        var insertId = item.InsertId ?? ContentIds.Of(scratch.WrittenSpan);
         writer.WriteString(InsertIdName, insertId);
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();
         return insertId;
-    }
-
-    /// <summary>32 hex digits of the SHA-256 of an event's JSON: the same event always gets the same insert id.</summary>
-    private static string ContentId(ReadOnlySpan<byte> json)
-    {
-        Span<byte> hash = stackalloc byte[32];
-#if NET
-        SHA256.HashData(json, hash);
-#else
-        using (var sha = SHA256.Create())
-        {
-            sha.ComputeHash(json.ToArray()).CopyTo(hash);
-        }
-#endif
-        Span<char> text = stackalloc char[32];
-        for (var i = 0; i < 16; i++)
-        {
-            text[2 * i] = "0123456789abcdef"[hash[i] >> 4];
-            text[(2 * i) + 1] = "0123456789abcdef"[hash[i] & 0xF];
-        }
-
-        return text.ToString();
     }
 
     private async Task<Request> SendAsync(Request request, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
@@ -259,12 +237,16 @@ internal sealed class BulkImporter
         }
     }
 
-    /// <summary>One request's events: their JSON, one after another, and who each one is in the caller's stream.</summary>
+    /// <summary>
+    /// One request's events: the body being written (a JSON array, its closing bracket added when it is sent), where
+    /// each event starts and ends in it, and who each one is in the caller's stream.
+    /// </summary>
     private sealed class Request
     {
         private readonly ByteBuffer _json = new(64 * 1024);
         private readonly List<int> _ends = [];
-        private readonly ByteBuffer _body = new(64 * 1024);
+        private readonly ByteBuffer _part = new(4 * 1024);
+        private bool _closed;
 
         public List<long> Indexes { get; } = [];
 
@@ -274,12 +256,13 @@ internal sealed class BulkImporter
 
         public int Count => _ends.Count;
 
-        /// <summary>Whether one more event of <paramref name="bytes"/> keeps the request within Mixpanel's limits (with the brackets and commas).</summary>
+        /// <summary>Whether one more event of <paramref name="bytes"/> keeps the request within Mixpanel's limits (with its comma and the closing bracket).</summary>
         public bool Fits(int bytes) =>
-            Count < MixpanelLimits.MaxRecordsPerRequest && _json.Length + Count + bytes + 2 <= MixpanelLimits.MaxImportRequestBytes;
+            Count < MixpanelLimits.MaxRecordsPerRequest && _json.Length + bytes + 2 <= MixpanelLimits.MaxImportRequestBytes;
 
         public void Add(ReadOnlySpan<byte> json, long index, string name, string insertId)
         {
+            _json.WriteByte(Count == 0 ? (byte)'[' : (byte)',');
             _json.Write(json);
             _ends.Add(_json.Length);
             Indexes.Add(index);
@@ -289,30 +272,34 @@ internal sealed class BulkImporter
 
         /// <summary>
         /// The request body of events <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1:
-        /// a JSON array, in a buffer the next call reuses (a request's halves are sent one after the other).
+        /// the whole body as written, or for part of it (a request sent again in halves) a copy the next call reuses.
         /// </summary>
         public ByteBuffer Body(int start, int count)
         {
-            var body = _body;
-            body.Clear();
-            body.WriteByte((byte)'[');
-            for (var i = start; i < start + count; i++)
+            if (start == 0 && count == Count)
             {
-                if (i > start)
+                if (!_closed)
                 {
-                    body.WriteByte((byte)',');
+                    _json.WriteByte((byte)']');
+                    _closed = true;
                 }
 
-                var from = i == 0 ? 0 : _ends[i - 1];
-                body.Write(_json.WrittenSpan.Slice(from, _ends[i] - from));
+                return _json;
             }
 
-            body.WriteByte((byte)']');
-            return body;
+            // Event i spans from just after the bracket or comma before it to _ends[i].
+            var from = (start == 0 ? 0 : _ends[start - 1]) + 1;
+            var to = _ends[start + count - 1];
+            _part.Clear();
+            _part.WriteByte((byte)'[');
+            _part.Write(_json.WrittenSpan.Slice(from, to - from));
+            _part.WriteByte((byte)']');
+            return _part;
         }
 
         public void Clear()
         {
+            _closed = false;
             _json.Clear();
             _ends.Clear();
             Indexes.Clear();

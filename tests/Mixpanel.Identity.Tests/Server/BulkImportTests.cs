@@ -123,6 +123,21 @@ public sealed class BulkImportTests
     }
 
     [Fact]
+    public async Task ImportAsync_RequestTooLarge_IsSentAgainInHalves()
+    {
+        await using var harness = await StartAsync();
+        harness.Server.Faults.Enqueue(ServerFault.Status(413));
+        await using var client = harness.StartServerClient(options => options.ApiSecret = Secret);
+
+        var result = await client.ImportAsync(History(50), cancellationToken: DeliveryHarness.Patience);
+
+        result.Imported.Should().Be(50);
+        harness.Server.Requests.Should().HaveCount(3, "the refused request, then its two halves");
+        harness.Server.Requests.Skip(1).Select(r => r.RecordCount).Should().Equal(25, 25);
+        harness.Server.Records.Select(r => r.Properties.GetProperty("n").GetInt32()).Should().BeEquivalentTo(Enumerable.Range(0, 50));
+    }
+
+    [Fact]
     public async Task ImportAsync_WrongSecret_ThrowsAndSaysMixpanelRefusedIt()
     {
         await using var harness = await StartAsync();

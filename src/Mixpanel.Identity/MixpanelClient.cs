@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Net.NetworkInformation;
-using System.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
@@ -8,7 +6,6 @@ using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
-using Mixpanel.Identity.Storage;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
@@ -19,7 +16,7 @@ namespace Mixpanel.Identity;
 /// <c>Reset</c> and the profile calls never block on I/O. Create one per storage directory and keep it for the life
 /// of the app (register it as a singleton).
 /// </summary>
-public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable
+public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable
 {
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
@@ -62,9 +59,9 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
         var hooks = SessionHooks.From(_options, _logger);
-        var directory = _options.Storage == StorageMode.Disk ? PrepareStorage(_options, _logger) : null;
+        var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger) : null;
         IdentityState state;
-        (_identityStore, state) = OpenIdentity(directory, clock, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
+        (_identityStore, state) = ClientStorage.OpenIdentity(directory, clock, _logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
         try
         {
             _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
@@ -223,87 +220,6 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     }
 
     /// <inheritdoc />
-    public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
-
-    /// <summary>
-    /// Puts the user in groups, replacing the groups of <paramref name="groupKey"/>: registers them as a super property
-    /// (a list) and sets them on the profile.
-    /// </summary>
-    /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
-    /// <param name="groupIds">The groups' ids: strings or integers, sent as strings.</param>
-    /// <exception cref="ArgumentException">The key is empty, or an id is neither a non-empty string nor an integer.</exception>
-    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
-    {
-        Guard.NotNull(groupIds);
-        var ids = new PropertyList([.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()]);
-        Register(new PropertyMap([new(groupKey, ids)]));
-        People.Set(groupKey, ids);
-    }
-
-    /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others (the super property's list, and <c>$union</c> on the profile).</summary>
-    /// <param name="groupKey">The group key.</param>
-    /// <param name="groupId">The group's id: a string or an integer.</param>
-    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
-    public void AddGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (!ids.Contains(id))
-        {
-            ids.Add(id);
-            Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
-        }
-
-        People.Union(groupKey, [id]);
-    }
-
-    /// <summary>Takes the user out of a group of <paramref name="groupKey"/> (from the super property's list, and <c>$remove</c> on the profile).</summary>
-    /// <param name="groupKey">The group key.</param>
-    /// <param name="groupId">The group's id: a string or an integer.</param>
-    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
-    public void RemoveGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (ids.Remove(id))
-        {
-            if (ids.Count == 0)
-            {
-                Unregister(groupKey);
-            }
-            else
-            {
-                Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
-            }
-        }
-
-        People.Remove(groupKey, id);
-    }
-
-    /// <summary>Records an event in groups of its own, whatever groups the user is in: each key's ids win over the properties and super properties.</summary>
-    /// <param name="eventName">The event name.</param>
-    /// <param name="properties">The event's own properties.</param>
-    /// <param name="groups">Group key → a group id, or several.</param>
-    /// <exception cref="ArgumentException">The name, a property or a group is invalid.</exception>
-    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
-    {
-        Guard.NotNull(groups);
-        var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var property in properties ?? PropertyMap.Empty)
-        {
-            merged[property.Key] = property.Value;
-        }
-
-        foreach (var group in groups)
-        {
-            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
-            merged[group.Key] = new PropertyList([.. ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups)))]);
-        }
-
-        Track(eventName, merged);
-    }
-
-    /// <inheritdoc />
     public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
 
     /// <summary>
@@ -414,70 +330,6 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         return snapshot;
     }
 
-    /// <summary>The storage directory (or <paramref name="subfolder"/> of it), made ready; null (memory, logged) when there is none safe to use.</summary>
-    internal static string? PrepareStorage(MixpanelOptions options, ILogger logger, string? subfolder = null)
-    {
-        string directory;
-        try
-        {
-            directory = options.GetStorageDirectory();
-            if (subfolder is not null)
-            {
-                directory = Path.Combine(directory, subfolder);
-            }
-        }
-        catch (InvalidOperationException exception)
-        {
-            Log.StorageUnavailable(logger, "(none)", exception);
-            return null;
-        }
-
-        try
-        {
-            if (StorageLocation.Prepare(directory) is { } refusal)
-            {
-                Log.StorageRefused(logger, directory, refusal);
-                return null;
-            }
-
-            return directory;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException or ArgumentException)
-        {
-            Log.StorageUnavailable(logger, directory, exception);
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// The identity store and the identity in it (made now if there is none). An unusable directory or an identity
-    /// that cannot be read never stops the app, and is never overwritten: identity and queue live in memory for this
-    /// process.
-    /// </summary>
-    private (IdentityStore Store, IdentityState State) OpenIdentity(string? directory, TimeProvider clock, Func<IdentityState> create)
-    {
-        if (directory is not null)
-        {
-            IdentityStore? store = null;
-            try
-            {
-                store = IdentityStore.OpenOnDisk(directory, clock, _logger);
-                using (store.Lock())
-                {
-                    return (store, store.ReadOrCreate(create));
-                }
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException)
-            {
-                store?.Dispose();
-                Log.StorageUnavailable(_logger, directory, exception);
-            }
-        }
-
-        var memory = IdentityStore.InMemory(clock, _logger);
-        return (memory, memory.ReadOrCreate(create));
-    }
-
     /// <summary>
     /// Shutdown has begun elsewhere (the host's stop): disposal delivers only until <paramref name="deadline"/>, so
     /// that stop and disposal together never exceed <see cref="MixpanelOptions.ShutdownTimeout"/>.
@@ -492,12 +344,6 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
             _engine.RetryNow();
         }
     }
-
-    /// <summary>The ids the super property of <paramref name="groupKey"/> holds now, as strings.</summary>
-    private List<object> GroupIds(string groupKey) =>
-        SuperProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list
-            ? [.. list.Where(static id => id is not null).Select(static id => (object)Convert.ToString(id, CultureInfo.InvariantCulture)!)]
-            : value is string or long or int ? [Convert.ToString(value, CultureInfo.InvariantCulture)!] : [];
 
     private async Task DisposeCoreAsync()
     {

@@ -48,7 +48,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
         _hooks = SessionHooks.From(_options, _logger);
-        var directory = _options.Storage == StorageMode.Disk ? MixpanelClient.PrepareStorage(_options, _logger, "server") : null;
+        var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger, "server") : null;
         _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
         _http = httpClient ?? _ownedHttpClient!;
 

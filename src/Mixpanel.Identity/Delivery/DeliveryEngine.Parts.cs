@@ -5,10 +5,6 @@ namespace Mixpanel.Identity.Delivery;
 /// <summary>What the loop keeps per endpoint, and the markers the app's threads hand it.</summary>
 internal sealed partial class DeliveryEngine
 {
-    // Events moved from /track to /import while a batch is read, framed for the import log.
-    private readonly Payloads.ByteBuffer _aged = new(4 * 1024);
-    private int _agedCount;
-
     /// <summary>
     /// One endpoint's state: the batch being sent and its parts still to send, the batch read and made ready behind it,
     /// and its retries.

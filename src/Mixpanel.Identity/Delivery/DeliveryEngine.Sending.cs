@@ -154,61 +154,6 @@ internal sealed partial class DeliveryEngine
         return batch.Count > 0;
     }
 
-    /// <summary>Frames the next record of <paramref name="log"/> for the <c>/import</c> log; 1, or 0 when it turned out damaged.</summary>
-    private int MoveToImport(IRecordLog log, RecordFrame header)
-    {
-        var start = _aged.Length;
-        _aged.GetSpan(RecordFrame.HeaderSize);
-        _aged.Advance(RecordFrame.HeaderSize);
-        if (!log.ReadNext(_aged))
-        {
-            _aged.Truncate(start);
-            return 0;
-        }
-
-        RecordFrame.Seal(_aged, start, _queue[RecordEndpoint.Import].NextNumber + _agedCount, _queue.TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
-        _agedCount++;
-        return 1;
-    }
-
-    /// <summary>Appends the records <see cref="MoveToImport"/> framed to the <c>/import</c> log; returns how many could not be (they are lost, and counted).</summary>
-    private int AppendAged(int count)
-    {
-        if (count == 0)
-        {
-            return 0;
-        }
-
-        try
-        {
-            var import = _queue[RecordEndpoint.Import];
-            import.Append(_aged, _agedCount);
-
-            // They are late already: they go now, and a flush waiting for them as /track records waits for them here.
-            var moved = import.AppendedTotal;
-            _endpoints[(int)RecordEndpoint.Import].DrainTarget = moved;
-            foreach (var flush in _flushes)
-            {
-                if (flush.Deliver)
-                {
-                    flush.Targets[(int)RecordEndpoint.Import] = Math.Max(flush.Targets[(int)RecordEndpoint.Import], moved);
-                }
-            }
-
-            return 0;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            Log.QueueWriteFailed(_logger, TimeSpan.Zero, exception);
-            return _agedCount;
-        }
-        finally
-        {
-            _aged.Clear();
-            _agedCount = 0;
-        }
-    }
-
     private void Send(Endpoint endpoint)
     {
         var part = endpoint.Parts.Pop();

@@ -18,7 +18,7 @@ namespace Mixpanel.Identity.Users;
 /// While no change of this process is on its way, every call first checks the shared change counter and reads the
 /// identity again if another process changed it. <c>Track</c> takes no lock: it reads the current immutable snapshot.
 /// </remarks>
-internal sealed class IdentitySession
+internal sealed partial class IdentitySession
 {
     private readonly object _gate = new();
     private readonly IRecordSink _sink;
@@ -307,130 +307,8 @@ internal sealed class IdentitySession
         Track("$opt_in", properties);
     }
 
-    /// <summary>A user profile update: sent to the user id, or held until <c>Identify</c> while anonymous.</summary>
-    public void UpdateProfile(ProfileUpdate update)
-    {
-        if (_hooks.BeforeSendProfileUpdate is { } hook && !_hooks.Apply(hook, ref update, out var reason))
-        {
-            _counters.OnDropped(reason, 1, wasQueued: false);
-            return;
-        }
-
-        lock (_gate)
-        {
-            var state = CurrentLocked();
-            if (_closed)
-            {
-                _counters.OnDropped(DropReason.Disposed, 1, wasQueued: false);
-                Log.RecordAfterDispose(_logger);
-                return;
-            }
-
-            if (state.OptedOut)
-            {
-                _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
-                return;
-            }
-
-            if (state.UserId is { } userId)
-            {
-                Enqueue(new ProfileRecord(update, userId, state.DeviceId), _optOutGeneration);
-                return;
-            }
-
-            if (update.Operation == ProfileOperation.Delete)
-            {
-                // Held, it would delete whichever user signs in next.
-                _counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
-                Log.DeleteUserWhileAnonymous(_logger);
-                return;
-            }
-
-            Change(new IdentityChange.Hold(update));
-        }
-    }
-
-    public void UpdateGroup(GroupRecord record)
-    {
-        if (_hooks.BeforeSendGroupUpdate is { } hook)
-        {
-            var update = record.Update;
-            if (!_hooks.Apply(hook, ref update, out var reason))
-            {
-                _counters.OnDropped(reason, 1, wasQueued: false);
-                return;
-            }
-
-            record = new GroupRecord(update, record.GroupKey, record.GroupId);
-        }
-
-        var generation = _optOutGeneration;
-        if (Current.OptedOut)
-        {
-            _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
-            return;
-        }
-
-        Enqueue(record, generation);
-    }
-
-    /// <summary>
-    /// The sink saved <paramref name="changes"/> of this process's changes, and the identity is now
-    /// <paramref name="saved"/> (with any other process's changes in it) at <paramref name="version"/>.
-    /// </summary>
-    public void OnSaved(IdentityState saved, int version, int changes)
-    {
-        lock (_gate)
-        {
-            _unsaved -= changes;
-            if (_unsaved == 0)
-            {
-                Adopt(saved, version);
-            }
-        }
-    }
-
     /// <summary>The client was disposed: from now on calls change nothing, and records are counted as dropped.</summary>
     public void Close() => _closed = true;
-
-    private IdentityState CurrentLocked()
-    {
-        if (_store.Version != _seenVersion && _unsaved == 0)
-        {
-            var version = _store.Version;
-            if (_store.ReadLatest() is { } latest)
-            {
-                Adopt(latest, version);
-            }
-            else
-            {
-                // Unreadable for now: tried again at the next change.
-                _seenVersion = version;
-            }
-        }
-
-        return _state;
-    }
-
-    private void CatchUp()
-    {
-        lock (_gate)
-        {
-            CurrentLocked();
-        }
-    }
-
-    /// <summary>Takes <paramref name="latest"/> as this process's view, acting on what another process changed.</summary>
-    private void Adopt(IdentityState latest, int version)
-    {
-        var before = _state;
-        _seenVersion = version;
-        _state = latest;
-        if (latest.OptedOut && !before.OptedOut)
-        {
-            PurgeQueued();
-        }
-    }
 
     private void PurgeQueued()
     {

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity;
+
+/// <summary>The user's groups: a super property of each group key, mirrored on the profile.</summary>
+public sealed partial class MixpanelClient
+{
+    /// <inheritdoc />
+    public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
+
+    /// <summary>
+    /// Puts the user in groups, replacing the groups of <paramref name="groupKey"/>: registers them as a super property
+    /// (a list) and sets them on the profile.
+    /// </summary>
+    /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
+    /// <param name="groupIds">The groups' ids: strings or integers, sent as strings.</param>
+    /// <exception cref="ArgumentException">The key is empty, or an id is neither a non-empty string nor an integer.</exception>
+    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
+    {
+        Guard.NotNull(groupIds);
+        var ids = new PropertyList([.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()]);
+        Register(new PropertyMap([new(groupKey, ids)]));
+        People.Set(groupKey, ids);
+    }
+
+    /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others (the super property's list, and <c>$union</c> on the profile).</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    public void AddGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (!ids.Contains(id))
+        {
+            ids.Add(id);
+            Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
+        }
+
+        People.Union(groupKey, [id]);
+    }
+
+    /// <summary>Takes the user out of a group of <paramref name="groupKey"/> (from the super property's list, and <c>$remove</c> on the profile).</summary>
+    /// <param name="groupKey">The group key.</param>
+    /// <param name="groupId">The group's id: a string or an integer.</param>
+    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    public void RemoveGroup(string groupKey, object groupId)
+    {
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        var ids = GroupIds(groupKey);
+        if (ids.Remove(id))
+        {
+            if (ids.Count == 0)
+            {
+                Unregister(groupKey);
+            }
+            else
+            {
+                Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
+            }
+        }
+
+        People.Remove(groupKey, id);
+    }
+
+    /// <summary>Records an event in groups of its own, whatever groups the user is in: each key's ids win over the properties and super properties.</summary>
+    /// <param name="eventName">The event name.</param>
+    /// <param name="properties">The event's own properties.</param>
+    /// <param name="groups">Group key → a group id, or several.</param>
+    /// <exception cref="ArgumentException">The name, a property or a group is invalid.</exception>
+    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
+    {
+        Guard.NotNull(groups);
+        var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in properties ?? PropertyMap.Empty)
+        {
+            merged[property.Key] = property.Value;
+        }
+
+        foreach (var group in groups)
+        {
+            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
+            merged[group.Key] = new PropertyList([.. ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups)))]);
+        }
+
+        Track(eventName, merged);
+    }
+
+    /// <summary>The ids the super property of <paramref name="groupKey"/> holds now, as strings.</summary>
+    private List<object> GroupIds(string groupKey) =>
+        SuperProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list
+            ? [.. list.Where(static id => id is not null).Select(static id => (object)Convert.ToString(id, CultureInfo.InvariantCulture)!)]
+            : value is string or long or int ? [Convert.ToString(value, CultureInfo.InvariantCulture)!] : [];
+}

@@ -82,7 +82,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <inheritdoc />
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
-        RequireEventName(eventName);
+        EventProperties.RequireName(eventName, nameof(eventName));
         var call = PropertyValues.Snapshot(properties, nameof(properties));
         lock (_gate)
         {
@@ -158,7 +158,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <inheritdoc />
     public void TimeEvent(string eventName)
     {
-        RequireEventName(eventName);
+        EventProperties.RequireName(eventName, nameof(eventName));
         lock (_gate)
         {
             _timers[eventName] = _timeProvider.GetTimestamp();
@@ -298,17 +298,6 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <summary>Completes at once: the fake sends nothing.</summary>
     /// <param name="cancellationToken">Not used.</param>
     public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    private static void RequireEventName(string eventName)
-    {
-        ArgumentNullException.ThrowIfNull(eventName);
-        if (string.IsNullOrWhiteSpace(eventName))
-        {
-            throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
-        }
-
-        WellFormedText.Require(eventName, "The event name", nameof(eventName));
-    }
 
     private List<object?> GroupIds(string groupKey)
     {

@@ -116,7 +116,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="ArgumentException">The name is empty, or a property value is of a type Mixpanel cannot store.</exception>
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
-        ValidateEventName(eventName);
+        EventProperties.RequireName(eventName, nameof(eventName));
         _session.Track(eventName, PropertyValues.Snapshot(properties, nameof(properties)));
     }
 
@@ -184,7 +184,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <param name="eventName">The event to time.</param>
     public void TimeEvent(string eventName)
     {
-        ValidateEventName(eventName);
+        EventProperties.RequireName(eventName, nameof(eventName));
         _session.TimeEvent(eventName);
     }
 
@@ -301,17 +301,6 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
-
-    private static void ValidateEventName(string eventName)
-    {
-        Guard.NotNull(eventName);
-        if (string.IsNullOrWhiteSpace(eventName))
-        {
-            throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
-        }
-
-        WellFormedText.Require(eventName, "The event name", nameof(eventName));
-    }
 
     private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)
     {

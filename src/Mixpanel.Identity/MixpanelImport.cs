@@ -23,13 +23,7 @@ public sealed class MixpanelImportEvent
     /// <exception cref="ArgumentException">The name, id, time or a property is one Mixpanel would refuse.</exception>
     public MixpanelImportEvent(string name, string distinctId, DateTimeOffset time, IReadOnlyDictionary<string, object?>? properties = null, string? insertId = null)
     {
-        Guard.NotNull(name);
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            throw new ArgumentException("An event name must not be empty or white space.", nameof(name));
-        }
-
-        WellFormedText.Require(name, "The event name", nameof(name));
+        EventProperties.RequireName(name, nameof(name));
         Guard.NotNull(distinctId);
         if (string.IsNullOrWhiteSpace(distinctId) || DistinctIds.IsPlaceholder(distinctId) || distinctId.Length > DistinctIds.MaxLength)
         {

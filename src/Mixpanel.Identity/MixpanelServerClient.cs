@@ -71,7 +71,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
         Guard.NotNull(visitor);
-        RequireEventName(eventName);
+        EventProperties.RequireName(eventName, nameof(eventName));
         var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
         var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
         Enqueue(visitor, eventName, own, time);
@@ -175,17 +175,6 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
-
-    private static void RequireEventName(string eventName)
-    {
-        Guard.NotNull(eventName);
-        if (string.IsNullOrWhiteSpace(eventName))
-        {
-            throw new ArgumentException("An event name must not be empty or white space.", nameof(eventName));
-        }
-
-        WellFormedText.Require(eventName, "The event name", nameof(eventName));
-    }
 
     private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
     {

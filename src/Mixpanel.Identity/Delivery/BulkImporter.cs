@@ -21,13 +21,6 @@ internal sealed class BulkImporter
     /// <summary>Attempts of one request before the import gives up (about five minutes of backoff).</summary>
     public const int MaxAttempts = 8;
 
-    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
-    private static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
-    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode(ReservedNames.Token);
-    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode(ReservedNames.DistinctId);
-    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode(ReservedNames.Time);
-    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode(ReservedNames.InsertId);
-
     private readonly HttpSender _sender;
     private readonly bool _gzip;
     private readonly JsonEncodedText _token;
@@ -130,12 +123,12 @@ internal sealed class BulkImporter
     private string Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
     {
         writer.WriteStartObject();
-        writer.WriteString(EventName, item.Name);
-        writer.WritePropertyName(PropertiesName);
+        writer.WriteString(RecordSerializer.EventName, item.Name);
+        writer.WritePropertyName(RecordSerializer.PropertiesName);
         writer.WriteStartObject();
-        writer.WriteString(TokenName, _token);
-        writer.WriteNumber(TimeName, item.Time.ToUnixTimeMilliseconds());
-        writer.WriteString(DistinctIdName, item.DistinctId);
+        writer.WriteString(RecordSerializer.TokenName, _token);
+        writer.WriteNumber(RecordSerializer.TimeName, item.Time.ToUnixTimeMilliseconds());
+        writer.WriteString(RecordSerializer.DistinctIdName, item.DistinctId);
         foreach (var property in item.Snapshot.Items)
         {
             writer.WritePropertyName(property.Key);
@@ -144,7 +137,7 @@ internal sealed class BulkImporter
 
         writer.Flush();
         var insertId = item.InsertId ?? ContentIds.Of(scratch.WrittenSpan);
-        writer.WriteString(InsertIdName, insertId);
+        writer.WriteString(RecordSerializer.InsertIdName, insertId);
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();

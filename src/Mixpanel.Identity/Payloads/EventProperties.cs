@@ -1,4 +1,5 @@
 using System.Globalization;
+using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Payloads;
@@ -9,6 +10,17 @@ namespace Mixpanel.Identity.Payloads;
 /// </summary>
 internal static class EventProperties
 {
+    /// <summary>Throws unless <paramref name="eventName"/> is an event name Mixpanel takes: not empty, not white space, well-formed text.</summary>
+    public static void RequireName(string eventName, string paramName)
+    {
+        Guard.NotNull(eventName, paramName);
+        if (string.IsNullOrWhiteSpace(eventName))
+        {
+            throw new ArgumentException("An event name must not be empty or white space.", paramName);
+        }
+
+        WellFormedText.Require(eventName, "The event name", paramName);
+    }
 
     /// <summary>Validates the overridable automatic properties; returns the event time to use.</summary>
     public static PropertyMap ApplyOverrides(PropertyMap properties, string paramName, ref long timeMilliseconds)

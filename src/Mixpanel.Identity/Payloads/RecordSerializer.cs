@@ -9,12 +9,12 @@ namespace Mixpanel.Identity.Payloads;
 /// </summary>
 internal sealed class RecordSerializer
 {
-    private static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
-    private static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
-    private static readonly JsonEncodedText TokenName = JsonEncodedText.Encode(ReservedNames.Token);
-    private static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode(ReservedNames.DistinctId);
-    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode(ReservedNames.Time);
-    private static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode(ReservedNames.InsertId);
+    internal static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event");
+    internal static readonly JsonEncodedText PropertiesName = JsonEncodedText.Encode("properties");
+    internal static readonly JsonEncodedText TokenName = JsonEncodedText.Encode(ReservedNames.Token);
+    internal static readonly JsonEncodedText DistinctIdName = JsonEncodedText.Encode(ReservedNames.DistinctId);
+    internal static readonly JsonEncodedText TimeName = JsonEncodedText.Encode(ReservedNames.Time);
+    internal static readonly JsonEncodedText InsertIdName = JsonEncodedText.Encode(ReservedNames.InsertId);
     private static readonly JsonEncodedText LibName = JsonEncodedText.Encode(ReservedNames.Library);
     private static readonly JsonEncodedText LibVersionName = JsonEncodedText.Encode(ReservedNames.LibraryVersion);
     private static readonly JsonEncodedText OsName = JsonEncodedText.Encode(ReservedNames.OperatingSystem);

@@ -98,7 +98,6 @@ internal static class Import
             for (var i = 0; i < RequestSize; i++, n++)
             {
                 var properties = Properties(n);
-                properties["token"] = BenchmarkEvents.Token;
                 properties["time"] = Start.AddSeconds(n).ToUnixTimeMilliseconds();
                 properties["distinct_id"] = DistinctId(n);
                 properties["$insert_id"] = Guid.NewGuid().ToString("N");

@@ -36,6 +36,11 @@ public sealed class MixpanelImportEvent
         }
 
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (snapshot.ContainsKey(ReservedNames.Token))
+        {
+            throw new ArgumentException("'token' is not sent to /import: the import's credentials name the project.", nameof(properties));
+        }
+
         foreach (var reserved in ImportedNames)
         {
             if (snapshot.ContainsKey(reserved))
@@ -74,7 +79,7 @@ public sealed class MixpanelImportEvent
 
     internal PropertyMap Snapshot { get; }
 
-    private static readonly string[] ImportedNames = [ReservedNames.Time, ReservedNames.DistinctId, ReservedNames.InsertId, ReservedNames.Token];
+    private static readonly string[] ImportedNames = [ReservedNames.Time, ReservedNames.DistinctId, ReservedNames.InsertId];
 }
 
 /// <summary>How far an import has come: told after each request Mixpanel answered.</summary>

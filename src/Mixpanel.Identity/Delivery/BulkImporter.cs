@@ -23,7 +23,6 @@ internal sealed class BulkImporter
 
     private readonly HttpSender _sender;
     private readonly bool _gzip;
-    private readonly JsonEncodedText _token;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Func<double> _random;
@@ -36,7 +35,6 @@ internal sealed class BulkImporter
     {
         _sender = new HttpSender(http, options, timeProvider);
         _gzip = options.UseGzip;
-        _token = JsonEncodedText.Encode(options.ProjectToken);
         _timeProvider = timeProvider;
         _logger = logger;
         _random = random ?? Backoff.SharedRandom;
@@ -58,10 +56,10 @@ internal sealed class BulkImporter
                 Guard.NotNull(item, nameof(events));
                 scratch.Clear();
                 writer.Reset(scratch);
-                var insertId = Write(writer, scratch, item);
+                Write(writer, scratch, item);
                 if (scratch.Length >= MixpanelLimits.MaxRecordBytes)
                 {
-                    Reject(index++, item.Name, insertId, $"larger than the {MixpanelLimits.MaxRecordBytes} bytes Mixpanel takes for one event");
+                    Reject(Failure(index++, scratch.WrittenSpan, $"larger than the {MixpanelLimits.MaxRecordBytes} bytes Mixpanel takes for one event"));
                     Report(progress);
                     continue;
                 }
@@ -72,7 +70,7 @@ internal sealed class BulkImporter
                     request = spare.Count > 0 ? spare.Pop() : new Request();
                 }
 
-                request.Add(scratch.WrittenSpan, index++, item.Name, insertId);
+                request.Add(scratch.WrittenSpan, index++);
             }
 
             if (request.Count > 0)
@@ -119,14 +117,16 @@ internal sealed class BulkImporter
         }
     }
 
-    /// <summary>Writes one event as <c>/import</c> takes it; returns its insert id, derived from its content (<see cref="ContentIds"/>) when it has none.</summary>
-    private string Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
+    /// <summary>
+    /// Writes one event as <c>/import</c> takes it, with its insert id, derived from its content (<see cref="ContentIds"/>)
+    /// when it has none. No project token: the credentials name the project.
+    /// </summary>
+    private static void Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
     {
         writer.WriteStartObject();
         writer.WriteString(RecordSerializer.EventName, item.Name);
         writer.WritePropertyName(RecordSerializer.PropertiesName);
         writer.WriteStartObject();
-        writer.WriteString(RecordSerializer.TokenName, _token);
         writer.WriteNumber(RecordSerializer.TimeName, item.Time.ToUnixTimeMilliseconds());
         writer.WriteString(RecordSerializer.DistinctIdName, item.DistinctId);
         foreach (var property in item.Snapshot.Items)
@@ -135,13 +135,52 @@ internal sealed class BulkImporter
             JsonValues.Write(writer, property.Value);
         }
 
-        writer.Flush();
-        var insertId = item.InsertId ?? ContentIds.Of(scratch.WrittenSpan);
-        writer.WriteString(RecordSerializer.InsertIdName, insertId);
+        if (item.InsertId is { } given)
+        {
+            writer.WriteString(RecordSerializer.InsertIdName, given);
+        }
+        else
+        {
+            writer.Flush();
+            Span<char> derived = stackalloc char[ContentIds.Length];
+            ContentIds.Write(scratch.WrittenSpan, derived);
+            writer.WriteString(RecordSerializer.InsertIdName, derived);
+        }
+
         writer.WriteEndObject();
         writer.WriteEndObject();
         writer.Flush();
-        return insertId;
+    }
+
+    /// <summary>The failure of the event at <paramref name="index"/>, its name and insert id read back from its JSON.</summary>
+    private static MixpanelImportFailure Failure(long index, ReadOnlySpan<byte> json, string reason)
+    {
+        var reader = new Utf8JsonReader(json);
+        string? name = null;
+        string? insertId = null;
+        var depth = 0;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray:
+                    depth++;
+                    break;
+                case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    depth--;
+                    break;
+                case JsonTokenType.PropertyName when depth == 1 && reader.ValueTextEquals("event"u8):
+                    reader.Read();
+                    name = reader.GetString();
+                    break;
+                case JsonTokenType.PropertyName when depth == 2 && reader.ValueTextEquals(ReservedNames.InsertId):
+                    reader.Read();
+                    insertId = reader.GetString();
+                    break;
+            }
+        }
+
+        return new MixpanelImportFailure(index, name ?? "", insertId ?? "", reason);
     }
 
     private async Task<Request> SendAsync(Request request, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
@@ -171,7 +210,7 @@ internal sealed class BulkImporter
                     for (var i = 0; i < reply.FailedIndexes.Count; i++)
                     {
                         var at = start + reply.FailedIndexes[i];
-                        refused.Add(new MixpanelImportFailure(request.Indexes[at], request.Names[at], request.InsertIds[at], reply.FailedReasons![i]));
+                        refused.Add(Failure(request.Indexes[at], request.Event(at), reply.FailedReasons![i]));
                     }
 
                     Log.ImportRejected(_logger, refused.Count, count, reply.Why);
@@ -182,7 +221,7 @@ internal sealed class BulkImporter
                     await SendRangeAsync(request, start + (count / 2), count - (count / 2), progress, cancellationToken).ConfigureAwait(false);
                     return;
                 case ReplyAction.Split:
-                    Count(0, [new MixpanelImportFailure(request.Indexes[start], request.Names[start], request.InsertIds[start], reply.TooLarge ? "larger than Mixpanel takes" : reply.Why)]);
+                    Count(0, [Failure(request.Indexes[start], request.Event(start), reply.TooLarge ? "larger than Mixpanel takes" : reply.Why)]);
                     break;
                 case ReplyAction.Halt:
                     throw new InvalidOperationException($"Mixpanel refused the import ({reply.Why}); {Volatile.Read(ref _imported)} events were imported before.");
@@ -205,7 +244,7 @@ internal sealed class BulkImporter
         }
     }
 
-    private void Reject(long index, string name, string insertId, string reason) => Count(0, [new MixpanelImportFailure(index, name, insertId, reason)]);
+    private void Reject(MixpanelImportFailure failure) => Count(0, [failure]);
 
     private void Count(int imported, List<MixpanelImportFailure> refused)
     {
@@ -243,24 +282,25 @@ internal sealed class BulkImporter
 
         public List<long> Indexes { get; } = [];
 
-        public List<string> Names { get; } = [];
-
-        public List<string> InsertIds { get; } = [];
-
         public int Count => _ends.Count;
 
         /// <summary>Whether one more event of <paramref name="bytes"/> keeps the request within Mixpanel's limits (with its comma and the closing bracket).</summary>
         public bool Fits(int bytes) =>
             Count < MixpanelLimits.MaxRecordsPerRequest && _json.Length + bytes + 2 <= MixpanelLimits.MaxImportRequestBytes;
 
-        public void Add(ReadOnlySpan<byte> json, long index, string name, string insertId)
+        public void Add(ReadOnlySpan<byte> json, long index)
         {
             _json.WriteByte(Count == 0 ? (byte)'[' : (byte)',');
             _json.Write(json);
             _ends.Add(_json.Length);
             Indexes.Add(index);
-            Names.Add(name);
-            InsertIds.Add(insertId);
+        }
+
+        /// <summary>The JSON of event <paramref name="i"/>.</summary>
+        public ReadOnlySpan<byte> Event(int i)
+        {
+            var from = (i == 0 ? 0 : _ends[i - 1]) + 1;
+            return _json.WrittenSpan.Slice(from, _ends[i] - from);
         }
 
         /// <summary>
@@ -296,8 +336,6 @@ internal sealed class BulkImporter
             _json.Clear();
             _ends.Clear();
             Indexes.Clear();
-            Names.Clear();
-            InsertIds.Clear();
         }
     }
 }

@@ -32,6 +32,7 @@ public sealed class BulkImportTests
         first.Time.Should().Be(Started.AddDays(-30).ToUnixTimeMilliseconds(), "each event keeps its own time");
         first.DistinctId.Should().Be("user-0");
         first.InsertId.Should().MatchRegex("^[0-9a-f]{32}$");
+        first.Properties.TryGetProperty("token", out _).Should().BeFalse("the credentials name the project");
     }
 
     [Fact]
@@ -167,6 +168,7 @@ public sealed class BulkImportTests
         { "distinctId", () => new MixpanelImportEvent("Viewed", "undefined", Started) },
         { "time", () => new MixpanelImportEvent("Viewed", "user", new DateTimeOffset(1970, 6, 1, 0, 0, 0, TimeSpan.Zero)) },
         { "properties", () => new MixpanelImportEvent("Viewed", "user", Started, new Dictionary<string, object?> { ["time"] = 1 }) },
+        { "properties", () => new MixpanelImportEvent("Viewed", "user", Started, new Dictionary<string, object?> { ["token"] = "another-project" }) },
         { "properties", () => new MixpanelImportEvent("Viewed", "user", Started, new Dictionary<string, object?> { ["bad"] = new object() }) },
         { "insertId", () => new MixpanelImportEvent("Viewed", "user", Started, insertId: "not/an/id") },
     };

@@ -69,7 +69,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         {
             _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
             var queueDirectory = _identityStore.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters);
+            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters, describesThisMachine: true);
         }
         catch
         {

@@ -54,7 +54,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
 
         // Identity is given per call: nothing of it is stored.
         _identity = IdentityStore.InMemory(_timeProvider, _logger);
-        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters);
+        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters, describesThisMachine: false);
         _engine.Start(null);
         ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
         Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -19,7 +20,7 @@ namespace Mixpanel.Identity;
 /// <c>Reset</c> and the profile calls never block on I/O. Create one per storage directory and keep it for the life
 /// of the app (register it as a singleton).
 /// </summary>
-public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable
+public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable, IFlushOnStop
 {
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
@@ -29,9 +30,8 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
     private readonly IdentitySession _session;
     private readonly DeliveryCounters _counters = new();
     private readonly object _disposeGate = new();
-    private readonly TimeProvider _timeProvider;
+    private readonly ShutdownBudget _shutdown;
     private Task? _disposal;
-    private long _shutdownDeadlineTicks = long.MaxValue;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -58,7 +58,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
 
         _options = options.Clone();
         var clock = timeProvider ?? TimeProvider.System;
-        _timeProvider = clock;
+        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, clock);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
         var hooks = SessionHooks.From(_options, _logger);
@@ -478,12 +478,7 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         return (memory, memory.ReadOrCreate(create));
     }
 
-    /// <summary>
-    /// Shutdown has begun elsewhere (the host's stop): disposal delivers only until <paramref name="deadline"/>, so
-    /// that stop and disposal together never exceed <see cref="MixpanelOptions.ShutdownTimeout"/>.
-    /// </summary>
-    internal void LimitShutdownTo(DateTimeOffset deadline) =>
-        Interlocked.CompareExchange(ref _shutdownDeadlineTicks, deadline.UtcTicks, long.MaxValue);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
 
     private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
     {
@@ -504,17 +499,9 @@ public sealed class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposa
         ProcessExit.Forget(this);
         NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
         _session.Close();
-        var timeout = _options.ShutdownTimeout;
-        var deadline = Interlocked.Read(ref _shutdownDeadlineTicks);
-        if (deadline != long.MaxValue)
-        {
-            var left = new DateTimeOffset(deadline, TimeSpan.Zero) - _timeProvider.GetUtcNow();
-            timeout = left < TimeSpan.Zero ? TimeSpan.Zero : left < timeout ? left : timeout;
-        }
-
         try
         {
-            await _engine.StopAsync(timeout).ConfigureAwait(false);
+            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
             await _engine.DisposeAsync().ConfigureAwait(false);
         }
         finally

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -15,7 +16,7 @@ namespace Mixpanel.Identity;
 /// which is one device's client, it uses the same durable queue and sender. Every member is safe to call from any
 /// thread; <c>Track</c> and the profile calls never block on I/O.
 /// </summary>
-public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
+public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlushOnStop
 {
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
@@ -27,6 +28,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     private readonly SessionHooks _hooks;
     private readonly DeliveryCounters _counters = new();
     private readonly object _disposeGate = new();
+    private readonly ShutdownBudget _shutdown;
     private Task? _disposal;
 
     /// <summary>Creates a server client.</summary>
@@ -46,6 +48,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
 
         _options = options.Clone();
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, _timeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
         _hooks = SessionHooks.From(_options, _logger);
         var directory = _options.Storage == StorageMode.Disk ? MixpanelClient.PrepareStorage(_options, _logger, "server") : null;
@@ -176,6 +179,8 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+
     private static void RequireEventName(string eventName)
     {
         Guard.NotNull(eventName);
@@ -216,7 +221,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
         ProcessExit.Forget(this);
         try
         {
-            await _engine.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
             await _engine.DisposeAsync().ConfigureAwait(false);
         }
         finally

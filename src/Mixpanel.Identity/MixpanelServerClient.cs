@@ -71,14 +71,15 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <param name="eventName">The event name.</param>
     /// <param name="properties">The event's own properties; they win over the visitor's request properties.</param>
     /// <exception cref="ArgumentException">The name, or a property, is one Mixpanel cannot take.</exception>
-    public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        Guard.NotNull(visitor);
-        RequireEventName(eventName);
-        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
-        Enqueue(visitor, eventName, own, time);
-    }
+    public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null) =>
+        Record(visitor, eventName, properties, skipped: null);
+
+    /// <summary>
+    /// Checks an event as <see cref="Track"/> does, so that a call wrong for one visitor is wrong for all, then counts it
+    /// as dropped for <paramref name="reason"/> instead of recording it (for instance a crawler's).
+    /// </summary>
+    internal void Skip(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason reason) =>
+        Record(visitor, eventName, properties, reason);
 
     /// <summary>
     /// The visitor has signed in (sign-up, login): returns them as <paramref name="userId"/>. Under Original ID Merge
@@ -190,6 +191,21 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         }
 
         WellFormedText.Require(eventName, "The event name", nameof(eventName));
+    }
+
+    private void Record(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason? skipped)
+    {
+        Guard.NotNull(visitor);
+        RequireEventName(eventName);
+        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
+        if (skipped is { } reason)
+        {
+            _counters.OnDropped(reason, 1, wasQueued: false);
+            return;
+        }
+
+        Enqueue(visitor, eventName, own, time);
     }
 
     private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)

@@ -60,16 +60,14 @@ public static class MixpanelServiceCollectionExtensions
     /// <summary>Reads <see cref="MixpanelOptions"/> from <paramref name="configuration"/> key by key; a value it cannot read fails start-up.</summary>
     internal static void BindOptions(IServiceCollection services, IConfiguration configuration)
     {
-        var binding = new MixpanelConfigurationBinding(configuration);
-        services.AddSingleton<IConfigureOptions<MixpanelOptions>>(binding);
-        services.AddSingleton<IValidateOptions<MixpanelOptions>>(binding);
+        ConfigurationBinding<MixpanelOptions>.Register(services, configuration, MixpanelConfigurationBinding.Bind);
     }
 
     /// <summary>What every client registered in a container needs: options validated at start-up, the clock, and the named <see cref="HttpClient"/>.</summary>
     internal static void AddDelivery(IServiceCollection services)
     {
         services.AddOptions<MixpanelOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MixpanelOptions>, MixpanelOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MixpanelOptions>>(new OptionsValidator<MixpanelOptions>(static options => options.Validate())));
         services.TryAddSingleton(TimeProvider.System);
 
         // The client is a singleton that holds one HttpClient for the life of the process, so the factory's handler

@@ -35,4 +35,10 @@ public enum DropReason
 
     /// <summary>A <c>BeforeSend</c> hook threw; the record was dropped rather than sent unfiltered, and the exception logged.</summary>
     HookFailed = 10,
+
+    /// <summary>
+    /// The event was of a server's visitor whose user agent is a crawler or an HTTP tool and who is not signed in: not a
+    /// person (servers built with Mixpanel.Identity.AspNetCore skip these unless told to track crawlers).
+    /// </summary>
+    Crawler = 11,
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -16,7 +17,7 @@ namespace Mixpanel.Identity;
 /// <c>Reset</c> and the profile calls never block on I/O. Create one per storage directory and keep it for the life
 /// of the app (register it as a singleton).
 /// </summary>
-public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable
+public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable, IFlushOnStop
 {
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
@@ -26,9 +27,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     private readonly IdentitySession _session;
     private readonly DeliveryCounters _counters = new();
     private readonly object _disposeGate = new();
-    private readonly TimeProvider _timeProvider;
+    private readonly ShutdownBudget _shutdown;
     private Task? _disposal;
-    private long _shutdownDeadlineTicks = long.MaxValue;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -55,7 +55,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
         _options = options.Clone();
         var clock = timeProvider ?? TimeProvider.System;
-        _timeProvider = clock;
+        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, clock);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
         var hooks = SessionHooks.From(_options, _logger);
@@ -66,7 +66,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         {
             _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
             var queueDirectory = _identityStore.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters);
+            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters, describesThisMachine: true);
         }
         catch
         {
@@ -319,12 +319,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         return snapshot;
     }
 
-    /// <summary>
-    /// Shutdown has begun elsewhere (the host's stop): disposal delivers only until <paramref name="deadline"/>, so
-    /// that stop and disposal together never exceed <see cref="MixpanelOptions.ShutdownTimeout"/>.
-    /// </summary>
-    internal void LimitShutdownTo(DateTimeOffset deadline) =>
-        Interlocked.CompareExchange(ref _shutdownDeadlineTicks, deadline.UtcTicks, long.MaxValue);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
 
     private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
     {
@@ -339,17 +334,9 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         ProcessExit.Forget(this);
         NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
         _session.Close();
-        var timeout = _options.ShutdownTimeout;
-        var deadline = Interlocked.Read(ref _shutdownDeadlineTicks);
-        if (deadline != long.MaxValue)
-        {
-            var left = new DateTimeOffset(deadline, TimeSpan.Zero) - _timeProvider.GetUtcNow();
-            timeout = left < TimeSpan.Zero ? TimeSpan.Zero : left < timeout ? left : timeout;
-        }
-
         try
         {
-            await _engine.StopAsync(timeout).ConfigureAwait(false);
+            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
             await _engine.DisposeAsync().ConfigureAwait(false);
         }
         finally

@@ -13,6 +13,7 @@ public sealed class MixpanelDiagnostics
     [
         DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
         DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
+        DropReason.Crawler,
     ];
 
     private readonly DeliveryCounters _counters;

@@ -93,7 +93,9 @@ public sealed class MixpanelOptions
     /// <summary>
     /// Whether events carry the default properties Mixpanel's client SDKs send (<c>$os_version</c>,
     /// <c>$app_version_string</c>, <c>$app_build_number</c>, <c>$manufacturer</c>, <c>$model</c>, and the screen and
-    /// Wi-Fi of <see cref="DeviceInfo"/>). <c>$os</c>, <c>mp_lib</c> and <c>$lib_version</c> are always sent.
+    /// Wi-Fi of <see cref="DeviceInfo"/>). <c>$os</c>, <c>mp_lib</c> and <c>$lib_version</c> are always sent. The events
+    /// of <see cref="MixpanelServerClient"/> are its visitors', not this machine's: they carry none of this machine's
+    /// <c>$os</c>, <c>$os_version</c>, <c>$manufacturer</c> and <c>$model</c>.
     /// </summary>
     /// <value>The default value is true.</value>
     public bool SendDefaultProperties { get; set; } = true;

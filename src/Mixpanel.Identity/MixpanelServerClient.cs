@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -15,7 +16,7 @@ namespace Mixpanel.Identity;
 /// which is one device's client, it uses the same durable queue and sender. Every member is safe to call from any
 /// thread; <c>Track</c> and the profile calls never block on I/O.
 /// </summary>
-public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
+public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlushOnStop
 {
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
@@ -27,6 +28,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     private readonly SessionHooks _hooks;
     private readonly DeliveryCounters _counters = new();
     private readonly object _disposeGate = new();
+    private readonly ShutdownBudget _shutdown;
     private Task? _disposal;
 
     /// <summary>Creates a server client.</summary>
@@ -46,6 +48,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
 
         _options = options.Clone();
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, _timeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
         _hooks = SessionHooks.From(_options, _logger);
         var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger, "server") : null;
@@ -54,7 +57,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
 
         // Identity is given per call: nothing of it is stored.
         _identity = IdentityStore.InMemory(_timeProvider, _logger);
-        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters);
+        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters, describesThisMachine: false);
         _engine.Start(null);
         ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
         Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
@@ -68,14 +71,15 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     /// <param name="eventName">The event name.</param>
     /// <param name="properties">The event's own properties; they win over the visitor's request properties.</param>
     /// <exception cref="ArgumentException">The name, or a property, is one Mixpanel cannot take.</exception>
-    public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        Guard.NotNull(visitor);
-        EventProperties.RequireName(eventName, nameof(eventName));
-        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
-        Enqueue(visitor, eventName, own, time);
-    }
+    public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null) =>
+        Record(visitor, eventName, properties, skipped: null);
+
+    /// <summary>
+    /// Checks an event as <see cref="Track"/> does, so that a call wrong for one visitor is wrong for all, then counts it
+    /// as dropped for <paramref name="reason"/> instead of recording it (for instance a crawler's).
+    /// </summary>
+    internal void Skip(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason reason) =>
+        Record(visitor, eventName, properties, reason);
 
     /// <summary>
     /// The visitor has signed in (sign-up, login): returns them as <paramref name="userId"/>. Under Original ID Merge
@@ -176,6 +180,23 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+
+    private void Record(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason? skipped)
+    {
+        Guard.NotNull(visitor);
+        EventProperties.RequireName(eventName, nameof(eventName));
+        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
+        if (skipped is { } reason)
+        {
+            _counters.OnDropped(reason, 1, wasQueued: false);
+            return;
+        }
+
+        Enqueue(visitor, eventName, own, time);
+    }
+
     private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
     {
         // The visitor's request properties and address go as the event's "super" properties: the call's own win.
@@ -205,7 +226,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable
         ProcessExit.Forget(this);
         try
         {
-            await _engine.StopAsync(_options.ShutdownTimeout).ConfigureAwait(false);
+            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
             await _engine.DisposeAsync().ConfigureAwait(false);
         }
         finally

@@ -8,6 +8,7 @@ import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { recordsIn } from './mixpanel-requests.mjs';
 
 const require = createRequire(import.meta.url);
 const settings = JSON.parse(process.argv[2]);
@@ -72,22 +73,6 @@ const observeXhr = () => {
   };
 };
 
-function recordsIn(request) {
-  const url = new URL(request.url());
-  let data = url.searchParams.get('data');
-  if (data === null && request.postData()) {
-    data = new URLSearchParams(request.postData()).get('data');
-  }
-
-  if (data === null) {
-    return 0;
-  }
-
-  const text = /^\s*[[{]/.test(data) ? data : Buffer.from(data, 'base64').toString('utf8');
-  const parsed = JSON.parse(text);
-  return Array.isArray(parsed) ? parsed.length : 1;
-}
-
 const output = { library: require('mixpanel-browser/package.json').version, network: [], failed: [], xhr: [], pageErrors: [], callbacks: [] };
 const browser = await chromium.connectOverCDP(settings.cdpEndpoint);
 const context = await browser.newContext();
@@ -105,7 +90,7 @@ try {
         return;
       }
 
-      const records = recordsIn(request);
+      const records = recordsIn(request).length;
       output.network.push({
         method: request.method(),
         path: new URL(request.url()).pathname,

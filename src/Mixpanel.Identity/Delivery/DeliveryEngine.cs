@@ -47,6 +47,10 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters;
     private readonly Func<double> _random;
+
+    // Whether events are this machine's (an app's client) or other devices' (a server's visitors): only the first carry
+    // the machine's $os, $os_version, $manufacturer and $model.
+    private readonly bool _describesThisMachine;
     private readonly AsyncSignal _wake = new();
     private readonly Intake _intake;
     private readonly ITimer _timer;
@@ -87,6 +91,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         TimeProvider timeProvider,
         ILogger logger,
         DeliveryCounters counters,
+        bool describesThisMachine,
         Func<double>? random = null)
     {
         _options = options;
@@ -97,7 +102,8 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _counters = counters;
         _random = random ?? Backoff.SharedRandom;
         _sender = new HttpSender(httpClient, options, timeProvider);
-        _serializer = new RecordSerializer(options.ProjectToken, LibraryInfo.Current, options.ExcludedProperties);
+        _describesThisMachine = describesThisMachine;
+        _serializer = new RecordSerializer(options.ProjectToken, describesThisMachine ? LibraryInfo.Current : LibraryInfo.Current.WithoutOperatingSystem(), options.ExcludedProperties);
         _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);
         _endpoints = [.. RecordEndpoints.All.Select(static endpoint => new Endpoint(endpoint))];
 
@@ -321,7 +327,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     {
         if (_options.SendDefaultProperties)
         {
-            _platformProperties = new PropertyMap([.. DeviceProperties.Read(_options.AppVersion, _options.AppBuildNumber)]);
+            _platformProperties = new PropertyMap([.. DeviceProperties.Read(_options.AppVersion, _options.AppBuildNumber, _describesThisMachine)]);
         }
 
         try

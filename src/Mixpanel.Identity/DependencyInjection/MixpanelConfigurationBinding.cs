@@ -1,20 +1,20 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
 
 namespace Mixpanel.Identity.DependencyInjection;
 
 /// <summary>
 /// Reads <see cref="MixpanelOptions"/> from a configuration section, key by key, and reports every value it cannot
-/// read as a validation failure naming the key. Written by hand rather than with the reflection-based
-/// <c>ConfigurationBinder</c> so that trimmed and Native AOT apps keep every setting.
+/// read as a validation failure naming the key (through <see cref="ConfigurationBinding{TOptions}"/>). Written by hand
+/// rather than with the reflection-based <c>ConfigurationBinder</c> so that trimmed and Native AOT apps keep every
+/// setting. Its reader and parsers serve the bindings of the other packages' options too.
 /// </summary>
-internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelOptions>, IValidateOptions<MixpanelOptions>
+internal static class MixpanelConfigurationBinding
 {
+    internal const string NotTimeSpan = "not a time span in the form hours:minutes:seconds, such as 00:00:10 for ten seconds";
+    internal const string NotBoolean = "not true or false";
     private const string NotWholeNumber = "not a whole number";
-    private const string NotTimeSpan = "not a time span in the form hours:minutes:seconds, such as 00:00:10 for ten seconds";
-    private const string NotBoolean = "not true or false";
 
     // Enum values by name only, listed by hand rather than found by reflection (Enum.TryParse would also take numbers).
     private static readonly Parser<IdMergeApi> IdMergeNames = Named(
@@ -24,26 +24,6 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
     private static readonly Parser<StorageMode> StorageNames = Named(
         (nameof(StorageMode.Disk), StorageMode.Disk),
         (nameof(StorageMode.Memory), StorageMode.Memory));
-
-    private readonly IConfiguration _configuration;
-
-    public MixpanelConfigurationBinding(IConfiguration configuration) => _configuration = configuration;
-
-    public void Configure(MixpanelOptions options) => Bind(_configuration, options, errors: null);
-
-    // The values were read once already by Configure; reading them again here keeps the binding stateless and costs
-    // a dictionary look-up per key, once per process.
-    public ValidateOptionsResult Validate(string? name, MixpanelOptions options)
-    {
-        if (name is not null && name != Options.DefaultName)
-        {
-            return ValidateOptionsResult.Skip;
-        }
-
-        var errors = new List<string>();
-        Bind(_configuration, new MixpanelOptions(), errors);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 
     /// <summary>
     /// Sets each option whose key has a value; a key that is absent or empty keeps the option's default. A value that
@@ -87,7 +67,7 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
     }
 
     /// <summary>Reads a configured value; false when <paramref name="text"/> is not one.</summary>
-    private delegate bool Parser<T>(string text, [MaybeNullWhen(false)] out T value);
+    internal delegate bool Parser<T>(string text, [MaybeNullWhen(false)] out T value);
 
     private static bool ParseInt32(string text, out int value) =>
         int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
@@ -95,7 +75,7 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
     private static bool ParseInt64(string text, out long value) =>
         long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
 
-    private static bool ParseTimeSpan(string text, out TimeSpan value)
+    internal static bool ParseTimeSpan(string text, out TimeSpan value)
     {
         // A bare number would parse as a count of days ("10" is ten days); a colon is required so that a setting meant
         // as seconds is reported rather than taken as days.
@@ -103,7 +83,7 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
         return text.AsSpan().IndexOf(':') >= 0 && TimeSpan.TryParse(text.Trim(), CultureInfo.InvariantCulture, out value);
     }
 
-    private static bool ParseBoolean(string text, out bool value) => bool.TryParse(text.Trim(), out value);
+    internal static bool ParseBoolean(string text, out bool value) => bool.TryParse(text.Trim(), out value);
 
     private static Parser<T> Named<T>(params (string Name, T Value)[] choices)
         where T : struct, Enum =>
@@ -123,7 +103,8 @@ internal sealed class MixpanelConfigurationBinding : IConfigureOptions<MixpanelO
             return false;
         };
 
-    private readonly struct Reader(IConfiguration configuration, List<string>? errors)
+    /// <summary>Reads keys of one section; shared with the bindings of the other packages' options.</summary>
+    internal readonly struct Reader(IConfiguration configuration, List<string>? errors)
     {
         // Messages name the key as the app wrote it, with its section ("Mixpanel:BatchSize"), so that it can be found
         // in appsettings.json or as the environment variable Mixpanel__BatchSize.

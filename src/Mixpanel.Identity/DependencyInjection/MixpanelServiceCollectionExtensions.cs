@@ -32,7 +32,7 @@ public static class MixpanelServiceCollectionExtensions
     {
         Guard.NotNull(services);
         Guard.NotNull(configure);
-        AddMixpanelCore(services);
+        AddClient(services);
         services.Configure(configure);
         return services;
     }
@@ -52,17 +52,22 @@ public static class MixpanelServiceCollectionExtensions
     {
         Guard.NotNull(services);
         Guard.NotNull(configuration);
-        AddMixpanelCore(services);
-        var binding = new MixpanelConfigurationBinding(configuration);
-        services.AddSingleton<IConfigureOptions<MixpanelOptions>>(binding);
-        services.AddSingleton<IValidateOptions<MixpanelOptions>>(binding);
+        AddClient(services);
+        BindOptions(services, configuration);
         return services;
     }
 
-    private static void AddMixpanelCore(IServiceCollection services)
+    /// <summary>Reads <see cref="MixpanelOptions"/> from <paramref name="configuration"/> key by key; a value it cannot read fails start-up.</summary>
+    internal static void BindOptions(IServiceCollection services, IConfiguration configuration)
+    {
+        ConfigurationBinding<MixpanelOptions>.Register(services, configuration, MixpanelConfigurationBinding.Bind);
+    }
+
+    /// <summary>What every client registered in a container needs: options validated at start-up, the clock, and the named <see cref="HttpClient"/>.</summary>
+    internal static void AddDelivery(IServiceCollection services)
     {
         services.AddOptions<MixpanelOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MixpanelOptions>, MixpanelOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MixpanelOptions>>(new OptionsValidator<MixpanelOptions>(static options => options.Validate())));
         services.TryAddSingleton(TimeProvider.System);
 
         // The client is a singleton that holds one HttpClient for the life of the process, so the factory's handler
@@ -74,18 +79,27 @@ public static class MixpanelServiceCollectionExtensions
             .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(HttpSender.CreateHandler)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The <see cref="HttpClient"/> a client made by the container sends with.</summary>
+    internal static HttpClient CreateHttpClient(IServiceProvider provider) =>
+        provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+
+    private static void AddClient(IServiceCollection services)
+    {
+        AddDelivery(services);
 
         // One client per process: it owns the identity and queue files in its storage directory, and a second client
         // on the same directory throws. The container disposes it on shutdown, after the flush on stop.
         services.TryAddSingleton(CreateClient);
         services.TryAddSingleton<IMixpanelClient>(static provider => provider.GetRequiredService<MixpanelClient>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush<MixpanelClient>>());
     }
 
     private static MixpanelClient CreateClient(IServiceProvider provider) =>
         new(
             provider.GetRequiredService<IOptions<MixpanelOptions>>().Value,
-            provider.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName),
+            CreateHttpClient(provider),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetService<ILoggerFactory>());
 }

@@ -12,15 +12,16 @@ namespace Mixpanel.Identity.DependencyInjection;
 /// the container disposes the client afterwards. Taking the client in the constructor also starts it with the host,
 /// so records left by an earlier run are sent from start-up rather than from the first use.
 /// </summary>
-internal sealed class MixpanelStopFlush : IHostedLifecycleService, IDisposable
+internal sealed class MixpanelStopFlush<TClient> : IHostedLifecycleService, IDisposable
+    where TClient : class, IFlushOnStop
 {
-    private readonly MixpanelClient _client;
+    private readonly TClient _client;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private CancellationTokenSource? _deadline;
 
-    public MixpanelStopFlush(MixpanelClient client, IOptions<MixpanelOptions> options, TimeProvider timeProvider, ILoggerFactory? loggerFactory = null)
+    public MixpanelStopFlush(TClient client, IOptions<MixpanelOptions> options, TimeProvider timeProvider, ILoggerFactory? loggerFactory = null)
     {
         _client = client;
         _timeout = options.Value.ShutdownTimeout;

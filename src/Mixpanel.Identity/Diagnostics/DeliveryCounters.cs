@@ -97,6 +97,7 @@ internal sealed class DeliveryCounters
         {
             DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
             DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
+            DropReason.Crawler,
         };
         var tags = new string[reasons.Length];
         foreach (var reason in reasons)

@@ -31,7 +31,7 @@ internal sealed class RecordSerializer
 
     private readonly JsonEncodedText _token;
     private readonly JsonEncodedText _libVersion;
-    private readonly JsonEncodedText _os;
+    private readonly JsonEncodedText? _os;
     private readonly HashSet<string>? _excluded;
     private PropertyMap _defaults = PropertyMap.Empty;
     private JsonEncodedText[] _defaultNames = [];
@@ -44,7 +44,7 @@ internal sealed class RecordSerializer
     {
         _token = JsonEncodedText.Encode(token);
         _libVersion = JsonEncodedText.Encode(library.Version);
-        _os = JsonEncodedText.Encode(library.OperatingSystem);
+        _os = library.OperatingSystem is { } os ? JsonEncodedText.Encode(os) : null;
 
         // The names the client needs on every event are never left out.
         var names = excluded?.Where(static name => !ReservedNames.ManagedEventProperties.Contains(name)).ToList();
@@ -170,9 +170,9 @@ internal sealed class RecordSerializer
             writer.WriteString(LibVersionName, _libVersion);
         }
 
-        if (overrides.IsFree(OsName) && IsSent(OsName))
+        if (_os is { } os && overrides.IsFree(OsName) && IsSent(OsName))
         {
-            writer.WriteString(OsName, _os);
+            writer.WriteString(OsName, os);
         }
 
         var defaults = _defaults.Items;

@@ -14,17 +14,28 @@ internal static class DeviceProperties
     public const string Manufacturer = "$manufacturer";
     public const string Model = "$model";
 
-    /// <summary>The properties for this process: the OS version, the app's version and build, and the machine's maker and model.</summary>
-    public static IReadOnlyList<KeyValuePair<string, object?>> Read(string? appVersion, string? appBuild)
+    /// <summary>
+    /// The properties for this process: the app's version and build and, when <paramref name="describeMachine"/>, the
+    /// OS version and the machine's maker and model.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, object?>> Read(string? appVersion, string? appBuild, bool describeMachine)
     {
         var items = new List<KeyValuePair<string, object?>>(5);
-        Add(items, OsVersion, Environment.OSVersion.Version.ToString());
+        if (describeMachine)
+        {
+            Add(items, OsVersion, Environment.OSVersion.Version.ToString());
+        }
+
         var entry = Assembly.GetEntryAssembly();
         Add(items, AppVersion, appVersion ?? WithoutBuildMetadata(entry?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
         Add(items, AppBuild, appBuild ?? entry?.GetCustomAttribute<AssemblyFileVersionAttribute>()?.Version);
-        var (manufacturer, model) = ReadMachine();
-        Add(items, Manufacturer, manufacturer);
-        Add(items, Model, model);
+        if (describeMachine)
+        {
+            var (manufacturer, model) = ReadMachine();
+            Add(items, Manufacturer, manufacturer);
+            Add(items, Model, model);
+        }
+
         return items;
     }
 

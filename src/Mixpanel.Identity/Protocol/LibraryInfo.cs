@@ -8,7 +8,7 @@ internal sealed class LibraryInfo
 {
     public const string LibraryName = "dotnet";
 
-    public LibraryInfo(string version, string operatingSystem)
+    public LibraryInfo(string version, string? operatingSystem)
     {
         Version = version;
         OperatingSystem = operatingSystem;
@@ -18,7 +18,11 @@ internal sealed class LibraryInfo
 
     public string Version { get; }
 
-    public string OperatingSystem { get; }
+    /// <summary>This machine's OS as Mixpanel names it; null where events describe someone else's device (a server's visitors).</summary>
+    public string? OperatingSystem { get; }
+
+    /// <summary>The same library, saying nothing of the machine it runs on.</summary>
+    public LibraryInfo WithoutOperatingSystem() => new(Version, null);
 
     private static string ReadVersion()
     {

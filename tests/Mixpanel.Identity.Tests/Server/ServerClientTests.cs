@@ -33,6 +33,34 @@ public sealed class ServerClientTests
         record.Properties.GetProperty("utm_source").GetString().Should().Be("the call's own");
     }
 
+    [Fact]
+    public async Task Track_DescribesTheVisitorsDeviceAndNeverThisMachine()
+    {
+        await using var harness = await DeliveryHarness.StartAsync();
+        await using var client = harness.StartServerClient(options => options.AppVersion = "4.5.6");
+        var fromAnUnknownDevice = new MixpanelVisitor(DeviceId);
+        var fromAnIPhone = new MixpanelVisitor(DeviceId) { Properties = new Dictionary<string, object?> { ["$os"] = "iOS", ["$device"] = "iPhone" } };
+
+        client.Track(fromAnUnknownDevice, "Viewed Pricing");
+        client.Track(fromAnIPhone, "Viewed Cart");
+        await client.FlushAsync(DeliveryHarness.Patience);
+
+        foreach (var record in harness.Server.Records)
+        {
+            foreach (var machine in new[] { "$os_version", "$manufacturer", "$model" })
+            {
+                record.Properties.TryGetProperty(machine, out _).Should().BeFalse($"{machine} would describe the server, not the visitor");
+            }
+
+            record.Properties.GetProperty("mp_lib").GetString().Should().Be("dotnet");
+            record.Properties.GetProperty("$app_version_string").GetString().Should().Be("4.5.6", "the app's release is the server's own");
+        }
+
+        harness.Server.Records.Single(r => r.EventName == "Viewed Pricing").Properties.TryGetProperty("$os", out _)
+            .Should().BeFalse("the server's own OS is not the visitor's");
+        harness.Server.Records.Single(r => r.EventName == "Viewed Cart").Properties.GetProperty("$os").GetString().Should().Be("iOS");
+    }
+
     [Theory]
     [InlineData(IdMergeApi.Original)]
     [InlineData(IdMergeApi.Simplified)]

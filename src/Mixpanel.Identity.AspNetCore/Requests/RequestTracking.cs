@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Mixpanel.Identity.AspNetCore.Cookies;
+using Mixpanel.Identity.AspNetCore.Diagnostics;
+
+namespace Mixpanel.Identity.AspNetCore.Requests;
+
+/// <summary>What the tracking of every request shares: the client, the options, the clock and the log. One per app.</summary>
+internal sealed class RequestTracking
+{
+    public RequestTracking(
+        MixpanelServerClient client,
+        IOptions<MixpanelWebOptions> webOptions,
+        IOptions<MixpanelOptions> options,
+        TimeProvider timeProvider,
+        ILoggerFactory? loggerFactory = null)
+    {
+        Client = client;
+        Options = webOptions.Value;
+        BrowserCookieName = Options.BrowserCookieName ?? MixpanelCookie.NameFor(options.Value.ProjectToken);
+        Time = timeProvider;
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(Log.Category);
+    }
+
+    public MixpanelServerClient Client { get; }
+
+    public MixpanelWebOptions Options { get; }
+
+    /// <summary>The cookie of Mixpanel's browser library for this project.</summary>
+    public string BrowserCookieName { get; }
+
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+}

@@ -1,0 +1,11 @@
+namespace Mixpanel.Identity.DependencyInjection;
+
+/// <summary>A client the host flushes when the application stops (<see cref="MixpanelStopFlush{TClient}"/>).</summary>
+internal interface IFlushOnStop
+{
+    /// <summary>Completes when what was queued before the call is delivered, or when <paramref name="cancellationToken"/> is cancelled.</summary>
+    Task FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>Shutdown has begun: the client's disposal delivers only until <paramref name="deadline"/>.</summary>
+    void LimitShutdownTo(DateTimeOffset deadline);
+}

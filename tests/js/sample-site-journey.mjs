@@ -1,17 +1,40 @@
 // Walks people through the ASP.NET Core sample shop (samples/Mixpanel.Identity.AspNetCoreSample) in a page of an
-// already running Chromium, as a person would: clicking its forms while its page runs Mixpanel's browser library. Waits
-// until the library has delivered the events it tracked, then prints on stdout, as one JSON object, what each step
-// showed and which anonymous id the library held after it.
+// already running Chromium, as a person would: clicking its forms while its page runs Mixpanel's browser library. Keeps
+// the browser open until the file doneFile exists (the caller makes it once Mixpanel's server has every event the
+// library tracked, which it sends on a timer and from later pages), then prints on stdout, as one JSON object, what each
+// step showed and which anonymous id the library held after it.
 //
 // Usage: node sample-site-journey.mjs '<settings JSON>'
-//   settings: { cdpEndpoint, siteUrl, apiHost, userAgent, steps: [{ action, name? }], expectedEvents, timeoutMs }
+//   settings: { cdpEndpoint, siteUrl, apiHost, userAgent, steps: [{ action, name?, browserEvents }], doneFile, timeoutMs }
+//   browserEvents: how many events the library tracks on the page the step ends on
 //   actions: visit (the shop's page), help (a page without the library), signup and login (with name), purchase, logout
+import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { recordsIn } from './mixpanel-requests.mjs';
 
 const settings = JSON.parse(process.argv[2]);
 const apiOrigin = new URL(settings.apiHost).origin;
+// Events the browser saw delivered, once each: it may send a batch again after a navigation cut its answer short.
+const delivered = new Map();
 const output = { steps: [], delivered: [], timedOut: false, pageErrors: [], failed: [] };
+
+// Waits until the events the library has delivered or queued number at least `count`; gives up when the time allowed
+// is up (the caller then finds events missing).
+async function inHand(tab, count) {
+  const giveUpAt = Date.now() + settings.timeoutMs;
+  while (Date.now() < giveUpAt) {
+    const queued = await tab.evaluate(() => Object.keys(localStorage)
+      .filter((key) => key.startsWith('__mpq_'))
+      .flatMap((key) => { try { return JSON.parse(localStorage.getItem(key)) || []; } catch { return []; } })
+      .map((item) => item && item.payload && item.payload.properties && item.payload.properties.$insert_id)
+      .filter(Boolean));
+    if (new Set([...delivered.keys(), ...queued]).size >= count) {
+      return;
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 // Submits one of the page's forms and waits for the page the server answers with (after its redirect).
 async function submit(tab, button) {
@@ -24,10 +47,6 @@ try {
   const tab = await context.newPage();
   tab.on('pageerror', (error) => output.pageErrors.push(String(error)));
 
-  // Events the library delivered, once each: it may send a batch again after a navigation cut its answer short.
-  const delivered = new Map();
-  let allDelivered;
-  const everyEventDelivered = new Promise((resolve) => { allDelivered = resolve; });
   context.on('response', (response) => {
     const request = response.request();
     if (!request.url().startsWith(apiOrigin) || !response.ok()) {
@@ -39,10 +58,6 @@ try {
         delivered.set(record.properties.$insert_id, `${record.event} ${record.properties.distinct_id}`);
       }
     }
-
-    if (delivered.size >= settings.expectedEvents) {
-      allDelivered();
-    }
   });
   context.on('requestfailed', (request) => {
     if (request.url().startsWith(apiOrigin)) {
@@ -50,6 +65,7 @@ try {
     }
   });
 
+  let tracked = 0;
   for (const step of settings.steps) {
     switch (step.action) {
       case 'visit':
@@ -79,12 +95,21 @@ try {
         deviceId: window.mixpanel ? window.mixpanel.get_property('$device_id') : null,
       }))),
     });
+
+    // A person reads the page before going on: the library has the page's events in hand (delivered, or in the queue it
+    // keeps in localStorage for the next page) before the next step leaves the page. Leaving before its queue write
+    // completes loses the event, in the library, before anything is sent.
+    tracked += step.browserEvents;
+    await inHand(tab, tracked);
   }
 
-  let timer;
-  const timedOut = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), settings.timeoutMs); });
-  output.timedOut = (await Promise.race([everyEventDelivered, timedOut])) === 'timeout';
-  clearTimeout(timer);
+  // The caller says when it has everything; the file is looked for a few times a second, until the time allowed is up.
+  const giveUpAt = Date.now() + settings.timeoutMs;
+  while (!existsSync(settings.doneFile) && Date.now() < giveUpAt) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  output.timedOut = !existsSync(settings.doneFile);
   output.delivered = [...delivered.values()];
 } finally {
   await context.close();

@@ -29,6 +29,9 @@ internal sealed class Batch
     /// <summary>The buffer this batch's bodies are written in.</summary>
     public ByteBuffer Body { get; } = new(64 * 1024);
 
+    /// <summary>The buffer this batch's bodies are gzipped into.</summary>
+    public MemoryStream Compressed { get; } = new(16 * 1024);
+
     /// <summary>Bytes of the body with every record in it, brackets included.</summary>
     public int BodyLength => _records.Length + 2;
 

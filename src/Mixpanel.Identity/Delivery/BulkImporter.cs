@@ -192,7 +192,7 @@ internal sealed class BulkImporter
     private async Task SendRangeAsync(Request request, int start, int count, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
     {
         var body = request.Body(start, count);
-        var content = _gzip ? HttpSender.Compress(body) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        var content = _gzip ? HttpSender.Compress(body, request.Compressed) : new ArraySegment<byte>(body.Array, 0, body.Length);
         for (var attempt = 1; ; attempt++)
         {
             var result = await _sender.SendAsync(RecordEndpoint.Import, content, cancellationToken).ConfigureAwait(false);
@@ -281,6 +281,9 @@ internal sealed class BulkImporter
         private bool _closed;
 
         public List<long> Indexes { get; } = [];
+
+        /// <summary>The buffer the body is gzipped into.</summary>
+        public MemoryStream Compressed { get; } = new(16 * 1024);
 
         public int Count => _ends.Count;
 

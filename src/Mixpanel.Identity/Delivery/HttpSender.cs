@@ -71,7 +71,7 @@ internal sealed class HttpSender
     {
         var body = batch.Body;
         batch.WriteBody(body, start, count);
-        return IsGzipped(batch.Endpoint) ? Compress(body) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        return IsGzipped(batch.Endpoint) ? Compress(body, batch.Compressed) : new ArraySegment<byte>(body.Array, 0, body.Length);
     }
 
     /// <summary>
@@ -116,15 +116,19 @@ internal sealed class HttpSender
         return pair is null ? null : new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(pair)));
     }
 
-    public static ArraySegment<byte> Compress(ByteBuffer body)
+    /// <summary>
+    /// <paramref name="body"/> gzipped into <paramref name="into"/>, whose earlier content it replaces: a request's
+    /// buffer is reused for the next, as a large body's would otherwise be a new large-object-heap array each time.
+    /// </summary>
+    public static ArraySegment<byte> Compress(ByteBuffer body, MemoryStream into)
     {
-        var compressed = new MemoryStream(body.Length / 4);
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        into.SetLength(0);
+        using (var gzip = new GZipStream(into, CompressionLevel.Fastest, leaveOpen: true))
         {
             gzip.Write(body.Array, 0, body.Length);
         }
 
-        return new ArraySegment<byte>(compressed.GetBuffer(), 0, (int)compressed.Length);
+        return new ArraySegment<byte>(into.GetBuffer(), 0, (int)into.Length);
     }
 
     private async ValueTask<SendResult> SendOnceAsync(Uri uri, ArraySegment<byte> body, bool gzip, AuthenticationHeaderValue? authorization, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ public sealed class MixpanelWebOptions
     public string CookieName { get; set; } = "mixpanel_device_id";
 
     /// <summary>How long the anonymous-id cookie lives; it is set again, for as long, whenever the id changes.</summary>
-    /// <value>The default value is 365 days, as long as Mixpanel's browser library keeps its own cookie.</value>
+    /// <value>The default value is 365 days, as long as Mixpanel's browser library keeps its own cookie. At most 400 days, the longest browsers keep a cookie.</value>
     public TimeSpan CookieLifetime { get; set; } = TimeSpan.FromDays(365);
 
     /// <summary>
@@ -49,6 +49,9 @@ public sealed class MixpanelWebOptions
     /// <value>The default value is false, as Mixpanel's browser library sends nothing for the crawlers it knows.</value>
     public bool TrackCrawlers { get; set; }
 
+    // Browsers cap a cookie's expiry at 400 days from when it is set (RFC 6265bis, Chrome and others).
+    private static readonly TimeSpan MaxCookieLifetime = TimeSpan.FromDays(400);
+
     /// <summary>Every problem with the options, each as a sentence; empty when they are valid.</summary>
     internal IReadOnlyList<string> Validate()
     {
@@ -63,9 +66,9 @@ public sealed class MixpanelWebOptions
             errors.Add($"{nameof(BrowserCookieName)} must be null or a cookie name: letters, digits and !#$%&'*+-.^_`|~ only.");
         }
 
-        if (CookieLifetime <= TimeSpan.Zero)
+        if (CookieLifetime <= TimeSpan.Zero || CookieLifetime > MaxCookieLifetime)
         {
-            errors.Add($"{nameof(CookieLifetime)} must be positive.");
+            errors.Add($"{nameof(CookieLifetime)} must be positive and at most 400 days, the longest browsers keep a cookie.");
         }
 
         if (string.IsNullOrWhiteSpace(UserIdClaimType))

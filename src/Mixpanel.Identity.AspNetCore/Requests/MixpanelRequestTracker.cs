@@ -14,6 +14,9 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     // the response starts.
     private bool _cookieDue;
 
+    // The anonymous id a Reset in this request retired: it goes into its own cookie with the new one.
+    private string? _retired;
+
     public MixpanelVisitor Visitor => _visitor ?? throw NotBegun();
 
     public MixpanelPeople People => tracking.Client.People(Visitor);
@@ -45,6 +48,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
 
     public void Reset()
     {
+        _retired = Visitor.DeviceId;
         _visitor = Visitor.AsNewDevice(RequestVisitor.NewDeviceId());
         _cookieDue = true;
         if (_context!.Response.HasStarted)
@@ -64,7 +68,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
         {
             _cookieDue = false;
             var request = context.Request;
-            context.Response.Cookies.Append(tracking.Options.CookieName, Visitor.DeviceId, new CookieOptions
+            var options = new CookieOptions
             {
                 HttpOnly = true,
                 Secure = request.IsHttps || !RequestHost.IsLoopback(RequestHost.NameOf(request)),
@@ -72,7 +76,12 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
                 Path = "/",
                 Expires = tracking.Time.GetUtcNow() + tracking.Options.CookieLifetime,
                 MaxAge = tracking.Options.CookieLifetime,
-            });
+            };
+            context.Response.Cookies.Append(tracking.Options.CookieName, Visitor.DeviceId, options);
+            if (_retired is not null)
+            {
+                context.Response.Cookies.Append(RequestVisitor.RetiredCookieName(tracking.Options), _retired, options);
+            }
         }
 
         return Task.CompletedTask;

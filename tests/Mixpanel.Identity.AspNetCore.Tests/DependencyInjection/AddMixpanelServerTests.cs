@@ -82,6 +82,20 @@ public sealed class AddMixpanelServerTests
     }
 
     [Fact]
+    public async Task WebOptions_CookieLifetimeBeyondWhatBrowsersKeep_FailsStartUpNamingIt()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddMixpanelServer(options => options.ProjectToken = "token", web => web.CookieLifetime = TimeSpan.MaxValue);
+        await using var app = builder.Build();
+
+        var start = () => app.StartAsync();
+
+        var failure = (await start.Should().ThrowAsync<OptionsValidationException>()).Which;
+        failure.Failures.Should().ContainSingle().Which.Should().Contain("CookieLifetime").And.Contain("400 days");
+    }
+
+    [Fact]
     public async Task AppStop_DeliversWhatIsQueued()
     {
         var site = await WebHarness.StartAsync();

@@ -148,6 +148,35 @@ public sealed class VisitorCookieTests
         events["Viewed Home"].Should().Match<ReceivedRecord>(e => e.DeviceId == after && e.UserId == null);
     }
 
+    [Theory]
+    [InlineData(IdMergeApi.Original)]
+    [InlineData(IdMergeApi.Simplified)]
+    public async Task Reset_WhileThePagesLibraryStillHoldsTheOldId_TheNextRequestIsNotTakenForTheUserWhoLeft(IdMergeApi api)
+    {
+        await using var site = await WebHarness.StartAsync();
+        var browser = site.NewBrowser();
+        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}"}""");
+        await browser.PostAsync("/signup/user-42");
+
+        await browser.PostAsync("/logout");
+        await browser.GetAsync("/track/Viewed%20Home");
+        var fresh = Guid.NewGuid().ToString();
+        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{fresh}}","$device_id":"{{fresh}}"}""");
+        await browser.GetAsync("/track/Viewed%20Pricing");
+        await site.FlushAsync();
+
+        browser.Cookies["mixpanel_device_id_retired"].Should().Be(BrowserDeviceId);
+        var events = site.Events.ToDictionary(e => e.EventName!);
+        events["Signed Up"].DeviceId.Should().Be(BrowserDeviceId, "the server continues the browser library's id");
+        events["Viewed Home"].DeviceId.Should().Be(browser.Cookies["mixpanel_device_id"], "the library's cookie still holds the id the logout retired");
+        events["Viewed Pricing"].DeviceId.Should().Be(fresh, "once the page's library has reset too, its new id is continued");
+        var resolution = site.Mixpanel.Resolve(api);
+        var user = resolution.ResolveDistinctId("user-42");
+        resolution.ResolvedDistinctIdOf(events["Signed Up"].InsertId!).Should().Be(user);
+        resolution.ResolvedDistinctIdOf(events["Viewed Home"].InsertId!).Should().NotBe(user);
+        resolution.ResolvedDistinctIdOf(events["Viewed Pricing"].InsertId!).Should().NotBe(user);
+    }
+
     [Fact]
     public async Task Reset_AfterTheResponseStarted_IsLoggedAndTheRequestStillSucceeds()
     {

@@ -234,38 +234,10 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     }
 
     /// <inheritdoc />
-    public void AddGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (!ids.Contains(id))
-        {
-            ids.Add(id);
-            Register(new Dictionary<string, object?> { [groupKey] = ids });
-        }
-
-        People.Union(groupKey, [id]);
-    }
+    public void AddGroup(string groupKey, object groupId) => GroupMembership.Add(this, groupKey, groupId);
 
     /// <inheritdoc />
-    public void RemoveGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (ids.Remove(id))
-        {
-            if (ids.Count == 0)
-            {
-                Unregister(groupKey);
-            }
-            else
-            {
-                Register(new Dictionary<string, object?> { [groupKey] = ids });
-            }
-        }
-
-        People.Remove(groupKey, id);
-    }
+    public void RemoveGroup(string groupKey, object groupId) => GroupMembership.Remove(this, groupKey, groupId);
 
     /// <inheritdoc />
     public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
@@ -298,14 +270,6 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <summary>Completes at once: the fake sends nothing.</summary>
     /// <param name="cancellationToken">Not used.</param>
     public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-
-    private List<object?> GroupIds(string groupKey)
-    {
-        lock (_gate)
-        {
-            return _superProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list ? [.. list] : [];
-        }
-    }
 
     private void Register(IReadOnlyDictionary<string, object?> properties, bool overwrite)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Payloads;
 
@@ -29,41 +28,13 @@ public sealed partial class MixpanelClient
     /// <param name="groupKey">The group key.</param>
     /// <param name="groupId">The group's id: a string or an integer.</param>
     /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
-    public void AddGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (!ids.Contains(id))
-        {
-            ids.Add(id);
-            Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
-        }
-
-        People.Union(groupKey, [id]);
-    }
+    public void AddGroup(string groupKey, object groupId) => GroupMembership.Add(this, groupKey, groupId);
 
     /// <summary>Takes the user out of a group of <paramref name="groupKey"/> (from the super property's list, and <c>$remove</c> on the profile).</summary>
     /// <param name="groupKey">The group key.</param>
     /// <param name="groupId">The group's id: a string or an integer.</param>
     /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
-    public void RemoveGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        var ids = GroupIds(groupKey);
-        if (ids.Remove(id))
-        {
-            if (ids.Count == 0)
-            {
-                Unregister(groupKey);
-            }
-            else
-            {
-                Register(new PropertyMap([new(groupKey, new PropertyList([.. ids]))]));
-            }
-        }
-
-        People.Remove(groupKey, id);
-    }
+    public void RemoveGroup(string groupKey, object groupId) => GroupMembership.Remove(this, groupKey, groupId);
 
     /// <summary>Records an event in groups of its own, whatever groups the user is in: each key's ids win over the properties and super properties.</summary>
     /// <param name="eventName">The event name.</param>
@@ -87,10 +58,4 @@ public sealed partial class MixpanelClient
 
         Track(eventName, merged);
     }
-
-    /// <summary>The ids the super property of <paramref name="groupKey"/> holds now, as strings.</summary>
-    private List<object> GroupIds(string groupKey) =>
-        SuperProperties.TryGetValue(groupKey, out var value) && value is IEnumerable<object?> list
-            ? [.. list.Where(static id => id is not null).Select(static id => (object)Convert.ToString(id, CultureInfo.InvariantCulture)!)]
-            : value is string or long or int ? [Convert.ToString(value, CultureInfo.InvariantCulture)!] : [];
 }

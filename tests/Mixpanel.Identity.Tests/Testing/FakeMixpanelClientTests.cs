@@ -108,4 +108,23 @@ public sealed class FakeMixpanelClientTests
         mixpanel.SuperProperties["company"].Should().BeEquivalentTo(new object[] { "42" }, "group ids are strings, as Mixpanel types $group_id");
         mixpanel.GroupUpdates.Should().ContainSingle().Which.Should().Match<GroupUpdateRecord>(g => g.GroupKey == "company" && (string)g.GroupId == "42");
     }
+
+    [Fact]
+    public void AddGroupAndRemoveGroup_KeepTheKeysListAndMirrorItOnTheProfile_AsTheClientDoes()
+    {
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.Identify("U1");
+
+        mixpanel.SetGroup("company", new object[] { 42, "acme" });
+        mixpanel.AddGroup("company", "globex");
+        mixpanel.AddGroup("company", "globex");
+        mixpanel.RemoveGroup("company", 42);
+        mixpanel.Track("In Groups");
+        mixpanel.RemoveGroup("company", "acme");
+        mixpanel.RemoveGroup("company", "globex");
+
+        mixpanel.Events.Single().Properties["company"].Should().BeEquivalentTo(new object[] { "acme", "globex" });
+        mixpanel.SuperProperties.Should().NotContainKey("company", "leaving the last group of a key drops its super property");
+        mixpanel.ProfileUpdates.Select(p => p.Update.Operation).Should().Equal("$set", "$union", "$union", "$remove", "$remove", "$remove");
+    }
 }

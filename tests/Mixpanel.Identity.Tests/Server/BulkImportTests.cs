@@ -1,4 +1,7 @@
+using System.Text;
+using System.Text.Json;
 using FluentAssertions;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Delivery;
 using Xunit;
@@ -33,6 +36,30 @@ public sealed class BulkImportTests
         first.DistinctId.Should().Be("user-0");
         first.InsertId.Should().MatchRegex("^[0-9a-f]{32}$");
         first.Properties.TryGetProperty("token", out _).Should().BeFalse("the credentials name the project");
+    }
+
+    [Fact]
+    public async Task ImportAsync_RequestBody_IsWhatTheJsonWriterWritesWithEachDerivedIdFromItsEventsBytes()
+    {
+        await using var harness = await StartAsync();
+        await using var client = harness.StartServerClient(options => options.ApiSecret = Secret);
+        MixpanelImportEvent[] events =
+        [
+            new("Purchased", "user-1", Started.AddDays(-3), new Dictionary<string, object?>
+            {
+                ["item"] = "book", ["price"] = 19.99, ["quantity"] = 2, ["gift"] = true, ["note"] = null, ["order"] = 1_764_000_000_000L,
+            }),
+            new("Café \"visité\"", "utilisateur-é", Started.AddDays(-2), new Dictionary<string, object?>
+            {
+                ["ville"] = "Montréal", ["path"] = "C:\\x", ["when"] = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+                ["tags"] = new[] { "a", "b" }, ["long"] = new string('x', 300), ["ratio"] = 0.5f, ["clé"] = 1,
+            }),
+            new("Given", "user-2", Started.AddDays(-1), insertId: "given-id-1"),
+        ];
+
+        await client.ImportAsync(Events(events), cancellationToken: DeliveryHarness.Patience);
+
+        harness.Server.Requests.Should().ContainSingle().Which.DecodedBody.Should().Be(AsTheWriterWritesThem(events));
     }
 
     [Fact]
@@ -220,5 +247,35 @@ public sealed class BulkImportTests
                 report(value);
             }
         }
+    }
+
+    // A request body as a JSON writer writes it: each derived insert id is that of its event's bytes before the id.
+    private static string AsTheWriterWritesThem(IEnumerable<MixpanelImportEvent> events)
+    {
+        var bodies = new List<string>();
+        foreach (var item in events)
+        {
+            var json = new ByteBuffer();
+            using var writer = new Utf8JsonWriter(json, JsonValues.WriterOptions);
+            writer.WriteStartObject();
+            writer.WriteString("event", item.Name);
+            writer.WriteStartObject("properties");
+            writer.WriteNumber("time", item.Time.ToUnixTimeMilliseconds());
+            writer.WriteString("distinct_id", item.DistinctId);
+            foreach (var property in item.Properties)
+            {
+                writer.WritePropertyName(property.Key);
+                JsonValues.Write(writer, property.Value);
+            }
+
+            writer.Flush();
+            writer.WriteString("$insert_id", item.InsertId ?? ContentIds.Of(json.WrittenSpan));
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.Flush();
+            bodies.Add(Encoding.UTF8.GetString(json.WrittenSpan));
+        }
+
+        return "[" + string.Join(",", bodies) + "]";
     }
 }

@@ -227,8 +227,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <inheritdoc />
     public void SetGroup(string groupKey, IEnumerable<object> groupIds)
     {
-        ArgumentNullException.ThrowIfNull(groupIds);
-        var ids = groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct().ToList();
+        var ids = GroupMembership.IdsToSet(groupKey, groupIds);
         Register(new Dictionary<string, object?> { [groupKey] = ids });
         People.Set(groupKey, ids);
     }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
 
@@ -9,12 +11,25 @@ namespace Mixpanel.Identity;
 /// </summary>
 internal static class GroupMembership
 {
+    /// <summary>The ids of a <c>SetGroup</c> call, checked, each once, as strings.</summary>
+    public static object?[] IdsToSet(string groupKey, IEnumerable<object> groupIds)
+    {
+        Guard.NotNull(groupIds);
+        object?[] ids = [.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()];
+        return ids.Length > MixpanelLimits.MaxCollectionCount ? throw TooManyGroups(nameof(groupIds)) : ids;
+    }
+
     public static void Add(IMixpanelClient client, string groupKey, object groupId)
     {
         var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
         var ids = IdsOf(client.SuperProperties, groupKey);
         if (!ids.Contains(id))
         {
+            if (ids.Count == MixpanelLimits.MaxCollectionCount)
+            {
+                throw TooManyGroups(nameof(groupId));
+            }
+
             ids.Add(id);
             client.Register(new Dictionary<string, object?>(StringComparer.Ordinal) { [groupKey] = ids });
         }
@@ -40,6 +55,9 @@ internal static class GroupMembership
 
         client.People.Remove(groupKey, id);
     }
+
+    private static ArgumentException TooManyGroups(string paramName) =>
+        new($"A user can be in at most {MixpanelLimits.MaxCollectionCount} groups of one key: Mixpanel takes lists of fewer than 255 values.", paramName);
 
     /// <summary>The ids the super property of <paramref name="groupKey"/> holds now, as strings.</summary>
     private static List<object> IdsOf(IReadOnlyDictionary<string, object?> superProperties, string groupKey) =>

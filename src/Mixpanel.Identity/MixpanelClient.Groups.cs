@@ -15,11 +15,10 @@ public sealed partial class MixpanelClient
     /// </summary>
     /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
     /// <param name="groupIds">The groups' ids: strings or integers, sent as strings.</param>
-    /// <exception cref="ArgumentException">The key is empty, or an id is neither a non-empty string nor an integer.</exception>
+    /// <exception cref="ArgumentException">The key is empty, an id is neither a non-empty string nor an integer, or there are more than 254 of them.</exception>
     public void SetGroup(string groupKey, IEnumerable<object> groupIds)
     {
-        Guard.NotNull(groupIds);
-        var ids = new PropertyList([.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()]);
+        var ids = new PropertyList(GroupMembership.IdsToSet(groupKey, groupIds));
         Register(new PropertyMap([new(groupKey, ids)]));
         People.Set(groupKey, ids);
     }
@@ -27,7 +26,7 @@ public sealed partial class MixpanelClient
     /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others (the super property's list, and <c>$union</c> on the profile).</summary>
     /// <param name="groupKey">The group key.</param>
     /// <param name="groupId">The group's id: a string or an integer.</param>
-    /// <exception cref="ArgumentException">The key is empty, or the id is neither a non-empty string nor an integer.</exception>
+    /// <exception cref="ArgumentException">The key is empty, the id is neither a non-empty string nor an integer, or the user is in 254 groups of the key already.</exception>
     public void AddGroup(string groupKey, object groupId) => GroupMembership.Add(this, groupKey, groupId);
 
     /// <summary>Takes the user out of a group of <paramref name="groupKey"/> (from the super property's list, and <c>$remove</c> on the profile).</summary>

@@ -14,8 +14,10 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     // the response starts.
     private bool _cookieDue;
 
-    // The anonymous id a Reset in this request retired: it goes into its own cookie with the new one.
-    private string? _retired;
+    // The anonymous id in the browser library's cookie: a Reset retires it, in its own cookie beside the new id, so that
+    // it is not continued until the page's library resets too. Null when the browser has no such cookie.
+    private string? _browserLibraryDeviceId;
+    private bool _retire;
 
     public MixpanelVisitor Visitor => _visitor ?? throw NotBegun();
 
@@ -28,6 +30,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
         _visitor = start.Visitor;
         _crawler = start.Crawler;
         _cookieDue = start.IsNewDevice;
+        _browserLibraryDeviceId = start.BrowserLibraryDeviceId;
         context.Response.OnStarting(static state => ((MixpanelRequestTracker)state).WriteCookie(), this);
     }
 
@@ -48,7 +51,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
 
     public void Reset()
     {
-        _retired = Visitor.DeviceId;
+        _retire = _browserLibraryDeviceId is not null;
         _visitor = Visitor.AsNewDevice(RequestVisitor.NewDeviceId());
         _cookieDue = true;
         if (_context!.Response.HasStarted)
@@ -78,9 +81,9 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
                 MaxAge = tracking.Options.CookieLifetime,
             };
             context.Response.Cookies.Append(tracking.Options.CookieName, Visitor.DeviceId, options);
-            if (_retired is not null)
+            if (_retire)
             {
-                context.Response.Cookies.Append(RequestVisitor.RetiredCookieName(tracking.Options), _retired, options);
+                context.Response.Cookies.Append(RequestVisitor.RetiredCookieName(tracking.Options), _browserLibraryDeviceId!, options);
             }
         }
 

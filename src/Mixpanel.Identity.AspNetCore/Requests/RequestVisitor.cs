@@ -11,9 +11,10 @@ namespace Mixpanel.Identity.AspNetCore.Requests;
 
 /// <summary>
 /// Who a request is from, as it arrives: the visitor, whether their anonymous id was made for this request (and so must
-/// be put in the cookie), and the crawler their user agent names, if any.
+/// be put in the cookie), the crawler their user agent names, if any, and the anonymous id in the browser library's
+/// cookie, continued or not (the one a logout must retire).
 /// </summary>
-internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice, string? Crawler)
+internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice, string? Crawler, string? BrowserLibraryDeviceId)
 {
     /// <summary>
     /// Reads the visitor of <paramref name="context"/>. The anonymous id continues the browser library's <c>$device_id</c>
@@ -26,8 +27,8 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
         var options = tracking.Options;
         var userId = SignedInUserId(context.User, options.UserIdClaimType, tracking);
         var cookies = context.Request.Cookies;
-        var deviceId = BrowserDeviceId(MixpanelCookie.Read(cookies, tracking.BrowserCookieName), userId, cookies[RetiredCookieName(options)])
-            ?? Usable(cookies[options.CookieName]);
+        var browser = MixpanelCookie.Read(cookies, tracking.BrowserCookieName);
+        var deviceId = BrowserDeviceId(browser, userId, cookies[RetiredCookieName(options)]) ?? Usable(cookies[options.CookieName]);
         var isNew = deviceId is null;
 
         var agent = UserAgentParser.Parse(context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent[0] : null);
@@ -39,7 +40,7 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
             IpAddress = ClientIpAddress.From(context),
             Properties = properties,
         };
-        return new RequestVisitor(visitor, isNew, agent.IsCrawler ? agent.Browser : null);
+        return new RequestVisitor(visitor, isNew, agent.IsCrawler ? agent.Browser : null, Usable(browser?.DeviceId));
     }
 
     /// <summary>

@@ -158,23 +158,33 @@ public sealed class VisitorCookieTests
         browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}"}""");
         await browser.PostAsync("/signup/user-42");
 
+        // The page never resets its library: its cookie keeps the first person's id through both logouts.
         await browser.PostAsync("/logout");
         await browser.GetAsync("/track/Viewed%20Home");
+        await browser.PostAsync("/signup/user-43");
+        await browser.PostAsync("/logout");
+        await browser.GetAsync("/track/Viewed%20Help");
         var fresh = Guid.NewGuid().ToString();
         browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{fresh}}","$device_id":"{{fresh}}"}""");
         await browser.GetAsync("/track/Viewed%20Pricing");
         await site.FlushAsync();
 
         browser.Cookies["mixpanel_device_id_retired"].Should().Be(BrowserDeviceId);
-        var events = site.Events.ToDictionary(e => e.EventName!);
-        events["Signed Up"].DeviceId.Should().Be(BrowserDeviceId, "the server continues the browser library's id");
-        events["Viewed Home"].DeviceId.Should().Be(browser.Cookies["mixpanel_device_id"], "the library's cookie still holds the id the logout retired");
-        events["Viewed Pricing"].DeviceId.Should().Be(fresh, "once the page's library has reset too, its new id is continued");
+        var events = site.Events.Where(e => e.EventName != "$identify").ToLookup(e => e.EventName!);
+        events["Signed Up"].First().DeviceId.Should().Be(BrowserDeviceId, "the server continues the browser library's id");
+        events["Viewed Home"].Single().DeviceId.Should().NotBe(BrowserDeviceId, "the library's cookie still holds the id the logout retired");
+        events["Viewed Help"].Single().DeviceId.Should().Be(browser.Cookies["mixpanel_device_id"]).And.NotBe(BrowserDeviceId, "a second logout retires it still");
+        events["Viewed Pricing"].Single().DeviceId.Should().Be(fresh, "once the page's library has reset too, its new id is continued");
         var resolution = site.Mixpanel.Resolve(api);
-        var user = resolution.ResolveDistinctId("user-42");
-        resolution.ResolvedDistinctIdOf(events["Signed Up"].InsertId!).Should().Be(user);
-        resolution.ResolvedDistinctIdOf(events["Viewed Home"].InsertId!).Should().NotBe(user);
-        resolution.ResolvedDistinctIdOf(events["Viewed Pricing"].InsertId!).Should().NotBe(user);
+        var first = resolution.ResolveDistinctId("user-42");
+        var second = resolution.ResolveDistinctId("user-43");
+        resolution.ResolvedDistinctIdOf(events["Signed Up"].First().InsertId!).Should().Be(first);
+        resolution.ResolvedDistinctIdOf(events["Signed Up"].Last().InsertId!).Should().Be(second);
+        resolution.ResolvedDistinctIdOf(events["Viewed Home"].Single().InsertId!).Should().Be(second, "the next person signed up from that anonymous visit");
+        foreach (var anonymous in new[] { "Viewed Help", "Viewed Pricing" })
+        {
+            resolution.ResolvedDistinctIdOf(events[anonymous].Single().InsertId!).Should().NotBe(first).And.NotBe(second, anonymous);
+        }
     }
 
     [Fact]

@@ -193,4 +193,20 @@ public sealed class BadInputTests : IDisposable
         _harness.Sent.Records.Should().BeEmpty();
         _harness.Client.Diagnostics.Accepted.Should().Be(0);
     }
+
+    [Fact]
+    public void Groups_MoreOfOneKeyThanAMixpanelListHolds_ThrowNamingTheArgumentAndChangeNothing()
+    {
+        var client = _harness.Client;
+        client.Identify("user-1");
+        client.SetGroup("team", Enumerable.Range(0, 254).Cast<object>());
+
+        var add = () => client.AddGroup("team", 254);
+        var set = () => client.SetGroup("team", Enumerable.Range(0, 255).Cast<object>());
+
+        add.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupId");
+        set.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupIds");
+        client.SuperProperties["team"].Should().BeAssignableTo<IEnumerable<object?>>().Which.Should().HaveCount(254);
+        client.AddGroup("team", 253);
+    }
 }

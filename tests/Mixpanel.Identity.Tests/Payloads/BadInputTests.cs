@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
@@ -195,18 +196,20 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void Groups_MoreOfOneKeyThanAMixpanelListHolds_ThrowNamingTheArgumentAndChangeNothing()
+    public void Groups_MoreOfOneKeyThanAMixpanelListHolds_ThrowNamingTheArgumentAndChangeNothing_InTheClientAndItsFake()
     {
-        var client = _harness.Client;
-        client.Identify("user-1");
-        client.SetGroup("team", Enumerable.Range(0, 254).Cast<object>());
+        foreach (IMixpanelClient client in new IMixpanelClient[] { _harness.Client, new FakeMixpanelClient() })
+        {
+            client.Identify("user-1");
+            client.SetGroup("team", Enumerable.Range(0, 254).Cast<object>());
 
-        var add = () => client.AddGroup("team", 254);
-        var set = () => client.SetGroup("team", Enumerable.Range(0, 255).Cast<object>());
+            var add = () => client.AddGroup("team", 254);
+            var set = () => client.SetGroup("team", Enumerable.Range(0, 255).Cast<object>());
 
-        add.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupId");
-        set.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupIds");
-        client.SuperProperties["team"].Should().BeAssignableTo<IEnumerable<object?>>().Which.Should().HaveCount(254);
-        client.AddGroup("team", 253);
+            add.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupId", client.GetType().Name);
+            set.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupIds", client.GetType().Name);
+            client.SuperProperties["team"].Should().BeAssignableTo<IEnumerable<object?>>().Which.Should().HaveCount(254);
+            client.AddGroup("team", 253);
+        }
     }
 }

@@ -127,20 +127,4 @@ public sealed class FakeMixpanelClientTests
         mixpanel.SuperProperties.Should().NotContainKey("company", "leaving the last group of a key drops its super property");
         mixpanel.ProfileUpdates.Select(p => p.Update.Operation).Should().Equal("$set", "$union", "$union", "$remove", "$remove", "$remove");
     }
-
-    [Fact]
-    public void Groups_MoreOfOneKeyThanAMixpanelListHolds_ThrowAsTheClientDoes()
-    {
-        var client = new FakeMixpanelClient();
-        client.Identify("user-1");
-        client.SetGroup("team", Enumerable.Range(0, 254).Cast<object>());
-
-        var add = () => client.AddGroup("team", 254);
-        var set = () => client.SetGroup("team", Enumerable.Range(0, 255).Cast<object>());
-
-        add.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupId");
-        set.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("groupIds");
-        client.SuperProperties["team"].Should().BeAssignableTo<IEnumerable<object?>>().Which.Should().HaveCount(254);
-        client.AddGroup("team", 253);
-    }
 }

@@ -25,40 +25,56 @@ internal static class EventProperties
     /// <summary>Validates the overridable automatic properties; returns the event time to use.</summary>
     public static PropertyMap ApplyOverrides(PropertyMap properties, string paramName, ref long timeMilliseconds)
     {
-        if (properties.Count == 0)
+        // One look at each key finds the four the call may set (most calls set none), then they are checked in turn.
+        int insertIdIndex = -1, tokenIndex = -1, distinctIdIndex = -1, timeIndex = -1;
+        var items = properties.Items;
+        for (var i = 0; i < items.Length; i++)
         {
-            return properties;
+            switch (items[i].Key)
+            {
+                case ReservedNames.InsertId:
+                    insertIdIndex = i;
+                    break;
+                case ReservedNames.Token:
+                    tokenIndex = i;
+                    break;
+                case ReservedNames.DistinctId:
+                    distinctIdIndex = i;
+                    break;
+                case ReservedNames.Time:
+                    timeIndex = i;
+                    break;
+            }
         }
 
-        if (properties.TryGetValue(ReservedNames.InsertId, out var insertId) && !IsValidInsertId(insertId))
+        if (insertIdIndex >= 0 && !IsValidInsertId(items[insertIdIndex].Value))
         {
             throw new ArgumentException(
                 $"'$insert_id' must be a string of at most {MixpanelLimits.MaxInsertIdLength} characters from [A-Za-z0-9-].", paramName);
         }
 
-        if (properties.TryGetValue(ReservedNames.Token, out var token) && token is not string { Length: > 0 })
+        if (tokenIndex >= 0 && items[tokenIndex].Value is not string { Length: > 0 })
         {
             throw new ArgumentException("'token' must be a non-empty string: it names the Mixpanel project the event goes to.", paramName);
         }
 
-        if (properties.TryGetValue(ReservedNames.DistinctId, out var distinctId) &&
-            (distinctId is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
+        if (distinctIdIndex >= 0 &&
+            (items[distinctIdIndex].Value is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
         {
             throw new ArgumentException("'distinct_id' must be a non-empty string id, and not a placeholder such as 'null' or 'anonymous'.", paramName);
         }
 
-        var timeIndex = properties.IndexOf(ReservedNames.Time);
         if (timeIndex < 0)
         {
             return properties;
         }
 
-        timeMilliseconds = ToMilliseconds(properties.Items[timeIndex].Value)
+        timeMilliseconds = ToMilliseconds(items[timeIndex].Value)
             ?? throw new ArgumentException("'time' must be a DateTime, a DateTimeOffset, or seconds or milliseconds since the Unix epoch.", paramName);
 
-        var items = properties.Items.ToArray();
-        items[timeIndex] = new KeyValuePair<string, object?>(ReservedNames.Time, timeMilliseconds);
-        return new PropertyMap(items);
+        var copy = items.ToArray();
+        copy[timeIndex] = new KeyValuePair<string, object?>(ReservedNames.Time, timeMilliseconds);
+        return new PropertyMap(copy);
     }
 
     public static bool IsValidInsertId(object? value)

@@ -225,12 +225,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
 
     /// <inheritdoc />
-    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
-    {
-        var ids = GroupMembership.IdsToSet(groupKey, groupIds);
-        Register(new Dictionary<string, object?> { [groupKey] = ids });
-        People.Set(groupKey, ids);
-    }
+    public void SetGroup(string groupKey, IEnumerable<object> groupIds) => GroupMembership.Set(this, groupKey, groupIds);
 
     /// <inheritdoc />
     public void AddGroup(string groupKey, object groupId) => GroupMembership.Add(this, groupKey, groupId);
@@ -239,18 +234,8 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     public void RemoveGroup(string groupKey, object groupId) => GroupMembership.Remove(this, groupKey, groupId);
 
     /// <inheritdoc />
-    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
-    {
-        ArgumentNullException.ThrowIfNull(groups);
-        var merged = new Dictionary<string, object?>(properties ?? PropertyMap.Empty, StringComparer.Ordinal);
-        foreach (var group in groups)
-        {
-            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
-            merged[group.Key] = ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups))).ToList();
-        }
-
-        Track(eventName, merged);
-    }
+    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups) =>
+        Track(eventName, GroupMembership.WithGroups(properties, groups));
 
     /// <summary>Does nothing: the fake sends nothing.</summary>
     public void OnAppBackgrounded()

@@ -1,5 +1,7 @@
+using System.Collections;
 using System.Globalization;
 using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
@@ -11,8 +13,34 @@ namespace Mixpanel.Identity;
 /// </summary>
 internal static class GroupMembership
 {
+    public static void Set(IMixpanelClient client, string groupKey, IEnumerable<object> groupIds)
+    {
+        var ids = IdsToSet(groupKey, groupIds);
+        client.Register(new Dictionary<string, object?>(StringComparer.Ordinal) { [groupKey] = ids });
+        client.People.Set(groupKey, ids);
+    }
+
+    /// <summary><paramref name="properties"/> with each group key of <paramref name="groups"/> set to its ids (one or a list), checked, as strings.</summary>
+    public static Dictionary<string, object?> WithGroups(IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
+    {
+        Guard.NotNull(groups);
+        var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var property in properties ?? PropertyMap.Empty)
+        {
+            merged[property.Key] = property.Value;
+        }
+
+        foreach (var group in groups)
+        {
+            var ids = group.Value is string or not IEnumerable ? [group.Value] : ((IEnumerable)group.Value).Cast<object>();
+            merged[group.Key] = new PropertyList([.. ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups)))]);
+        }
+
+        return merged;
+    }
+
     /// <summary>The ids of a <c>SetGroup</c> call, checked, each once, as strings.</summary>
-    public static object?[] IdsToSet(string groupKey, IEnumerable<object> groupIds)
+    private static object?[] IdsToSet(string groupKey, IEnumerable<object> groupIds)
     {
         Guard.NotNull(groupIds);
         object?[] ids = [.. groupIds.Select(id => (object?)MixpanelGroup.ValidateGroup(groupKey, id, nameof(groupIds))).Distinct()];

@@ -1,6 +1,3 @@
-using Mixpanel.Identity.Compatibility;
-using Mixpanel.Identity.Payloads;
-
 namespace Mixpanel.Identity;
 
 /// <summary>The user's groups: a super property of each group key, mirrored on the profile.</summary>
@@ -16,12 +13,7 @@ public sealed partial class MixpanelClient
     /// <param name="groupKey">The group key, as set up in the project (such as <c>company_id</c>).</param>
     /// <param name="groupIds">The groups' ids: strings or integers, sent as strings.</param>
     /// <exception cref="ArgumentException">The key is empty, an id is neither a non-empty string nor an integer, or there are more than 254 of them.</exception>
-    public void SetGroup(string groupKey, IEnumerable<object> groupIds)
-    {
-        var ids = new PropertyList(GroupMembership.IdsToSet(groupKey, groupIds));
-        Register(new PropertyMap([new(groupKey, ids)]));
-        People.Set(groupKey, ids);
-    }
+    public void SetGroup(string groupKey, IEnumerable<object> groupIds) => GroupMembership.Set(this, groupKey, groupIds);
 
     /// <summary>Adds the user to a group of <paramref name="groupKey"/>, keeping the others (the super property's list, and <c>$union</c> on the profile).</summary>
     /// <param name="groupKey">The group key.</param>
@@ -40,21 +32,6 @@ public sealed partial class MixpanelClient
     /// <param name="properties">The event's own properties.</param>
     /// <param name="groups">Group key → a group id, or several.</param>
     /// <exception cref="ArgumentException">The name, a property or a group is invalid.</exception>
-    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups)
-    {
-        Guard.NotNull(groups);
-        var merged = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var property in properties ?? PropertyMap.Empty)
-        {
-            merged[property.Key] = property.Value;
-        }
-
-        foreach (var group in groups)
-        {
-            var ids = group.Value is string or not System.Collections.IEnumerable ? [group.Value] : ((System.Collections.IEnumerable)group.Value).Cast<object>();
-            merged[group.Key] = new PropertyList([.. ids.Select(id => (object?)MixpanelGroup.ValidateGroup(group.Key, id, nameof(groups)))]);
-        }
-
-        Track(eventName, merged);
-    }
+    public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups) =>
+        Track(eventName, GroupMembership.WithGroups(properties, groups));
 }

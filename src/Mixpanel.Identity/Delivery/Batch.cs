@@ -12,7 +12,6 @@ internal sealed class Batch
 {
     private readonly ByteBuffer _records = new(64 * 1024);
     private readonly List<int> _starts = [];
-    private readonly List<int> _lengths = [];
 
     public Batch(RecordEndpoint endpoint) => Endpoint = endpoint;
 
@@ -41,7 +40,6 @@ internal sealed class Batch
         _records.Clear();
         _records.ShrinkTo(1024 * 1024);
         _starts.Clear();
-        _lengths.Clear();
     }
 
     /// <summary>Reads the next record of <paramref name="log"/> into the batch; false when it turned out damaged.</summary>
@@ -61,7 +59,6 @@ internal sealed class Batch
         }
 
         _starts.Add(start);
-        _lengths.Add(_records.Length - start);
         return true;
     }
 
@@ -73,8 +70,10 @@ internal sealed class Batch
         if (count > 0)
         {
             var from = _starts[start];
-            var last = start + count - 1;
-            destination.Write(_records.Array.AsSpan(from, _starts[last] + _lengths[last] - from));
+            // A record ends at the comma before the next one, the last at the end of the records.
+            var next = start + count;
+            var to = next < Count ? _starts[next] - 1 : _records.Length;
+            destination.Write(_records.Array.AsSpan(from, to - from));
         }
 
         destination.WriteByte((byte)']');

@@ -22,7 +22,6 @@ internal sealed class BulkImporter
     public const int MaxAttempts = 8;
 
     private readonly HttpSender _sender;
-    private readonly bool _gzip;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly Func<double> _random;
@@ -34,7 +33,6 @@ internal sealed class BulkImporter
     public BulkImporter(HttpClient http, MixpanelOptions options, TimeProvider timeProvider, ILogger logger, Func<double>? random = null)
     {
         _sender = new HttpSender(http, options, timeProvider);
-        _gzip = options.UseGzip;
         _timeProvider = timeProvider;
         _logger = logger;
         _random = random ?? Backoff.SharedRandom;
@@ -192,7 +190,7 @@ internal sealed class BulkImporter
     private async Task SendRangeAsync(Request request, int start, int count, IProgress<MixpanelImportProgress>? progress, CancellationToken cancellationToken)
     {
         var body = request.Body(start, count);
-        var content = _gzip ? HttpSender.Compress(body, request.Compressed) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        var content = _sender.Encode(RecordEndpoint.Import, body, request.Compressed);
         for (var attempt = 1; ; attempt++)
         {
             var result = await _sender.SendAsync(RecordEndpoint.Import, content, cancellationToken).ConfigureAwait(false);

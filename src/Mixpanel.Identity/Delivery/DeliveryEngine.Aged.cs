@@ -17,12 +17,8 @@ internal sealed partial class DeliveryEngine
     /// <summary>Frames the next record of <paramref name="log"/> for the <c>/import</c> log; 1, or 0 when it turned out damaged.</summary>
     private int MoveToImport(IRecordLog log, RecordFrame header)
     {
-        var start = _aged.Length;
-        _aged.GetSpan(RecordFrame.HeaderSize);
-        _aged.Advance(RecordFrame.HeaderSize);
-        if (!log.ReadNext(_aged))
+        if (!RecordFrame.TryReadNext(log, _aged, out var start))
         {
-            _aged.Truncate(start);
             return 0;
         }
 

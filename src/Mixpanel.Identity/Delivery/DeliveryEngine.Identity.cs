@@ -66,8 +66,7 @@ internal sealed partial class DeliveryEngine
         {
             // Kept, and saved with the next attempt; this process goes on with its own view meanwhile.
             Log.IdentitySaveFailed(_logger, exception);
-            var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, Math.Pow(2, _commitFailures++)));
-            _commitRetryAt = Now + Ticks(pause);
+            NextDiskPause();
             return false;
         }
     }
@@ -77,24 +76,16 @@ internal sealed partial class DeliveryEngine
         var log = _queue[RecordEndpoint.Engage];
         var frames = new ByteBuffer(4 * 1024);
         var count = 0;
+        _counters.OnAccepted(released.Count);
         foreach (var record in released)
         {
-            var start = frames.Length;
-            frames.GetSpan(RecordFrame.HeaderSize);
-            frames.Advance(RecordFrame.HeaderSize);
-            _json.Reset(frames);
-            _serializer.Write(_json, record);
-            _json.Flush();
-            RecordFrame.Seal(frames, start, log.NextNumber + count, _queue.TakeSequence(), 0, tag);
-            count++;
+            if (TryFrame(frames, record, log.NextNumber + count, tag))
+            {
+                count++;
+            }
         }
 
         log.Append(frames, count);
-        for (var i = 0; i < count; i++)
-        {
-            _counters.OnAccepted();
-        }
-
         _counters.OnPersisted(count);
     }
 

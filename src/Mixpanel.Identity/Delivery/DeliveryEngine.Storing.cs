@@ -162,6 +162,45 @@ internal sealed partial class DeliveryEngine
         }
     }
 
+    /// <summary>
+    /// Serializes an accepted record into a frame at the end of <paramref name="into"/>, numbered <paramref name="number"/>
+    /// in its log; false, with nothing left in <paramref name="into"/> and the drop counted, when it cannot be written or
+    /// is larger than Mixpanel takes.
+    /// </summary>
+    private bool TryFrame(ByteBuffer into, PendingRecord record, long number, long releaseTag)
+    {
+        var start = into.Length;
+        into.GetSpan(RecordFrame.HeaderSize);
+        into.Advance(RecordFrame.HeaderSize);
+        try
+        {
+            _json.Reset(into);
+            _serializer.Write(_json, record);
+            _json.Flush();
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
+        {
+            into.Truncate(start);
+            _counters.OnDropped(DropReason.Rejected, 1, wasQueued: true);
+            Log.RecordUnwritable(_logger, record.Endpoint.ToString(), exception.GetType().Name);
+            return false;
+        }
+
+        var payload = into.Length - start - RecordFrame.HeaderSize;
+        if (payload > MixpanelLimits.MaxRecordBytes)
+        {
+            into.Truncate(start);
+            _counters.OnDropped(DropReason.TooLarge, 1, wasQueued: true);
+            Log.RecordTooLarge(_logger, record.Endpoint.ToString(), payload);
+            return false;
+        }
+
+        var time = record is EventRecord eventRecord ? eventRecord.TimeMilliseconds : 0;
+        RecordFrame.Seal(into, start, number, _queue.TakeSequence(), time, releaseTag);
+        _lastRecordBytes = payload;
+        return true;
+    }
+
     private void Serialize(PendingRecord record)
     {
         if (!ReferenceEquals(_appliedDeviceInfo, DeviceInfo))
@@ -178,37 +217,12 @@ internal sealed partial class DeliveryEngine
         }
 
         var index = (int)record.Endpoint;
-        var group = _groups[index];
-        var start = group.Length;
-        group.GetSpan(RecordFrame.HeaderSize);
-        group.Advance(RecordFrame.HeaderSize);
-        try
+        if (!TryFrame(_groups[index], record, _queue[record.Endpoint].NextNumber + _groupCounts[index], releaseTag: 0))
         {
-            _json.Reset(group);
-            _serializer.Write(_json, record);
-            _json.Flush();
-        }
-        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException)
-        {
-            group.Truncate(start);
-            _counters.OnDropped(DropReason.Rejected, 1, wasQueued: true);
-            Log.RecordUnwritable(_logger, record.Endpoint.ToString(), exception.GetType().Name);
             return;
         }
 
-        var payload = group.Length - start - RecordFrame.HeaderSize;
-        if (payload > MixpanelLimits.MaxRecordBytes)
-        {
-            group.Truncate(start);
-            _counters.OnDropped(DropReason.TooLarge, 1, wasQueued: true);
-            Log.RecordTooLarge(_logger, record.Endpoint.ToString(), payload);
-            return;
-        }
-
-        var time = record is EventRecord eventRecord ? eventRecord.TimeMilliseconds : 0;
-        RecordFrame.Seal(group, start, _queue[record.Endpoint].NextNumber + _groupCounts[index], _queue.TakeSequence(), time, releaseTag: 0);
         _groupCounts[index]++;
-        _lastRecordBytes = payload;
         if (_groupStartedAt == 0)
         {
             _groupStartedAt = Now;
@@ -315,11 +329,14 @@ internal sealed partial class DeliveryEngine
         }
     }
 
-    private void PauseForDisk(Exception exception)
+    private void PauseForDisk(Exception exception) => Log.QueueWriteFailed(_logger, NextDiskPause(), exception);
+
+    /// <summary>Puts off the next write (of the queue or the identity) after a failed one: 1 s, doubling up to <see cref="MaxFailurePause"/>.</summary>
+    private TimeSpan NextDiskPause()
     {
         var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, Math.Pow(2, _commitFailures++)));
         _commitRetryAt = Now + Ticks(pause);
-        Log.QueueWriteFailed(_logger, pause, exception);
+        return pause;
     }
 
     /// <summary>The user opted out: everything not yet delivered goes, the batches on the wire included.</summary>

@@ -43,7 +43,9 @@ internal sealed class HttpSender
         _uris = [.. RecordEndpoints.All.Select(endpoint => new Uri(root, RecordEndpoints.Path(endpoint) + query))];
 
         // /import: per-record errors (strict=1), the project's credentials, and with a service account its project.
-        _uris[(int)RecordEndpoint.Import] = ImportUri(options);
+        _uris[(int)RecordEndpoint.Import] = new Uri(
+            root,
+            "import?strict=1" + (string.IsNullOrEmpty(options.ServiceAccountUsername) ? "" : "&project_id=" + Uri.EscapeDataString(options.ProjectId!)));
         _importAuthorization = ImportAuthorization(options);
         _pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddTimeout(options.RequestTimeout).Build();
     }
@@ -71,8 +73,12 @@ internal sealed class HttpSender
     {
         var body = batch.Body;
         batch.WriteBody(body, start, count);
-        return IsGzipped(batch.Endpoint) ? Compress(body, batch.Compressed) : new ArraySegment<byte>(body.Array, 0, body.Length);
+        return Encode(batch.Endpoint, body, batch.Compressed);
     }
+
+    /// <summary>A body as <paramref name="endpoint"/> is sent it: gzipped into <paramref name="compressed"/> where it takes gzip, else as it is.</summary>
+    public ArraySegment<byte> Encode(RecordEndpoint endpoint, ByteBuffer body, MemoryStream compressed) =>
+        IsGzipped(endpoint) ? Compress(body, compressed) : new ArraySegment<byte>(body.Array, 0, body.Length);
 
     /// <summary>
     /// Sends a prepared body to <paramref name="endpoint"/>. Throws <see cref="OperationCanceledException"/> only for
@@ -98,17 +104,8 @@ internal sealed class HttpSender
 
     private bool IsGzipped(RecordEndpoint endpoint) => _gzip && RecordEndpoints.TakesGzip(endpoint);
 
-    /// <summary>The <c>/import</c> address for <paramref name="options"/>: <c>strict=1</c>, and the project id a service account needs.</summary>
-    public static Uri ImportUri(MixpanelOptions options)
-    {
-        var host = options.ApiHost.AbsoluteUri;
-        var root = host[host.Length - 1] == '/' ? options.ApiHost : new Uri(host + "/");
-        var query = "import?strict=1" + (string.IsNullOrEmpty(options.ServiceAccountUsername) ? "" : "&project_id=" + Uri.EscapeDataString(options.ProjectId!));
-        return new Uri(root, query);
-    }
-
     /// <summary>HTTP Basic credentials for <c>/import</c>: a service account, or the API secret as user name with no password.</summary>
-    public static AuthenticationHeaderValue? ImportAuthorization(MixpanelOptions options)
+    private static AuthenticationHeaderValue? ImportAuthorization(MixpanelOptions options)
     {
         var pair = !string.IsNullOrEmpty(options.ServiceAccountUsername) ? options.ServiceAccountUsername + ":" + options.ServiceAccountSecret
             : !string.IsNullOrEmpty(options.ApiSecret) ? options.ApiSecret + ":"
@@ -120,7 +117,7 @@ internal sealed class HttpSender
     /// <paramref name="body"/> gzipped into <paramref name="into"/>, whose earlier content it replaces: a request's
     /// buffer is reused for the next, as a large body's would otherwise be a new large-object-heap array each time.
     /// </summary>
-    public static ArraySegment<byte> Compress(ByteBuffer body, MemoryStream into)
+    private static ArraySegment<byte> Compress(ByteBuffer body, MemoryStream into)
     {
         into.SetLength(0);
         using (var gzip = new GZipStream(into, CompressionLevel.Fastest, leaveOpen: true))

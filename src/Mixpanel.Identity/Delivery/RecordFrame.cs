@@ -45,14 +45,22 @@ internal readonly record struct RecordFrame(int PayloadLength, long Number, long
         BinaryPrimitives.WriteUInt32LittleEndian(frame.Slice(8), Crc32.HashToUInt32(frame.Slice(12)));
     }
 
-    /// <summary>Appends a whole frame for an already-serialized payload.</summary>
-    public static void Append(ByteBuffer buffer, ReadOnlySpan<byte> payload, long number, long sequence, long timeMilliseconds, long releaseTag)
+    /// <summary>
+    /// Reads the next record of <paramref name="from"/> into a new frame at the end of <paramref name="into"/>, starting at
+    /// <paramref name="start"/>, for <see cref="Seal"/> to number; false, with nothing left, when it turned out damaged.
+    /// </summary>
+    public static bool TryReadNext(IRecordLog from, ByteBuffer into, out int start)
     {
-        var start = buffer.Length;
-        buffer.GetSpan(HeaderSize + payload.Length);
-        buffer.Advance(HeaderSize);
-        buffer.Write(payload);
-        Seal(buffer, start, number, sequence, timeMilliseconds, releaseTag);
+        start = into.Length;
+        into.GetSpan(HeaderSize);
+        into.Advance(HeaderSize);
+        if (from.ReadNext(into))
+        {
+            return true;
+        }
+
+        into.Truncate(start);
+        return false;
     }
 
     /// <summary>Reads a header; false when the bytes cannot be the start of a frame.</summary>

@@ -224,17 +224,15 @@ internal sealed class RecordQueue : IDisposable
     private void MoveAll(IRecordLog from, IRecordLog to)
     {
         var frames = new ByteBuffer(64 * 1024);
-        var payload = new ByteBuffer(4 * 1024);
         var count = 0;
         while (from.TryPeek(out var header))
         {
-            payload.Clear();
-            if (!from.ReadNext(payload))
+            if (!RecordFrame.TryReadNext(from, frames, out var start))
             {
                 continue;
             }
 
-            RecordFrame.Append(frames, payload.WrittenSpan, to.NextNumber + count, TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
+            RecordFrame.Seal(frames, start, to.NextNumber + count, TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
             count++;
             if (frames.Length >= 1024 * 1024)
             {

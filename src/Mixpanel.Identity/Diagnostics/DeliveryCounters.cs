@@ -43,12 +43,12 @@ internal sealed class DeliveryCounters
 
     public long GetDropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
-    public void OnAccepted()
+    public void OnAccepted(long count = 1)
     {
-        Interlocked.Increment(ref _accepted);
-        Interlocked.Increment(ref _queued);
-        AcceptedInstrument.Add(1);
-        QueuedInstrument.Add(1);
+        Interlocked.Add(ref _accepted, count);
+        Interlocked.Add(ref _queued, count);
+        AcceptedInstrument.Add(count);
+        QueuedInstrument.Add(count);
     }
 
     /// <summary>Records found on disk at start-up, left by an earlier run.</summary>

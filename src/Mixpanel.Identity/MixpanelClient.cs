@@ -58,7 +58,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         _shutdown = new ShutdownBudget(_options.ShutdownTimeout, clock);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
-        var hooks = SessionHooks.From(_options, _logger);
+        var hooks = new SessionHooks(_options, _logger, _counters);
         var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger) : null;
         IdentityState state;
         (_identityStore, state) = ClientStorage.OpenIdentity(directory, clock, _logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
@@ -228,7 +228,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void RefreshDeviceInfo()
     {
-        if (_options.DeviceInfo is not { } provider)
+        if (_options.DeviceInfo is not { } provider || !_options.SendDefaultProperties)
         {
             return;
         }

@@ -277,17 +277,8 @@ public sealed class MixpanelOptions
         return Path.Combine(localApplicationData, "Mixpanel.Identity", name);
     }
 
-    internal MixpanelOptions Clone()
-    {
-        var clone = (MixpanelOptions)MemberwiseClone();
-
-        // A set of the client's own: the app changing its options afterwards changes nothing.
-        clone.ExcludedProperties = new HashSet<string>(ExcludeProperties, StringComparer.Ordinal);
-        return clone;
-    }
-
-    /// <summary>The names excluded when the client was made (see <see cref="Clone"/>).</summary>
-    internal IReadOnlyCollection<string> ExcludedProperties { get; private set; } = [];
+    // The set of excluded names is shared with the app's options: the serializer copies it when the client is made.
+    internal MixpanelOptions Clone() => (MixpanelOptions)MemberwiseClone();
 
     private static void RequireWithin(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
     {

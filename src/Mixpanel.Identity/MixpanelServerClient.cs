@@ -50,7 +50,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         _timeProvider = timeProvider ?? TimeProvider.System;
         _shutdown = new ShutdownBudget(_options.ShutdownTimeout, _timeProvider);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
-        _hooks = SessionHooks.From(_options, _logger);
+        _hooks = new SessionHooks(_options, _logger, _counters);
         var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger, "server") : null;
         _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
         _http = httpClient ?? _ownedHttpClient!;
@@ -207,15 +207,9 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         }
 
         var identity = new EventIdentity(visitor.DistinctId, visitor.DeviceId, visitor.UserId, request);
-        if (_hooks.BeforeSendEvent is { } hook)
+        if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
         {
-            if (!_hooks.Apply(hook, eventName, properties, identity, out eventName, out properties, out var reason))
-            {
-                _counters.OnDropped(reason, 1, wasQueued: false);
-                return;
-            }
-
-            identity = new EventIdentity(identity.DistinctId, identity.DeviceId, identity.UserId, PropertyMap.Empty);
+            return;
         }
 
         _engine.Enqueue(new EventRecord(eventName, properties, identity, time, null));
@@ -242,9 +236,8 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         public void Send(MixpanelProfileUpdate update)
         {
             var change = update.Update;
-            if (owner._hooks.BeforeSendProfileUpdate is { } hook && !owner._hooks.Apply(hook, ref change, out var reason))
+            if (!owner._hooks.TryProfileUpdate(ref change))
             {
-                owner._counters.OnDropped(reason, 1, wasQueued: false);
                 return;
             }
 
@@ -266,9 +259,8 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         public void Send(MixpanelProfileUpdate update)
         {
             var change = update.Update;
-            if (owner._hooks.BeforeSendGroupUpdate is { } hook && !owner._hooks.Apply(hook, ref change, out var reason))
+            if (!owner._hooks.TryGroupUpdate(ref change))
             {
-                owner._counters.OnDropped(reason, 1, wasQueued: false);
                 return;
             }
 

@@ -103,7 +103,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _random = random ?? Backoff.SharedRandom;
         _sender = new HttpSender(httpClient, options, timeProvider);
         _describesThisMachine = describesThisMachine;
-        _serializer = new RecordSerializer(options.ProjectToken, describesThisMachine ? LibraryInfo.Current : LibraryInfo.Current.WithoutOperatingSystem(), options.ExcludedProperties);
+        _serializer = new RecordSerializer(options.ProjectToken, describesThisMachine ? LibraryInfo.Current : LibraryInfo.Current.WithoutOperatingSystem(), options.ExcludeProperties);
         _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);
         _endpoints = [.. RecordEndpoints.All.Select(static endpoint => new Endpoint(endpoint))];
 

@@ -40,7 +40,7 @@ internal sealed class RecordSerializer
     // thousands of events are written under each.
     private IdentityText? _identity;
 
-    public RecordSerializer(string token, LibraryInfo library, IReadOnlyCollection<string>? excluded = null)
+    public RecordSerializer(string token, LibraryInfo library, IEnumerable<string>? excluded = null)
     {
         _token = JsonEncodedText.Encode(token);
         _libVersion = JsonEncodedText.Encode(library.Version);

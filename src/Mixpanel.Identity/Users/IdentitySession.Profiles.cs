@@ -9,9 +9,8 @@ internal sealed partial class IdentitySession
     /// <summary>A user profile update: sent to the user id, or held until <c>Identify</c> while anonymous.</summary>
     public void UpdateProfile(ProfileUpdate update)
     {
-        if (_hooks.BeforeSendProfileUpdate is { } hook && !_hooks.Apply(hook, ref update, out var reason))
+        if (!_hooks.TryProfileUpdate(ref update))
         {
-            _counters.OnDropped(reason, 1, wasQueued: false);
             return;
         }
 
@@ -51,15 +50,14 @@ internal sealed partial class IdentitySession
 
     public void UpdateGroup(GroupRecord record)
     {
-        if (_hooks.BeforeSendGroupUpdate is { } hook)
+        var update = record.Update;
+        if (!_hooks.TryGroupUpdate(ref update))
         {
-            var update = record.Update;
-            if (!_hooks.Apply(hook, ref update, out var reason))
-            {
-                _counters.OnDropped(reason, 1, wasQueued: false);
-                return;
-            }
+            return;
+        }
 
+        if (!ReferenceEquals(update, record.Update))
+        {
             record = new GroupRecord(update, record.GroupKey, record.GroupId);
         }
 

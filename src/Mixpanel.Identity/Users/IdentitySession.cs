@@ -45,9 +45,9 @@ internal sealed partial class IdentitySession
         TimeProvider timeProvider,
         DeliveryCounters counters,
         ILogger logger,
-        SessionHooks? hooks = null)
+        SessionHooks hooks)
     {
-        _hooks = hooks ?? SessionHooks.None;
+        _hooks = hooks;
         _state = state;
         _seenVersion = version;
         _sink = sink;
@@ -72,8 +72,6 @@ internal sealed partial class IdentitySession
         }
     }
 
-    public int OptOutGeneration => _optOutGeneration;
-
     public void Track(string eventName, PropertyMap properties)
     {
         var time = Now();
@@ -90,15 +88,9 @@ internal sealed partial class IdentitySession
 
         var duration = state.Timers.Count == 0 ? null : StopTimer(eventName);
         var identity = state.ForEvents;
-        if (_hooks.BeforeSendEvent is { } hook)
+        if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
         {
-            if (!_hooks.Apply(hook, eventName, properties, identity, out eventName, out properties, out var reason))
-            {
-                _counters.OnDropped(reason, 1, wasQueued: false);
-                return;
-            }
-
-            identity = new EventIdentity(identity.DistinctId, identity.DeviceId, identity.UserId, PropertyMap.Empty);
+            return;
         }
 
         Enqueue(new EventRecord(eventName, properties, identity, time, duration), generation);

@@ -92,7 +92,7 @@ internal sealed class IdentityStore : IDisposable
             return _memory ??= create();
         }
 
-        if (TryRead(out var stored, setAsideIfDamaged: true) is { } state)
+        if (TryRead(setAsideIfDamaged: true) is { } state)
         {
             return state;
         }
@@ -115,7 +115,7 @@ internal sealed class IdentityStore : IDisposable
 
         try
         {
-            return TryRead(out _, setAsideIfDamaged: false);
+            return TryRead(setAsideIfDamaged: false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -162,9 +162,8 @@ internal sealed class IdentityStore : IDisposable
         }
     }
 
-    private IdentityState? TryRead(out bool damaged, bool setAsideIfDamaged)
+    private IdentityState? TryRead(bool setAsideIfDamaged)
     {
-        damaged = false;
         var info = new FileInfo(FilePath);
         if (!info.Exists)
         {
@@ -190,7 +189,6 @@ internal sealed class IdentityStore : IDisposable
             }
         }
 
-        damaged = true;
         if (setAsideIfDamaged)
         {
             var corruptPath = FilePath + ".corrupt";

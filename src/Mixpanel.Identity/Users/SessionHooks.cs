@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
@@ -7,41 +6,56 @@ using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.Users;
 
 /// <summary>
-/// The app's code the session runs: the <c>BeforeSend</c> hooks and the device-id provider of the options. Whatever
+/// The app's code the clients run: the <c>BeforeSend</c> hooks and the device-id provider of the options. Whatever
 /// that code does — return nothing usable, throw — the app's call goes on: the record is dropped and counted, or a
 /// random device id used, and the reason logged.
 /// </summary>
-internal sealed class SessionHooks(
-    Func<MixpanelEvent, MixpanelEvent?>? beforeSendEvent,
-    Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? beforeSendProfileUpdate,
-    Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? beforeSendGroupUpdate,
-    Func<string>? deviceIdProvider,
-    ILogger logger)
+internal sealed class SessionHooks(MixpanelOptions options, ILogger logger, DeliveryCounters counters)
 {
-    public static readonly SessionHooks None = new(null, null, null, null, NullLogger.Instance);
+    private readonly Func<MixpanelEvent, MixpanelEvent?>? _beforeSendEvent = options.BeforeSendEvent;
+    private readonly Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? _beforeSendProfileUpdate = options.BeforeSendProfileUpdate;
+    private readonly Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? _beforeSendGroupUpdate = options.BeforeSendGroupUpdate;
+    private readonly Func<string>? _deviceIdProvider = options.DeviceIdProvider;
 
-    public Func<MixpanelEvent, MixpanelEvent?>? BeforeSendEvent { get; } = beforeSendEvent;
+    /// <summary>
+    /// Runs <see cref="MixpanelOptions.BeforeSendEvent"/>, if any, on an event about to be queued: true, with the event
+    /// as the hook left it (the hook saw the super properties among the properties, so the identity goes on without
+    /// them), or false when the event is dropped, counted.
+    /// </summary>
+    public bool TryEvent(ref string name, ref PropertyMap properties, ref EventIdentity identity)
+    {
+        if (_beforeSendEvent is null)
+        {
+            return true;
+        }
 
-    public Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? BeforeSendProfileUpdate { get; } = beforeSendProfileUpdate;
+        if (!Apply(_beforeSendEvent, name, properties, identity, out name, out properties, out var reason))
+        {
+            counters.OnDropped(reason, 1, wasQueued: false);
+            return false;
+        }
 
-    public Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? BeforeSendGroupUpdate { get; } = beforeSendGroupUpdate;
+        identity = new EventIdentity(identity.DistinctId, identity.DeviceId, identity.UserId, PropertyMap.Empty);
+        return true;
+    }
 
-    public static SessionHooks From(MixpanelOptions options, ILogger logger) =>
-        options.BeforeSendEvent is null && options.BeforeSendProfileUpdate is null && options.BeforeSendGroupUpdate is null && options.DeviceIdProvider is null
-            ? None
-            : new(options.BeforeSendEvent, options.BeforeSendProfileUpdate, options.BeforeSendGroupUpdate, options.DeviceIdProvider, logger);
+    /// <summary>Runs <see cref="MixpanelOptions.BeforeSendProfileUpdate"/>, if any: false when the update is dropped, counted.</summary>
+    public bool TryProfileUpdate(ref ProfileUpdate update) => TryUpdate(_beforeSendProfileUpdate, ref update);
+
+    /// <summary>Runs <see cref="MixpanelOptions.BeforeSendGroupUpdate"/>, if any: false when the update is dropped, counted.</summary>
+    public bool TryGroupUpdate(ref ProfileUpdate update) => TryUpdate(_beforeSendGroupUpdate, ref update);
 
     /// <summary>A device id from the provider when there is one and its id is usable; a random UUID otherwise.</summary>
     public string NewDeviceId()
     {
-        if (deviceIdProvider is null)
+        if (_deviceIdProvider is null)
         {
             return IdentityState.NewDeviceId();
         }
 
         try
         {
-            var id = deviceIdProvider();
+            var id = _deviceIdProvider();
             if (id is not null && IdentityState.IsValidDeviceId(id))
             {
                 return id;
@@ -60,7 +74,7 @@ internal sealed class SessionHooks(
     }
 
     /// <summary>Runs the event hook; false when the event is dropped, with the reason to count.</summary>
-    public bool Apply(
+    private bool Apply(
         Func<MixpanelEvent, MixpanelEvent?> hook,
         string name,
         PropertyMap properties,
@@ -100,20 +114,24 @@ internal sealed class SessionHooks(
         }
     }
 
-    /// <summary>Runs a profile or group hook; false when the update is dropped, with the reason to count.</summary>
-    public bool Apply(Func<MixpanelProfileUpdate, MixpanelProfileUpdate?> hook, ref ProfileUpdate update, out DropReason reason)
+    /// <summary>Runs a profile or group hook, if any; false when the update is dropped, counted.</summary>
+    private bool TryUpdate(Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? hook, ref ProfileUpdate update)
     {
+        if (hook is null)
+        {
+            return true;
+        }
+
         try
         {
             var result = hook(new MixpanelProfileUpdate(update));
             if (result is null)
             {
-                reason = DropReason.Filtered;
+                counters.OnDropped(DropReason.Filtered, 1, wasQueued: false);
                 return false;
             }
 
             update = result.Update;
-            reason = default;
             return true;
         }
 #pragma warning disable CA1031 // The app's hook may throw anything; the app's call goes on.
@@ -121,7 +139,7 @@ internal sealed class SessionHooks(
 #pragma warning restore CA1031
         {
             Log.HookFailed(logger, "BeforeSendProfileUpdate/BeforeSendGroupUpdate", exception);
-            reason = DropReason.HookFailed;
+            counters.OnDropped(DropReason.HookFailed, 1, wasQueued: false);
             return false;
         }
     }

@@ -1,8 +1,6 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
-using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
@@ -19,16 +17,8 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable, IFlushOnStop
 {
-    private readonly MixpanelOptions _options;
-    private readonly ILogger _logger;
-    private readonly HttpClient? _ownedHttpClient;
-    private readonly IdentityStore _identityStore;
-    private readonly DeliveryEngine _engine;
+    private readonly ClientRuntime _runtime;
     private readonly IdentitySession _session;
-    private readonly DeliveryCounters _counters = new();
-    private readonly object _disposeGate = new();
-    private readonly ShutdownBudget _shutdown;
-    private Task? _disposal;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -46,44 +36,31 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         TimeProvider? timeProvider = null,
         ILoggerFactory? loggerFactory = null)
     {
-        Guard.NotNull(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("The Mixpanel options are invalid: " + string.Join(" ", errors), nameof(options));
-        }
-
-        _options = options.Clone();
+        var checkedOptions = ClientRuntime.CheckedCopy(options);
         var clock = timeProvider ?? TimeProvider.System;
-        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, clock);
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
-
-        var hooks = new SessionHooks(_options, _logger, _counters);
-        var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger) : null;
-        IdentityState state;
-        (_identityStore, state) = ClientStorage.OpenIdentity(directory, clock, _logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), _options.OptOutTrackingByDefault));
+        var logger = ClientRuntime.CreateLogger(loggerFactory);
+        var counters = new DeliveryCounters();
+        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
+        var hooks = new SessionHooks(checkedOptions, logger, counters);
+        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault));
         try
         {
-            _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
-            var queueDirectory = _identityStore.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            _engine = new DeliveryEngine(_options, httpClient ?? _ownedHttpClient!, _identityStore, queueDirectory, clock, _logger, _counters, describesThisMachine: true);
+            var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
+            _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, queueDirectory, httpClient, describesThisMachine: true);
         }
         catch
         {
-            _ownedHttpClient?.Dispose();
-            _identityStore.Dispose();
+            store.Dispose();
             throw;
         }
 
-        _session = new IdentitySession(state, _identityStore.Version, _engine, _identityStore, _options.IdMerge, clock, _counters, _logger, hooks);
+        _session = new IdentitySession(state, store.Version, _runtime.Engine, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
         RefreshDeviceInfo();
-        _engine.Start(_session);
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
-        ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
+        _runtime.Start(_session, DisposeAsync);
         NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
         People = new MixpanelPeople(_session);
-        Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
     }
 
     /// <inheritdoc />
@@ -105,7 +82,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public MixpanelPeople People { get; }
 
     /// <inheritdoc />
-    public MixpanelDiagnostics Diagnostics { get; }
+    public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
 
     /// <summary>Records an event.</summary>
     /// <param name="eventName">The event name; truncated to 255 characters.</param>
@@ -139,7 +116,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="ArgumentException">The alias is invalid, or is the current distinct id.</exception>
     public void Alias(string alias)
     {
-        if (_options.IdMerge == IdMergeApi.Simplified)
+        if (_runtime.Options.IdMerge == IdMergeApi.Simplified)
         {
             throw new NotSupportedException(
                 "Alias is not available with Simplified ID Merge: Mixpanel ignores $create_alias there and links a device to a user " +
@@ -228,20 +205,20 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void RefreshDeviceInfo()
     {
-        if (_options.DeviceInfo is not { } provider || !_options.SendDefaultProperties)
+        if (_runtime.Options.DeviceInfo is not { } provider || !_runtime.Options.SendDefaultProperties)
         {
             return;
         }
 
         try
         {
-            _engine.DeviceInfo = provider().ToProperties();
+            _runtime.Engine.DeviceInfo = provider().ToProperties();
         }
 #pragma warning disable CA1031 // The app's provider may throw anything; events go on without its properties.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            Log.DeviceInfoFailed(_logger, exception);
+            Log.DeviceInfoFailed(_runtime.Logger, exception);
         }
     }
 
@@ -250,7 +227,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// backoff. The client hears <see cref="NetworkChange.NetworkAvailabilityChanged"/> itself; call this from a
     /// platform's own signal (MAUI's <c>Connectivity.ConnectivityChanged</c>, for one) where that event does not fire.
     /// </summary>
-    public void NotifyNetworkAvailable() => _engine.RetryNow();
+    public void NotifyNetworkAvailable() => _runtime.Engine.RetryNow();
 
     /// <summary>
     /// Tells the client the app is going to the background (a UI framework's suspend or deactivate event): what is
@@ -258,7 +235,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void OnAppBackgrounded()
     {
-        if (Volatile.Read(ref _disposal) is null)
+        if (!_runtime.IsDisposed)
         {
             _ = FlushAsync().ContinueWith(static flush => _ = flush.Exception, TaskScheduler.Default);
         }
@@ -272,8 +249,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _disposal) is null ? _engine.FlushAsync(_options.FlushTimeout, cancellationToken) : Task.CompletedTask;
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _runtime.FlushAsync(cancellationToken);
 
     /// <summary>
     /// Completes when every record and every change of identity made before the call is stored (on disk, with
@@ -282,22 +258,18 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task PersistAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _disposal) is null ? _engine.PersistAsync(cancellationToken) : Task.CompletedTask;
+    public Task PersistAsync(CancellationToken cancellationToken = default) => _runtime.PersistAsync(cancellationToken);
 
     /// <summary>
     /// Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops and releases the storage
     /// directory. What was not delivered stays on disk for the next start. Never waits longer than the timeout for
     /// Mixpanel.
     /// </summary>
-    public ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _runtime.DisposeAsync(closing: () =>
     {
-        lock (_disposeGate)
-        {
-            _disposal ??= DisposeCoreAsync();
-            return new ValueTask(_disposal);
-        }
-    }
+        NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
+        _session.Close();
+    });
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
@@ -319,31 +291,13 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         return snapshot;
     }
 
-    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
 
     private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
     {
         if (e.IsAvailable)
         {
-            _engine.RetryNow();
-        }
-    }
-
-    private async Task DisposeCoreAsync()
-    {
-        ProcessExit.Forget(this);
-        NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
-        _session.Close();
-        try
-        {
-            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
-            await _engine.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            // The directory and the connection pool are released whatever happened to the queue.
-            _identityStore.Dispose();
-            _ownedHttpClient?.Dispose();
+            _runtime.Engine.RetryNow();
         }
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
@@ -18,18 +17,8 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlushOnStop
 {
-    private readonly MixpanelOptions _options;
-    private readonly ILogger _logger;
-    private readonly TimeProvider _timeProvider;
-    private readonly HttpClient _http;
-    private readonly HttpClient? _ownedHttpClient;
-    private readonly IdentityStore _identity;
-    private readonly DeliveryEngine _engine;
+    private readonly ClientRuntime _runtime;
     private readonly SessionHooks _hooks;
-    private readonly DeliveryCounters _counters = new();
-    private readonly object _disposeGate = new();
-    private readonly ShutdownBudget _shutdown;
-    private Task? _disposal;
 
     /// <summary>Creates a server client.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required. The queue lives in <c>server/</c> under the storage directory.</param>
@@ -39,32 +28,21 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public MixpanelServerClient(MixpanelOptions options, HttpClient? httpClient = null, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
     {
-        Guard.NotNull(options);
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw new ArgumentException("The Mixpanel options are invalid: " + string.Join(" ", errors), nameof(options));
-        }
-
-        _options = options.Clone();
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _shutdown = new ShutdownBudget(_options.ShutdownTimeout, _timeProvider);
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
-        _hooks = new SessionHooks(_options, _logger, _counters);
-        var directory = _options.Storage == StorageMode.Disk ? ClientStorage.Prepare(_options, _logger, "server") : null;
-        _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
-        _http = httpClient ?? _ownedHttpClient!;
+        var checkedOptions = ClientRuntime.CheckedCopy(options);
+        var clock = timeProvider ?? TimeProvider.System;
+        var logger = ClientRuntime.CreateLogger(loggerFactory);
+        var counters = new DeliveryCounters();
+        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
+        _hooks = new SessionHooks(checkedOptions, logger, counters);
 
         // Identity is given per call: nothing of it is stored.
-        _identity = IdentityStore.InMemory(_timeProvider, _logger);
-        _engine = new DeliveryEngine(_options, _http, _identity, directory is null ? null : Path.Combine(directory, "queue"), _timeProvider, _logger, _counters, describesThisMachine: false);
-        _engine.Start(null);
-        ProcessExit.Register(this, DisposeAsync, _options.ShutdownTimeout, () => Log.ProcessExiting(_logger, _options.ShutdownTimeout));
-        Diagnostics = new MixpanelDiagnostics(_counters, () => _engine.Status);
+        var store = IdentityStore.InMemory(clock, logger);
+        _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, directory is null ? null : Path.Combine(directory, "queue"), httpClient, describesThisMachine: false);
+        _runtime.Start(session: null, DisposeAsync);
     }
 
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
-    public MixpanelDiagnostics Diagnostics { get; }
+    public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
 
     /// <summary>Records an event of <paramref name="visitor"/>.</summary>
     /// <param name="visitor">Who the event is about.</param>
@@ -99,10 +77,10 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         }
 
         var identified = visitor.WithUser(userId);
-        if (_options.IdMerge == IdMergeApi.Original)
+        if (_runtime.Options.IdMerge == IdMergeApi.Original)
         {
             var link = new PropertyMap([new(ReservedNames.AnonDistinctId, DistinctIds.ForDevice(visitor.DeviceId))]);
-            Enqueue(identified, ReservedNames.IdentifyEvent, link, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            Enqueue(identified, ReservedNames.IdentifyEvent, link, _runtime.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
         return identified;
@@ -146,12 +124,12 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     public Task<MixpanelImportResult> ImportAsync(IAsyncEnumerable<MixpanelImportEvent> events, IProgress<MixpanelImportProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         Guard.NotNull(events);
-        if (!_options.CanImport)
+        if (!_runtime.Options.CanImport)
         {
             throw new InvalidOperationException("Importing needs MixpanelOptions.ApiSecret, or a service account (ServiceAccountUsername, ServiceAccountSecret, ProjectId).");
         }
 
-        return new BulkImporter(_http, _options, _timeProvider, _logger).RunAsync(events, progress, cancellationToken);
+        return new BulkImporter(_runtime.Http, _runtime.Options, _runtime.Clock, _runtime.Logger).RunAsync(events, progress, cancellationToken);
     }
 
     /// <summary>
@@ -159,38 +137,29 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// or, without a <paramref name="cancellationToken"/>, after <see cref="MixpanelOptions.FlushTimeout"/>.
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
-    public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _disposal) is null ? _engine.FlushAsync(_options.FlushTimeout, cancellationToken) : Task.CompletedTask;
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _runtime.FlushAsync(cancellationToken);
 
     /// <summary>Completes when every record made before the call is stored (on disk, with <see cref="StorageMode.Disk"/>).</summary>
     /// <param name="cancellationToken">Ends the wait early.</param>
-    public Task PersistAsync(CancellationToken cancellationToken = default) =>
-        Volatile.Read(ref _disposal) is null ? _engine.PersistAsync(cancellationToken) : Task.CompletedTask;
+    public Task PersistAsync(CancellationToken cancellationToken = default) => _runtime.PersistAsync(cancellationToken);
 
     /// <summary>Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops; what is left stays on disk for the next start.</summary>
-    public ValueTask DisposeAsync()
-    {
-        lock (_disposeGate)
-        {
-            _disposal ??= DisposeCoreAsync();
-            return new ValueTask(_disposal);
-        }
-    }
+    public ValueTask DisposeAsync() => _runtime.DisposeAsync();
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
-    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
 
     private void Record(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason? skipped)
     {
         Guard.NotNull(visitor);
         EventProperties.RequireName(eventName, nameof(eventName));
-        var time = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var time = _runtime.Clock.GetUtcNow().ToUnixTimeMilliseconds();
         var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
         if (skipped is { } reason)
         {
-            _counters.OnDropped(reason, 1, wasQueued: false);
+            _runtime.Counters.OnDropped(reason, 1, wasQueued: false);
             return;
         }
 
@@ -212,22 +181,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
             return;
         }
 
-        _engine.Enqueue(new EventRecord(eventName, properties, identity, time, null));
-    }
-
-    private async Task DisposeCoreAsync()
-    {
-        ProcessExit.Forget(this);
-        try
-        {
-            await _engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
-            await _engine.DisposeAsync().ConfigureAwait(false);
-        }
-        finally
-        {
-            _identity.Dispose();
-            _ownedHttpClient?.Dispose();
-        }
+        _runtime.Engine.Enqueue(new EventRecord(eventName, properties, identity, time, null));
     }
 
     /// <summary>A visitor's profile updates: to their user, from their address.</summary>
@@ -243,12 +197,12 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
 
             if (visitor.UserId is not { } userId)
             {
-                owner._counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
-                Log.ProfileUpdateWithoutUser(owner._logger);
+                owner._runtime.Counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
+                Log.ProfileUpdateWithoutUser(owner._runtime.Logger);
                 return;
             }
 
-            owner._engine.Enqueue(new ProfileRecord(change, userId, visitor.DeviceId, visitor.IpAddress));
+            owner._runtime.Engine.Enqueue(new ProfileRecord(change, userId, visitor.DeviceId, visitor.IpAddress));
         }
     }
 
@@ -264,7 +218,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
                 return;
             }
 
-            owner._engine.Enqueue(new GroupRecord(change, Group!.GroupKey, Group.GroupId));
+            owner._runtime.Engine.Enqueue(new GroupRecord(change, Group!.GroupKey, Group.GroupId));
         }
     }
 }

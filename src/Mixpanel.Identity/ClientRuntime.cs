@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Users;
+
+namespace Mixpanel.Identity;
+
+/// <summary>
+/// What both clients are made of and how they end: their options, log and counters, the delivery engine with its HTTP
+/// client and identity store, and one disposal that delivers within <see cref="MixpanelOptions.ShutdownTimeout"/> (a
+/// budget the host's stop shares) and then releases them. <see cref="MixpanelClient"/> adds a device's stored identity;
+/// <see cref="MixpanelServerClient"/> adds visitors given per call.
+/// </summary>
+internal sealed class ClientRuntime
+{
+    private readonly object _owner;
+    private readonly IdentityStore _store;
+    private readonly HttpClient? _ownedHttpClient;
+    private readonly ShutdownBudget _shutdown;
+    private readonly object _disposeGate = new();
+    private Task? _disposal;
+
+    /// <summary>Makes the engine for <paramref name="owner"/>; on failure nothing is left open but <paramref name="store"/>, which stays the caller's.</summary>
+    public ClientRuntime(
+        object owner,
+        MixpanelOptions options,
+        ILogger logger,
+        TimeProvider clock,
+        DeliveryCounters counters,
+        IdentityStore store,
+        string? queueDirectory,
+        HttpClient? httpClient,
+        bool describesThisMachine)
+    {
+        _owner = owner;
+        _store = store;
+        Options = options;
+        Logger = logger;
+        Clock = clock;
+        Counters = counters;
+        _shutdown = new ShutdownBudget(options.ShutdownTimeout, clock);
+        _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
+        Http = httpClient ?? _ownedHttpClient!;
+        try
+        {
+            Engine = new DeliveryEngine(options, Http, store, queueDirectory, clock, logger, Counters, describesThisMachine);
+        }
+        catch
+        {
+            _ownedHttpClient?.Dispose();
+            throw;
+        }
+
+        Diagnostics = new MixpanelDiagnostics(Counters, () => Engine.Status);
+    }
+
+    public MixpanelOptions Options { get; }
+
+    public ILogger Logger { get; }
+
+    public TimeProvider Clock { get; }
+
+    public DeliveryCounters Counters { get; }
+
+    public HttpClient Http { get; }
+
+    public DeliveryEngine Engine { get; }
+
+    public MixpanelDiagnostics Diagnostics { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposal) is not null;
+
+    /// <summary>The app's options, checked and copied: the app changing them afterwards changes nothing.</summary>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public static MixpanelOptions CheckedCopy(MixpanelOptions options)
+    {
+        Guard.NotNull(options);
+        var errors = options.Validate();
+        return errors.Count > 0
+            ? throw new ArgumentException("The Mixpanel options are invalid: " + string.Join(" ", errors), nameof(options))
+            : options.Clone();
+    }
+
+    public static ILogger CreateLogger(ILoggerFactory? loggerFactory) =>
+        (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
+
+    /// <summary>Starts delivering, and delivering at process exit too should the app never dispose the client.</summary>
+    public void Start(IdentitySession? session, Func<ValueTask> dispose)
+    {
+        Engine.Start(session);
+        ProcessExit.Register(_owner, dispose, Options.ShutdownTimeout, () => Log.ProcessExiting(Logger, Options.ShutdownTimeout));
+    }
+
+    public Task FlushAsync(CancellationToken cancellationToken) =>
+        IsDisposed ? Task.CompletedTask : Engine.FlushAsync(Options.FlushTimeout, cancellationToken);
+
+    public Task PersistAsync(CancellationToken cancellationToken) =>
+        IsDisposed ? Task.CompletedTask : Engine.PersistAsync(cancellationToken);
+
+    public void LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+
+    /// <summary>Disposes once, whoever calls: <paramref name="closing"/> first (the client stops taking calls), then delivery within the budget, then release.</summary>
+    public ValueTask DisposeAsync(Action? closing = null)
+    {
+        lock (_disposeGate)
+        {
+            _disposal ??= DisposeCoreAsync(closing);
+            return new ValueTask(_disposal);
+        }
+    }
+
+    private async Task DisposeCoreAsync(Action? closing)
+    {
+        ProcessExit.Forget(_owner);
+        closing?.Invoke();
+        try
+        {
+            await Engine.StopAsync(_shutdown.Left()).ConfigureAwait(false);
+            await Engine.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            // The directory and the connection pool are released whatever happened to the queue.
+            _store.Dispose();
+            _ownedHttpClient?.Dispose();
+        }
+    }
+}

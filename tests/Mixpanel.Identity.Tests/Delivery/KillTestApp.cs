@@ -9,6 +9,17 @@ namespace Mixpanel.Identity.Tests.Delivery;
 /// <summary>Runs the crash-test app (tests/Mixpanel.Identity.KillTestApp) as a separate process, and kills it.</summary>
 internal static class KillTestApp
 {
+    /// <summary>The project token the app sends with (see its Program.cs).</summary>
+    public const string Token = "kill-test-token";
+
+    /// <summary>A local Mixpanel server for the app's token.</summary>
+    public static Task<LocalMixpanelServer> StartServerAsync() =>
+        LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token });
+
+    /// <summary>The <c>n</c> property of every event the app delivered, once per event as Mixpanel keeps it.</summary>
+    public static List<long> DeliveredNumbers(LocalMixpanelServer server) =>
+        [.. server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())];
+
     /// <summary>
     /// Starts the app tracking from <paramref name="first"/>, kills it after <paramref name="reports"/> durable reports,
     /// and returns the device id it reported and every number it had made durable.

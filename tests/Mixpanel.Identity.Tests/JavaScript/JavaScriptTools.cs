@@ -36,7 +36,7 @@ public sealed class JavaScriptTools : IAsyncLifetime
     public Task<HeadlessChromium> BrowserAsync() => _browser.Value;
 
     /// <summary>Runs a script of <c>tests/js</c> with node, from that folder.</summary>
-    public Task<ProcessOutput> RunNodeAsync(string script, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+    public Task<ProcessOutput> RunNodeAsync(string script, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
         ChildProcess.RunAsync("node", [script, .. arguments], Directory, ScriptHangGuard, environment);
 
     public async Task DisposeAsync()
@@ -59,7 +59,7 @@ public sealed class JavaScriptTools : IAsyncLifetime
 
     private static async Task AptInstallAsync(params string[] packages)
     {
-        var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        var environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
         var update = await ChildProcess.RunAsync("apt-get", ["update"], Path.GetTempPath(), InstallHangGuard, environment);
         var install = update.ExitCode == 0
             ? await ChildProcess.RunAsync("apt-get", ["install", "-y", "--no-install-recommends", .. packages], Path.GetTempPath(), InstallHangGuard, environment)

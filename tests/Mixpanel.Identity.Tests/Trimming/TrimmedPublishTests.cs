@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FluentAssertions;
+using Mixpanel.Identity.Tests.JavaScript;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -132,43 +133,20 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
     {
         public static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan hangGuard)
         {
-            var start = new ProcessStartInfo(fileName)
-            {
-                WorkingDirectory = workingDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
+            var output = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, hangGuard, Environment());
+            return new ProcessResult(output.ExitCode, output.StandardOutput + output.StandardError);
+        }
 
+        private static Dictionary<string, string?> Environment()
+        {
             // The test host runs inside a build of this repository: MSBuild's variables from it would steer the
             // nested build.
-            foreach (var name in start.Environment.Keys.Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                start.Environment.Remove(name);
-            }
-
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            start.Environment["DOTNET_NOLOGO"] = "1";
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var guard = new CancellationTokenSource(hangGuard);
-            try
-            {
-                await process.WaitForExitAsync(guard.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{fileName} did not finish within {hangGuard}.");
-            }
-
-            return new ProcessResult(process.ExitCode, await stdout + await stderr);
+            var environment = System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
+                .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
+                .ToDictionary(static k => k, static string? (_) => null);
+            environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            environment["DOTNET_NOLOGO"] = "1";
+            return environment;
         }
     }
 }

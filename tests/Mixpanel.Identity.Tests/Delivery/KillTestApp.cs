@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using FluentAssertions;
 using Mixpanel.Identity.Testing;
+using Mixpanel.Identity.Tests.Fakes;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
@@ -86,11 +87,10 @@ internal static class KillTestApp
 
     private static string AppPath()
     {
-        // tests/Mixpanel.Identity.Tests/bin/<configuration>/net10.0 → tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/net10.0
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        // Built beside the tests: tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/<framework>, the framework's folder named as the tests' own.
+        var framework = Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = typeof(KillTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var testsRoot = testOutput.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(testsRoot, "Mixpanel.Identity.KillTestApp", "bin", configuration, testOutput.Name, "Mixpanel.Identity.KillTestApp.dll");
+        var path = RepositoryPaths.Combine("tests", "Mixpanel.Identity.KillTestApp", "bin", configuration, framework, "Mixpanel.Identity.KillTestApp.dll");
         File.Exists(path).Should().BeTrue($"the crash-test app is built beside the tests ({path})");
         return path;
     }

@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
 namespace Mixpanel.Identity.Tests.JavaScript;
@@ -72,16 +73,10 @@ public sealed class JavaScriptTools : IAsyncLifetime
 
     private static string FindScriptsFolder()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "tests", "js");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("tests/js/package.json was not found above " + AppContext.BaseDirectory);
+        var folder = RepositoryPaths.Combine("tests", "js");
+        return File.Exists(Path.Combine(folder, "package.json"))
+            ? folder
+            : throw new InvalidOperationException("tests/js/package.json was not found in " + RepositoryPaths.Root);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FluentAssertions;
+using Mixpanel.Identity.Tests.Fakes;
 using Mixpanel.Identity.Tests.JavaScript;
 using Xunit;
 using Xunit.Abstractions;
@@ -71,7 +72,7 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
 
     private async Task<ProcessResult> PublishAsync(string output, string extra)
     {
-        var project = Path.Combine(_folder.RepositoryRoot, "tests", "Mixpanel.Identity.TrimCheck", "Mixpanel.Identity.TrimCheck.csproj");
+        var project = RepositoryPaths.Combine("tests", "Mixpanel.Identity.TrimCheck", "Mixpanel.Identity.TrimCheck.csproj");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         string[] arguments =
         [
@@ -82,7 +83,7 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
             "--disable-build-servers", "-nodeReuse:false", "-tl:off", "-clp:NoSummary",
         ];
         var stopwatch = Stopwatch.StartNew();
-        var result = await ProcessResult.RunAsync(dotnet, arguments, _folder.RepositoryRoot, HangGuard);
+        var result = await ProcessResult.RunAsync(dotnet, arguments, RepositoryPaths.Root, HangGuard);
         _output.WriteLine($"{dotnet} {string.Join(" ", arguments)}: exit code {result.ExitCode} after {stopwatch.Elapsed.TotalSeconds:0.0} s");
         _output.WriteLine(result.Output);
         return result;
@@ -103,18 +104,9 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
         {
             Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mixpanel-identity-trimcheck", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Path);
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Mixpanel.Identity.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            RepositoryRoot = directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
         }
 
         public string Path { get; }
-
-        public string RepositoryRoot { get; }
 
         public void Dispose()
         {

@@ -92,12 +92,21 @@ internal static class EndToEnd
 
     /// <summary>
     /// Posts <paramref name="events"/> events as <paramref name="batches"/> (cycled: the server counts and does not
-    /// deduplicate), with <paramref name="inFlight"/> requests at a time, as the client has.
+    /// deduplicate) to <paramref name="pathAndQuery"/>, with <paramref name="inFlight"/> requests at a time, as the client has,
+    /// each with <paramref name="authorization"/> if given.
     /// </summary>
-    public static async Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] batches, int batchSize, int inFlight)
+    public static async Task<EndToEndResult> RunReferenceAsync(
+        LocalMixpanelServer server,
+        int events,
+        byte[][] batches,
+        int batchSize,
+        int inFlight,
+        string pathAndQuery = "track?ip=1&verbose=1",
+        AuthenticationHeaderValue? authorization = null)
     {
         using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-        var uri = new Uri(server.BaseAddress, "track?ip=1&verbose=1");
+        http.DefaultRequestHeaders.Authorization = authorization;
+        var uri = new Uri(server.BaseAddress, pathAndQuery);
         var contentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         var requests = events / batchSize;
         var next = -1;

@@ -47,45 +47,16 @@ internal static class Import
         return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, result.Rejected);
     }
 
-    public static async Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] bodies)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
-        var uri = new Uri(server.BaseAddress, "import?strict=1");
-        var authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":")));
-        var contentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        var requests = events / RequestSize;
-        var next = -1;
-        var acceptedBefore = server.AcceptedRecordCount;
-
-        var cpu = EndToEnd.CpuTime();
-        var watch = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, Delivery.BulkImporter.Concurrency).Select(_ => Task.Run(async () =>
-        {
-            int request;
-            while ((request = Interlocked.Increment(ref next)) < requests)
-            {
-                using var message = new HttpRequestMessage(HttpMethod.Post, uri);
-                message.Headers.Authorization = authorization;
-                var content = new ByteArrayContent(bodies[request % bodies.Length]);
-                content.Headers.ContentType = contentType;
-                content.Headers.ContentEncoding.Add("gzip");
-                message.Content = content;
-                using var response = await http.SendAsync(message).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
-            }
-        }))).ConfigureAwait(false);
-        watch.Stop();
-        cpu = EndToEnd.CpuTime() - cpu;
-
-        var delivered = server.AcceptedRecordCount - acceptedBefore;
-        if (delivered != (long)requests * RequestSize)
-        {
-            throw new InvalidOperationException($"The reference delivered {delivered} of {requests * RequestSize} events.");
-        }
-
-        return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, 0);
-    }
+    /// <summary>Posts the bodies (cycled) to <c>/import</c> with the project's secret, <see cref="Delivery.BulkImporter.Concurrency"/> requests at a time.</summary>
+    public static Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] bodies) =>
+        EndToEnd.RunReferenceAsync(
+            server,
+            events,
+            bodies,
+            RequestSize,
+            Delivery.BulkImporter.Concurrency,
+            "import?strict=1",
+            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":"))));
 
     /// <summary>Request bodies of <see cref="RequestSize"/> events as <c>/import</c> takes them, gzipped.</summary>
     public static byte[][] GzippedBodies(int count)

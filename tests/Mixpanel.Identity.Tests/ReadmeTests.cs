@@ -49,7 +49,7 @@ public sealed class ReadmeTests
     [Fact]
     public void Readme_ShowsTheQuickStartThatIsTested()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
 
         foreach (var line in QuickStartLines)
         {
@@ -83,17 +83,6 @@ public sealed class ReadmeTests
         Console.WriteLine(resolution.ToMarkdown());   // or resolution.ToHtml(): one self-contained page
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Mixpanel.Identity.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found.");
-    }
-
     [Fact]
     public void FakeClient_TheReadmesExample_RunsAsWritten()
     {
@@ -108,7 +97,7 @@ public sealed class ReadmeTests
         Assert.Equal(19.99m, order.Properties["total"]);
         Assert.Equal("$add", Assert.Single(mixpanel.ProfileUpdates).Update.Operation);
 
-        File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).Should().Contain("new OrderService(mixpanel).Complete(\"account-42\", 19.99m);");
+        File.ReadAllText(RepositoryPaths.Combine("README.md")).Should().Contain("new OrderService(mixpanel).Complete(\"account-42\", 19.99m);");
     }
 
     private sealed class OrderService(IMixpanelClient mixpanel)

@@ -98,20 +98,13 @@ public sealed class AddMixpanelServerTests
     [Fact]
     public async Task AppStop_DeliversWhatIsQueued()
     {
-        var site = await WebHarness.StartAsync();
-        try
-        {
-            await site.NewBrowser().GetAsync("/track/Viewed%20Home");
-            site.Mixpanel.Records.Should().BeEmpty("FlushInterval is an hour and the batch is not full");
+        await using var site = await WebHarness.StartAsync();
+        await site.NewBrowser().GetAsync("/track/Viewed%20Home");
+        site.Mixpanel.Records.Should().BeEmpty("FlushInterval is an hour and the batch is not full");
 
-            await site.App.StopAsync();
+        await site.App.StopAsync();
 
-            site.Mixpanel.Records.Should().ContainSingle().Which.EventName.Should().Be("Viewed Home");
-        }
-        finally
-        {
-            await site.DisposeAsync();
-        }
+        site.Mixpanel.Records.Should().ContainSingle().Which.EventName.Should().Be("Viewed Home");
     }
 
     [Fact]

@@ -66,6 +66,23 @@ internal sealed class DeliveryHarness : IAsyncDisposable
         return client;
     }
 
+    /// <summary>A wait as long as a retry's backoff, told apart from the flush interval and other timers.</summary>
+    public static bool IsBackoff(TimeSpan due) => due >= TimeSpan.FromSeconds(3) && due <= TimeSpan.FromSeconds(65);
+
+    /// <summary>Flushes <paramref name="client"/>, letting each of <paramref name="backoffs"/> retry waits pass in turn.</summary>
+    public async Task FlushThroughBackoffsAsync(MixpanelClient client, int backoffs = 1)
+    {
+        var timers = Time.TimersCreated;
+        var flush = client.FlushAsync(Patience);
+        for (var i = 0; i < backoffs; i++)
+        {
+            Time.Advance(await Time.WaitForTimerAsync(timers, IsBackoff));
+            timers = Time.TimersCreated;
+        }
+
+        await flush;
+    }
+
     public static Dictionary<string, object?> Numbered(int n) => new() { ["n"] = n };
 
     /// <summary>The <c>n</c> property of every event received, once per event as Mixpanel keeps it.</summary>

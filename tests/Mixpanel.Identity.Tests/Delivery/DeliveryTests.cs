@@ -184,10 +184,10 @@ public sealed class DeliveryTests
         var timers = harness.Time.TimersCreated;
 
         var flush = client.FlushAsync(DeliveryHarness.Patience);
-        var first = await harness.Time.WaitForTimerAsync(timers, IsBackoff);
+        var first = await harness.Time.WaitForTimerAsync(timers, DeliveryHarness.IsBackoff);
         timers = harness.Time.TimersCreated;
         harness.Time.Advance(first);
-        var second = await harness.Time.WaitForTimerAsync(timers, IsBackoff);
+        var second = await harness.Time.WaitForTimerAsync(timers, DeliveryHarness.IsBackoff);
         harness.Time.Advance(second);
         await flush;
 
@@ -209,12 +209,7 @@ public sealed class DeliveryTests
             client.Track("Numbered", DeliveryHarness.Numbered(i));
         }
 
-        var timers = harness.Time.TimersCreated;
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        timers = harness.Time.TimersCreated;
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client, backoffs: 2);
 
         harness.DeliveredNumbers().Should().Equal(Enumerable.Range(0, 250), "batches go out one at a time, in the order they were leased");
         harness.Server.Records.Should().HaveCount(300, "only the batch whose answer was lost arrived twice");
@@ -231,11 +226,8 @@ public sealed class DeliveryTests
         harness.Server.Faults.Enqueue(ServerFault.DropConnection());
         var client = harness.StartClient();
         client.Track("Numbered", DeliveryHarness.Numbered(1));
-        var timers = harness.Time.TimersCreated;
 
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client);
 
         harness.DeliveredNumbers().Should().Equal(1);
         client.Diagnostics.Retried.Should().Be(1);
@@ -248,11 +240,8 @@ public sealed class DeliveryTests
         harness.Server.Faults.Enqueue(ServerFault.DropResponse());
         var client = harness.StartClient();
         client.Track("Numbered", DeliveryHarness.Numbered(1));
-        var timers = harness.Time.TimersCreated;
 
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client);
 
         harness.Server.Records.Should().HaveCount(2, "the batch arrived twice");
         harness.Server.Records.Select(r => r.InsertId).Distinct().Should().ContainSingle("a retry resends the same $insert_id");
@@ -276,7 +265,7 @@ public sealed class DeliveryTests
         await harness.Time.WaitForTimerAsync(timers, due => due == TimeSpan.FromSeconds(20));
         timers = harness.Time.TimersCreated;
         harness.Time.Advance(TimeSpan.FromSeconds(20));
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
+        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, DeliveryHarness.IsBackoff));
         await flush;
 
         harness.DeliveredNumbers().Should().Equal(1);
@@ -298,7 +287,7 @@ public sealed class DeliveryTests
         await client.PersistAsync(DeliveryHarness.Patience);
         var timers = harness.Time.TimersCreated;
         harness.Time.Advance(TimeSpan.FromMinutes(2));
-        var backoff = await harness.Time.WaitForTimerAsync(timers, IsBackoff);
+        var backoff = await harness.Time.WaitForTimerAsync(timers, DeliveryHarness.IsBackoff);
         client.Diagnostics.Persisted.Should().Be(5);
         Directory.GetFiles(Path.Combine(harness.StorageDirectory, "queue", "0", "track"), "*.seg").Should().NotBeEmpty();
 
@@ -390,6 +379,4 @@ public sealed class DeliveryTests
         json.Should().StartWith("[{\"event\":\"Numbered\"").And.EndWith("}]");
         request.ContentType.Should().StartWith("application/json");
     }
-
-    private static bool IsBackoff(TimeSpan due) => due >= TimeSpan.FromSeconds(3) && due <= TimeSpan.FromSeconds(65);
 }

@@ -3,12 +3,24 @@ using System.Globalization;
 using System.Reflection;
 using FluentAssertions;
 using Mixpanel.Identity.Testing;
+using Mixpanel.Identity.Tests.Fakes;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
 /// <summary>Runs the crash-test app (tests/Mixpanel.Identity.KillTestApp) as a separate process, and kills it.</summary>
 internal static class KillTestApp
 {
+    /// <summary>The project token the app sends with (see its Program.cs).</summary>
+    public const string Token = "kill-test-token";
+
+    /// <summary>A local Mixpanel server for the app's token.</summary>
+    public static Task<LocalMixpanelServer> StartServerAsync() =>
+        LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token });
+
+    /// <summary>The <c>n</c> property of every event the app delivered, once per event as Mixpanel keeps it.</summary>
+    public static List<long> DeliveredNumbers(LocalMixpanelServer server) =>
+        [.. server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())];
+
     /// <summary>
     /// Starts the app tracking from <paramref name="first"/>, kills it after <paramref name="reports"/> durable reports,
     /// and returns the device id it reported and every number it had made durable.
@@ -75,11 +87,10 @@ internal static class KillTestApp
 
     private static string AppPath()
     {
-        // tests/Mixpanel.Identity.Tests/bin/<configuration>/net10.0 → tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/net10.0
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        // Built beside the tests: tests/Mixpanel.Identity.KillTestApp/bin/<configuration>/<framework>, the framework's folder named as the tests' own.
+        var framework = Path.GetFileName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = typeof(KillTestApp).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var testsRoot = testOutput.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(testsRoot, "Mixpanel.Identity.KillTestApp", "bin", configuration, testOutput.Name, "Mixpanel.Identity.KillTestApp.dll");
+        var path = RepositoryPaths.Combine("tests", "Mixpanel.Identity.KillTestApp", "bin", configuration, framework, "Mixpanel.Identity.KillTestApp.dll");
         File.Exists(path).Should().BeTrue($"the crash-test app is built beside the tests ({path})");
         return path;
     }

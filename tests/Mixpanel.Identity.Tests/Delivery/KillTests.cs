@@ -1,5 +1,4 @@
 using FluentAssertions;
-using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 using Xunit.Abstractions;
@@ -21,7 +20,7 @@ public sealed class KillTests(ITestOutputHelper output)
     public async Task Track_KilledAtRandomMomentsAndRestarted_DeliversEveryDurableEventExactlyOnce()
     {
         using var directory = new TempDirectory();
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = "kill-test-token" });
+        await using var server = await KillTestApp.StartServerAsync();
         var seed = Environment.TickCount;
         var random = new Random(seed);
         output.WriteLine($"seed {seed}");
@@ -38,10 +37,9 @@ public sealed class KillTests(ITestOutputHelper output)
         output.WriteLine(final);
 
         final.Should().StartWith("clean ").And.Contain("queued=0");
-        var received = server.DeduplicatedRecords.Where(r => r.EventName == "Numbered")
-            .Select(r => (N: r.Properties.GetProperty("n").GetInt64(), r.InsertId)).ToList();
-        received.Select(r => r.N).Should().OnlyHaveUniqueItems("no number arrives under two different $insert_ids");
-        received.Select(r => r.N).Should().Contain(durable, "every event reported durable is delivered");
+        var received = KillTestApp.DeliveredNumbers(server);
+        received.Should().OnlyHaveUniqueItems("no number arrives under two different $insert_ids");
+        received.Should().Contain(durable, "every event reported durable is delivered");
         durable.Should().NotBeEmpty();
         output.WriteLine($"durable {durable.Count}, delivered {received.Count}, requests {server.ReceivedRequestCount}");
     }

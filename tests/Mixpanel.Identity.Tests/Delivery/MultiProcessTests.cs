@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using FluentAssertions;
-using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 using Xunit.Abstractions;
@@ -21,7 +20,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
     public async Task Track_FourProcessesKilledAndRestartedAtRandom_ShareOneDeviceAndDeliverEveryDurableEventExactlyOnce()
     {
         using var directory = new TempDirectory();
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = "kill-test-token" });
+        await using var server = await KillTestApp.StartServerAsync();
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}");
         var durable = new ConcurrentBag<long>();
@@ -47,10 +46,9 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
 
         final.Should().StartWith("clean ").And.Contain("queued=0");
         devices.Distinct().Should().ContainSingle("every process on the directory is the same device");
-        var received = server.DeduplicatedRecords.Where(r => r.EventName == "Numbered")
-            .Select(r => (N: r.Properties.GetProperty("n").GetInt64(), r.InsertId)).ToList();
-        received.Select(r => r.N).Should().OnlyHaveUniqueItems("no number arrives under two different $insert_ids");
-        received.Select(r => r.N).Should().Contain(durable, "every event reported durable is delivered");
+        var received = KillTestApp.DeliveredNumbers(server);
+        received.Should().OnlyHaveUniqueItems("no number arrives under two different $insert_ids");
+        received.Should().Contain(durable, "every event reported durable is delivered");
         durable.Should().NotBeEmpty();
         output.WriteLine($"durable {durable.Count}, delivered {received.Count}, requests {server.ReceivedRequestCount}");
     }

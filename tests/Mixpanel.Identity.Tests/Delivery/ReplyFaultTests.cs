@@ -23,11 +23,8 @@ public sealed class ReplyFaultTests
         harness.Server.Faults.Enqueue(ServerFault.Answer(status, body));
         var client = harness.StartClient();
         client.Track("Numbered", DeliveryHarness.Numbered(1));
-        var timers = harness.Time.TimersCreated;
 
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client);
 
         harness.DeliveredNumbers().Should().Equal(1);
         client.Diagnostics.Dropped.Should().Be(0);
@@ -44,11 +41,8 @@ public sealed class ReplyFaultTests
         harness.Server.Faults.Enqueue(ServerFault.Answer(status, "<html>Redirecting</html>", location: login));
         var client = harness.StartClient();
         client.Track("Numbered", DeliveryHarness.Numbered(1));
-        var timers = harness.Time.TimersCreated;
 
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client);
 
         harness.Server.Requests.Should().HaveCount(2).And.OnlyContain(r => r.Endpoint == MixpanelEndpoint.Track, "the redirect's target was never asked");
         harness.DeliveredNumbers().Should().Equal(1);
@@ -123,10 +117,7 @@ public sealed class ReplyFaultTests
         client.Track("Numbered", DeliveryHarness.Numbered(1));
         await client.FlushAsync(DeliveryHarness.Patience);
         client.Track("Numbered", DeliveryHarness.Numbered(2));
-        var timers = harness.Time.TimersCreated;
-        var flush = client.FlushAsync(DeliveryHarness.Patience);
-        harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, IsBackoff));
-        await flush;
+        await harness.FlushThroughBackoffsAsync(client);
 
         client.Diagnostics.GetDropped(DropReason.Rejected).Should().Be(1);
         client.Diagnostics.IsDeliveryHalted.Should().BeTrue("the third answer refuses the request as a whole");
@@ -134,6 +125,4 @@ public sealed class ReplyFaultTests
         logs.GetSnapshot().Should().NotContain(log => log.Message.Contains(Secret, StringComparison.Ordinal) ||
                                                        (log.Exception != null && log.Exception.ToString().Contains(Secret, StringComparison.Ordinal)));
     }
-
-    private static bool IsBackoff(TimeSpan due) => due >= TimeSpan.FromSeconds(3) && due <= TimeSpan.FromSeconds(65);
 }

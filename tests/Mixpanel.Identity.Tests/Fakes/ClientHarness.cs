@@ -50,7 +50,7 @@ internal sealed class ClientHarness : IDisposable
         {
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             Client.FlushAsync(patience.Token).GetAwaiter().GetResult();
-            return new SentRecords([.. Server.Records.Select(static r => new CapturedRecord(r.Endpoint, r.Json))]);
+            return new SentRecords([.. Server.Records]);
         }
     }
 
@@ -73,9 +73,6 @@ internal sealed class ClientHarness : IDisposable
     /// <summary>How many times any process saved the identity in this directory: the shared change counter.</summary>
     public int IdentitySaves() => BitConverter.ToInt32(File.ReadAllBytes(Path.Combine(StorageDirectory, "identity.version")), 0);
 
-    /// <summary>The identity file as stored on disk.</summary>
-    public string StoredIdentity() => File.ReadAllText(Path.Combine(StorageDirectory, "identity.json"));
-
     public void Dispose()
     {
         Client.Dispose();
@@ -90,32 +87,25 @@ internal sealed class ClientHarness : IDisposable
 }
 
 /// <summary>Records as Mixpanel received them, by endpoint.</summary>
-internal sealed class SentRecords(IReadOnlyList<CapturedRecord> records)
+internal sealed class SentRecords(IReadOnlyList<ReceivedRecord> records)
 {
-    public IReadOnlyList<CapturedRecord> Records { get; } = records;
+    public IReadOnlyList<ReceivedRecord> Records { get; } = records;
 
-    public IReadOnlyList<CapturedRecord> Events => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Track)];
+    public IReadOnlyList<ReceivedRecord> Events => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Track)];
 
-    public IReadOnlyList<CapturedRecord> ProfileUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Engage)];
+    public IReadOnlyList<ReceivedRecord> ProfileUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Engage)];
 
-    public IReadOnlyList<CapturedRecord> GroupUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Groups)];
+    public IReadOnlyList<ReceivedRecord> GroupUpdates => [.. Records.Where(static r => r.Endpoint == MixpanelEndpoint.Groups)];
 }
 
-/// <summary>One record as Mixpanel received it.</summary>
-internal sealed record CapturedRecord(MixpanelEndpoint Endpoint, JsonElement Json)
+/// <summary>Reading a received record's event properties.</summary>
+internal static class ReceivedRecordProperties
 {
-    public string? EventName => Json.TryGetProperty("event", out var name) ? name.GetString() : null;
-
-    public JsonElement Properties => Json.TryGetProperty("properties", out var properties) ? properties : default;
-
-    public string? DistinctId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "distinct_id") : Get(Json, "$distinct_id");
-
-    public string? DeviceId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "$device_id") : Get(Json, "$device_id");
-
-    public string? UserId => Endpoint == MixpanelEndpoint.Track ? Get(Properties, "$user_id") : Get(Json, "$user_id");
-
-    public string? Property(string name) => Get(Properties, name);
-
-    private static string? Get(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>The event's string property <paramref name="name"/>; <see langword="null"/> if it has none, or for a profile update.</summary>
+    public static string? Property(this ReceivedRecord record, string name) =>
+        record.Properties.ValueKind == JsonValueKind.Object
+        && record.Properties.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
 }

@@ -10,22 +10,13 @@ namespace Mixpanel.Identity.Tests.Identity;
 public sealed class IdentityRoundTripTests : IDisposable
 {
     private readonly TempDirectory _directory = new();
-    private readonly List<ClientHarness> _harnesses = [];
 
-    public void Dispose()
-    {
-        foreach (var harness in _harnesses)
-        {
-            harness.Dispose();
-        }
-
-        _directory.Dispose();
-    }
+    public void Dispose() => _directory.Dispose();
 
     [Fact]
     public void Restart_AfterAProfileUpdateThreeLevelsDeepWhileAnonymous_KeepsTheIdentityAndReleasesTheUpdateWhole()
     {
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
         var deviceId = harness.Client.DeviceId;
         var deepest = new Dictionary<string, object?> { ["leaf"] = new List<object?> { 1, "two" } };
         harness.Client.People.Set("nested", new Dictionary<string, object?> { ["middle"] = deepest });
@@ -43,7 +34,7 @@ public sealed class IdentityRoundTripTests : IDisposable
     [Fact]
     public async Task HeldProfileUpdates_BeyondTheirBudget_DropTheOldestWhenWrittenAndTheRestReadBack()
     {
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
         var deviceId = harness.Client.DeviceId;
         var large = new string('x', 250);
         for (var i = 0; i < 1_100; i++)
@@ -80,7 +71,7 @@ public sealed class IdentityRoundTripTests : IDisposable
             $"{{\"version\":2,\"deviceId\":\"{deviceId}\",\"optedOut\":false,\"superProperties\":{{\"huge\":1e999}},\"heldProfileUpdates\":[]}}",
             Encoding.UTF8);
 
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
         harness.Client.Track("Opened App");
 
         harness.Client.DeviceId.Should().NotBe(deviceId, "a damaged file is set aside and a fresh identity made");
@@ -96,7 +87,7 @@ public sealed class IdentityRoundTripTests : IDisposable
     {
         // Built here: test data passed as text would have its lone surrogates replaced on the way.
         var userId = new[] { "user-\ud800", "\udc00user", "us\udc00\ud800er" }[example];
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
 
         var act = () => harness.Client.Identify(userId);
 
@@ -107,7 +98,7 @@ public sealed class IdentityRoundTripTests : IDisposable
     [Fact]
     public void Register_ANameWithHalfASurrogatePair_ThrowsAndChangesNothing()
     {
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
 
         var act = () => harness.Client.Register(new Dictionary<string, object?> { ["plan\ud83d"] = "pro" });
 
@@ -120,18 +111,11 @@ public sealed class IdentityRoundTripTests : IDisposable
     [Fact]
     public void Identify_AWellFormedPairOutsideTheBasicPlane_IsKeptAsItIs()
     {
-        var harness = CreateSut();
+        using var harness = new ClientHarness(_directory.Path);
 
         harness.Client.Identify("user-\ud83d\ude00");
         var restarted = harness.Restart();
 
         restarted.UserId.Should().Be("user-\ud83d\ude00");
-    }
-
-    private ClientHarness CreateSut()
-    {
-        var harness = new ClientHarness(_directory.Path);
-        _harnesses.Add(harness);
-        return harness;
     }
 }

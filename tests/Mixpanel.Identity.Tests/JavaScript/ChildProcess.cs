@@ -9,7 +9,10 @@ public sealed record ProcessOutput(int ExitCode, string StandardOutput, string S
     public override string ToString() => $"exit code {ExitCode}\nstdout:\n{StandardOutput}\nstderr:\n{StandardError}";
 }
 
-/// <summary>Runs a program to its end, within a bound; a program still running at the bound is killed, with its children.</summary>
+/// <summary>
+/// Runs a program to its end, within a bound; a program still running at the bound is killed, with its children. The
+/// program inherits this process's environment, changed by <c>environment</c>: a null value removes a variable.
+/// </summary>
 public static class ChildProcess
 {
     public static async Task<ProcessOutput> RunAsync(
@@ -17,7 +20,7 @@ public static class ChildProcess
         IEnumerable<string> arguments,
         string workingDirectory,
         TimeSpan hangGuard,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(fileName)
         {
@@ -34,9 +37,17 @@ public static class ChildProcess
             start.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        // A null value removes the variable the child would otherwise inherit.
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException(fileName + " did not start.");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Mixpanel.Identity.Tests.Fakes;
 
 namespace Mixpanel.Identity.Tests.JavaScript;
 
@@ -15,9 +16,9 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Process _process;
-    private readonly string _profile;
+    private readonly TempDirectory _profile;
 
-    private HeadlessChromium(Process process, string profile, string cdpEndpoint)
+    private HeadlessChromium(Process process, TempDirectory profile, string cdpEndpoint)
     {
         _process = process;
         _profile = profile;
@@ -29,8 +30,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
 
     public static async Task<HeadlessChromium> StartAsync()
     {
-        var profile = Path.Combine(Path.GetTempPath(), "mixpanel-identity-chromium", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(profile);
+        var profile = new TempDirectory();
         var start = new ProcessStartInfo(Executable)
         {
             RedirectStandardOutput = true,
@@ -41,7 +41,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
                  {
                      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--user-data-dir=" + profile, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+                     "--user-data-dir=" + profile.Path, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
                      "about:blank",
                  })
         {
@@ -79,6 +79,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         {
             Stop(process);
             process.Dispose();
+            profile.Dispose();
             throw;
         }
     }
@@ -99,14 +100,7 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
         }
 
         _process.Dispose();
-        try
-        {
-            Directory.Delete(_profile, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file a dying renderer still holds; the temp folder is cleaned eventually.
-        }
+        _profile.Dispose();
     }
 
     private static void Stop(Process process)

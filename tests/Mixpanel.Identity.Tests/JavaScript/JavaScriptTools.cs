@@ -1,3 +1,4 @@
+using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
 namespace Mixpanel.Identity.Tests.JavaScript;
@@ -36,7 +37,7 @@ public sealed class JavaScriptTools : IAsyncLifetime
     public Task<HeadlessChromium> BrowserAsync() => _browser.Value;
 
     /// <summary>Runs a script of <c>tests/js</c> with node, from that folder.</summary>
-    public Task<ProcessOutput> RunNodeAsync(string script, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+    public Task<ProcessOutput> RunNodeAsync(string script, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment = null) =>
         ChildProcess.RunAsync("node", [script, .. arguments], Directory, ScriptHangGuard, environment);
 
     public async Task DisposeAsync()
@@ -59,7 +60,7 @@ public sealed class JavaScriptTools : IAsyncLifetime
 
     private static async Task AptInstallAsync(params string[] packages)
     {
-        var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+        var environment = new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" };
         var update = await ChildProcess.RunAsync("apt-get", ["update"], Path.GetTempPath(), InstallHangGuard, environment);
         var install = update.ExitCode == 0
             ? await ChildProcess.RunAsync("apt-get", ["install", "-y", "--no-install-recommends", .. packages], Path.GetTempPath(), InstallHangGuard, environment)
@@ -72,16 +73,10 @@ public sealed class JavaScriptTools : IAsyncLifetime
 
     private static string FindScriptsFolder()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var candidate = Path.Combine(directory.FullName, "tests", "js");
-            if (File.Exists(Path.Combine(candidate, "package.json")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new InvalidOperationException("tests/js/package.json was not found above " + AppContext.BaseDirectory);
+        var folder = RepositoryPaths.Combine("tests", "js");
+        return File.Exists(Path.Combine(folder, "package.json"))
+            ? folder
+            : throw new InvalidOperationException("tests/js/package.json was not found in " + RepositoryPaths.Root);
     }
 }
 

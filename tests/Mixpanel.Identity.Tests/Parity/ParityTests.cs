@@ -263,20 +263,19 @@ public sealed class ParityTests
     public async Task ProcessExit_WithoutDispose_DeliversWhatWasQueued()
     {
         using var directory = new TempDirectory();
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = "kill-test-token" });
+        await using var server = await KillTestApp.StartServerAsync();
 
         var output = await KillTestApp.RunToEndAsync(directory.Path, server, first: 700, mode: "exit");
 
         output.Should().Be("exiting");
-        server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())
-            .Should().Equal(700, 701, 702);
+        KillTestApp.DeliveredNumbers(server).Should().Equal(700, 701, 702);
     }
 
     [Fact]
     public async Task ProcessExit_WhenDeliveryCannotFinish_StillLetsTheProcessExitAndKeepsTheEvents()
     {
         using var directory = new TempDirectory();
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = "kill-test-token" });
+        await using var server = await KillTestApp.StartServerAsync();
         server.Faults.Always(ServerFault.NeverRespond());
 
         // Its clock never moves and the server never answers: only the real-time bound at exit ends the wait.
@@ -285,8 +284,7 @@ public sealed class ParityTests
         output.Should().Be("exiting");
         server.Faults.Clear();
         (await KillTestApp.RunToEndAsync(directory.Path, server, first: 0)).Should().StartWith("clean");
-        server.DeduplicatedRecords.Where(r => r.EventName == "Numbered").Select(r => r.Properties.GetProperty("n").GetInt64())
-            .Should().Equal(800, 801, 802);
+        KillTestApp.DeliveredNumbers(server).Should().Equal(800, 801, 802);
     }
 
     private static JsonElement Event(DeliveryHarness harness, string name) =>

@@ -50,7 +50,6 @@ public sealed class StorageLocationTests
         }
 
         using var directory = new TempDirectory();
-        Directory.CreateDirectory(directory.Path);
         UnixPermissions.SetMode(directory.Path, 0x1FF); // 0777
         var logs = new FakeLogCollector();
         using var loggerFactory = LoggerFactory.Create(builder => builder.AddProvider(new FakeLoggerProvider(logs)));

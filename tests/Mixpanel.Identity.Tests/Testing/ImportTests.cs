@@ -200,7 +200,7 @@ public sealed class ImportTests
                 Encoding.UTF8,
                 "application/x-www-form-urlencoded"),
         };
-        request.Headers.Authorization = AuthenticationHeaderValue.Parse(Basic(Account, AccountSecret));
+        request.Headers.Authorization = RawPoster.Basic(Account, AccountSecret);
 
         using var response = await sut.Client.Http.SendAsync(request);
 
@@ -210,23 +210,16 @@ public sealed class ImportTests
         sut.Server.Records.Should().HaveCount(2);
     }
 
-    private static string Basic(string user, string password) =>
-        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
+    private static string Basic(string user, string password) => RawPoster.Basic(user, password).ToString();
 
-    private static async Task<Answer> PostAsync(RunningServer sut, string path, string? authorization, params System.Text.Json.Nodes.JsonObject[] records)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Content = new StringContent(SampleRecords.Batch(records), Encoding.UTF8, "application/json"),
-        };
-        if (authorization is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
-        }
-
-        using var response = await sut.Client.Http.SendAsync(request);
-        return await Answer.ReadAsync(response, default);
-    }
+    private static Task<Answer> PostAsync(RunningServer sut, string path, string? authorization, params System.Text.Json.Nodes.JsonObject[] records) =>
+        sut.Client.SendAsync(
+            path,
+            Encoding.UTF8.GetBytes(SampleRecords.Batch(records)),
+            "application/json; charset=utf-8",
+            gzip: false,
+            authorization is null ? null : AuthenticationHeaderValue.Parse(authorization),
+            CancellationToken.None);
 
     private static Task<RunningServer> CreateSut(Action<LocalMixpanelServerOptions>? configure = null) =>
         RunningServer.StartAsync(options =>

@@ -41,7 +41,7 @@ public sealed class OfficialNodeLibraryTests(JavaScriptTools js)
             now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(),
         });
 
-        var run = await js.RunNodeAsync("mixpanel-node-client.js", [settings], new Dictionary<string, string> { ["NODE_EXTRA_CA_CERTS"] = certificate });
+        var run = await js.RunNodeAsync("mixpanel-node-client.js", [settings], new Dictionary<string, string?> { ["NODE_EXTRA_CA_CERTS"] = certificate });
 
         run.ExitCode.Should().Be(0, run.ToString());
         var output = JsonDocument.Parse(run.StandardOutput).RootElement;

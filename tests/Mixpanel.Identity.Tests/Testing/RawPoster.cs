@@ -36,8 +36,12 @@ internal sealed class RawPoster : IDisposable
             Encoding.UTF8.GetBytes(body),
             "application/json",
             gzip: false,
-            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(secret + ":"))),
+            Basic(secret),
             CancellationToken.None);
+
+    /// <summary>HTTP Basic credentials: a project secret as the user name with no password, or a service account and its secret.</summary>
+    public static AuthenticationHeaderValue Basic(string user, string password = "") =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
 
     public async Task<Answer> SendAsync(
         string path,

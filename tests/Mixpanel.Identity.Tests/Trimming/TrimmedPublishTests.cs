@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using FluentAssertions;
+using Mixpanel.Identity.Tests.Fakes;
+using Mixpanel.Identity.Tests.JavaScript;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -70,7 +72,7 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
 
     private async Task<ProcessResult> PublishAsync(string output, string extra)
     {
-        var project = Path.Combine(_folder.RepositoryRoot, "tests", "Mixpanel.Identity.TrimCheck", "Mixpanel.Identity.TrimCheck.csproj");
+        var project = RepositoryPaths.Combine("tests", "Mixpanel.Identity.TrimCheck", "Mixpanel.Identity.TrimCheck.csproj");
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         string[] arguments =
         [
@@ -81,7 +83,7 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
             "--disable-build-servers", "-nodeReuse:false", "-tl:off", "-clp:NoSummary",
         ];
         var stopwatch = Stopwatch.StartNew();
-        var result = await ProcessResult.RunAsync(dotnet, arguments, _folder.RepositoryRoot, HangGuard);
+        var result = await ProcessResult.RunAsync(dotnet, arguments, RepositoryPaths.Root, HangGuard);
         _output.WriteLine($"{dotnet} {string.Join(" ", arguments)}: exit code {result.ExitCode} after {stopwatch.Elapsed.TotalSeconds:0.0} s");
         _output.WriteLine(result.Output);
         return result;
@@ -102,18 +104,9 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
         {
             Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mixpanel-identity-trimcheck", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(Path);
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(System.IO.Path.Combine(directory.FullName, "Mixpanel.Identity.sln")))
-            {
-                directory = directory.Parent;
-            }
-
-            RepositoryRoot = directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above " + AppContext.BaseDirectory);
         }
 
         public string Path { get; }
-
-        public string RepositoryRoot { get; }
 
         public void Dispose()
         {
@@ -132,43 +125,20 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
     {
         public static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan hangGuard)
         {
-            var start = new ProcessStartInfo(fileName)
-            {
-                WorkingDirectory = workingDirectory,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            foreach (var argument in arguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
+            var output = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, hangGuard, Environment());
+            return new ProcessResult(output.ExitCode, output.StandardOutput + output.StandardError);
+        }
 
+        private static Dictionary<string, string?> Environment()
+        {
             // The test host runs inside a build of this repository: MSBuild's variables from it would steer the
             // nested build.
-            foreach (var name in start.Environment.Keys.Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                start.Environment.Remove(name);
-            }
-
-            start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            start.Environment["DOTNET_NOLOGO"] = "1";
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var guard = new CancellationTokenSource(hangGuard);
-            try
-            {
-                await process.WaitForExitAsync(guard.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{fileName} did not finish within {hangGuard}.");
-            }
-
-            return new ProcessResult(process.ExitCode, await stdout + await stderr);
+            var environment = System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
+                .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
+                .ToDictionary(static k => k, static string? (_) => null);
+            environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+            environment["DOTNET_NOLOGO"] = "1";
+            return environment;
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore.Attribution;
 
@@ -67,8 +68,8 @@ internal sealed class PageAttribution
         var url = Bounded(currentUrl);
         var from = Bounded(referrer);
         return new PageAttribution(
-            url.IsEmpty ? null : PropertyText.Truncate(url),
-            from.IsEmpty ? null : PropertyText.Truncate(from),
+            url.IsEmpty ? null : JsonValues.Truncate(url).ToString(),
+            from.IsEmpty ? null : JsonValues.Truncate(from).ToString(),
             ReferringDomainOf(from),
             MarketingParameters.Read(url));
     }
@@ -113,7 +114,7 @@ internal sealed class PageAttribution
         var rest = referrer[(first + second + 2)..];
         var end = rest.IndexOf('/');
         var domain = end < 0 ? rest : rest[..end];
-        return domain.IsEmpty ? null : PropertyText.Truncate(domain);
+        return domain.IsEmpty ? null : JsonValues.Truncate(domain).ToString();
     }
 
     private static ReadOnlySpan<char> Bounded(string? text) =>

@@ -13,11 +13,6 @@ internal sealed class PageAttribution
     public const string CurrentUrlProperty = "$current_url";
     public const string ReferrerProperty = "$referrer";
     public const string ReferringDomainProperty = "$referring_domain";
-    public const string InitialReferrerProperty = "$initial_referrer";
-    public const string InitialReferringDomainProperty = "$initial_referring_domain";
-
-    /// <summary>What the browser library records for a visit with no referrer ("typed in").</summary>
-    public const string Direct = "$direct";
 
     /// <summary>
     /// Characters of a URL read: Kestrel's default limit on a request line is 8 KiB, and a <c>Referer</c> is a URL
@@ -44,15 +39,6 @@ internal sealed class PageAttribution
 
     /// <summary>The <c>utm_*</c> parameters and click ids of the page URL that have a value, in the library's order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Marketing { get; }
-
-    /// <summary>
-    /// <c>$initial_referrer</c> as the browser library sets it once per visitor (and as a set-once profile property):
-    /// the referrer, or <c>$direct</c>.
-    /// </summary>
-    public string InitialReferrer => Referrer ?? Direct;
-
-    /// <summary><c>$initial_referring_domain</c>: the referring domain, or <c>$direct</c>.</summary>
-    public string InitialReferringDomain => ReferringDomain ?? Direct;
 
     /// <summary>Reads the request's URL (after any forwarded-headers middleware) and its first <c>Referer</c>.</summary>
     public static PageAttribution FromRequest(HttpRequest request)

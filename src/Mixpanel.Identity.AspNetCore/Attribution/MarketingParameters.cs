@@ -1,4 +1,5 @@
 using Mixpanel.Identity.AspNetCore.Text;
+using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore.Attribution;
 
@@ -41,7 +42,7 @@ internal static class MarketingParameters
 
             var value = UriComponent.TryDecode(raw, out var decoded) ? decoded : raw.ToString();
             found ??= [];
-            found.Add(new(name, PropertyText.Truncate(value.Replace('+', ' '))));
+            found.Add(new(name, JsonValues.Truncate(value.Replace('+', ' ')).ToString()));
         }
 
         return found is null ? [] : found;

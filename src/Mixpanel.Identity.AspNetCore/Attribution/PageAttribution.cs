@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore.Attribution;
 
@@ -12,11 +13,6 @@ internal sealed class PageAttribution
     public const string CurrentUrlProperty = "$current_url";
     public const string ReferrerProperty = "$referrer";
     public const string ReferringDomainProperty = "$referring_domain";
-    public const string InitialReferrerProperty = "$initial_referrer";
-    public const string InitialReferringDomainProperty = "$initial_referring_domain";
-
-    /// <summary>What the browser library records for a visit with no referrer ("typed in").</summary>
-    public const string Direct = "$direct";
 
     /// <summary>
     /// Characters of a URL read: Kestrel's default limit on a request line is 8 KiB, and a <c>Referer</c> is a URL
@@ -44,15 +40,6 @@ internal sealed class PageAttribution
     /// <summary>The <c>utm_*</c> parameters and click ids of the page URL that have a value, in the library's order.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Marketing { get; }
 
-    /// <summary>
-    /// <c>$initial_referrer</c> as the browser library sets it once per visitor (and as a set-once profile property):
-    /// the referrer, or <c>$direct</c>.
-    /// </summary>
-    public string InitialReferrer => Referrer ?? Direct;
-
-    /// <summary><c>$initial_referring_domain</c>: the referring domain, or <c>$direct</c>.</summary>
-    public string InitialReferringDomain => ReferringDomain ?? Direct;
-
     /// <summary>Reads the request's URL (after any forwarded-headers middleware) and its first <c>Referer</c>.</summary>
     public static PageAttribution FromRequest(HttpRequest request)
     {
@@ -67,8 +54,8 @@ internal sealed class PageAttribution
         var url = Bounded(currentUrl);
         var from = Bounded(referrer);
         return new PageAttribution(
-            url.IsEmpty ? null : PropertyText.Truncate(url),
-            from.IsEmpty ? null : PropertyText.Truncate(from),
+            url.IsEmpty ? null : JsonValues.Truncate(url).ToString(),
+            from.IsEmpty ? null : JsonValues.Truncate(from).ToString(),
             ReferringDomainOf(from),
             MarketingParameters.Read(url));
     }
@@ -113,7 +100,7 @@ internal sealed class PageAttribution
         var rest = referrer[(first + second + 2)..];
         var end = rest.IndexOf('/');
         var domain = end < 0 ? rest : rest[..end];
-        return domain.IsEmpty ? null : PropertyText.Truncate(domain);
+        return domain.IsEmpty ? null : JsonValues.Truncate(domain).ToString();
     }
 
     private static ReadOnlySpan<char> Bounded(string? text) =>

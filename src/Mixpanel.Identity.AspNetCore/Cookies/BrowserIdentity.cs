@@ -11,7 +11,4 @@ namespace Mixpanel.Identity.AspNetCore.Cookies;
 /// </param>
 /// <param name="DeviceId">The browser's <c>$device_id</c>; null in cookies written before the library kept one.</param>
 /// <param name="UserId">The <c>$user_id</c> the browser was identified as; null while anonymous.</param>
-internal sealed record BrowserIdentity(string DistinctId, string? DeviceId, string? UserId)
-{
-    public bool IsIdentified => UserId is not null;
-}
+internal sealed record BrowserIdentity(string DistinctId, string? DeviceId, string? UserId);

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Mixpanel.Identity.AspNetCore.Text;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.AspNetCore.Cookies;
 
@@ -15,11 +16,6 @@ internal static class MixpanelCookie
 {
     /// <summary>Longest value read. Browsers keep at most 4,096 bytes per cookie; twice that allows for encoding.</summary>
     public const int MaxValueLength = 8 * 1024;
-
-    /// <summary>Ids longer than Mixpanel keeps (255 characters) are not ids the library wrote.</summary>
-    public const int MaxIdLength = 255;
-
-    private const string DevicePrefix = "$device:";
 
     // The cookie holds a few flat maps and lists; anything deeper was not written by the library.
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
@@ -112,12 +108,12 @@ internal static class MixpanelCookie
             return null;
         }
 
-        if (deviceId is null && distinctId.StartsWith(DevicePrefix, StringComparison.Ordinal))
+        if (deviceId is null && distinctId.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal))
         {
-            deviceId = Valid(distinctId[DevicePrefix.Length..]);
+            deviceId = Valid(distinctId[DistinctIds.DevicePrefix.Length..]);
         }
 
-        if (userId is not null && userId.StartsWith(DevicePrefix, StringComparison.Ordinal))
+        if (userId is not null && userId.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal))
         {
             userId = null;
         }
@@ -145,7 +141,7 @@ internal static class MixpanelCookie
     // space, no control characters, at most 255 characters.
     private static string? Valid(string? id)
     {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxIdLength || char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[^1]))
+        if (string.IsNullOrEmpty(id) || id.Length > DistinctIds.MaxLength || char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[^1]))
         {
             return null;
         }

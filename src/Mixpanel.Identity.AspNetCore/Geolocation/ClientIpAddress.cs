@@ -15,9 +15,6 @@ namespace Mixpanel.Identity.AspNetCore.Geolocation;
 /// </remarks>
 internal static class ClientIpAddress
 {
-    /// <summary>The event property Mixpanel geolocates from.</summary>
-    public const string PropertyName = "ip";
-
     public static string? From(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
-using Mixpanel.Identity.AspNetCore.Attribution;
 using Mixpanel.Identity.AspNetCore.Requests;
+using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore.PageViews;
 
@@ -22,15 +22,15 @@ internal static class PageViewProperties
         var properties = new Dictionary<string, object?>(4, StringComparer.Ordinal);
         if (RequestHost.NameOf(request) is { } host)
         {
-            properties[Domain] = PropertyText.Truncate(host);
+            properties[Domain] = JsonValues.Truncate(host).ToString();
         }
 
         var path = request.PathBase.ToUriComponent() + request.Path.ToUriComponent();
-        properties[Path] = path.Length > 0 ? PropertyText.Truncate(path) : "/";
+        properties[Path] = path.Length > 0 ? JsonValues.Truncate(path).ToString() : "/";
         properties[Protocol] = request.Scheme + ":";
         if (request.QueryString.HasValue)
         {
-            properties[Search] = PropertyText.Truncate(request.QueryString.ToUriComponent());
+            properties[Search] = JsonValues.Truncate(request.QueryString.ToUriComponent()).ToString();
         }
 
         return properties;

@@ -83,7 +83,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
             context.Response.Cookies.Append(tracking.Options.CookieName, Visitor.DeviceId, options);
             if (_retire)
             {
-                context.Response.Cookies.Append(RequestVisitor.RetiredCookieName(tracking.Options), _browserLibraryDeviceId!, options);
+                context.Response.Cookies.Append(tracking.RetiredCookieName, _browserLibraryDeviceId!, options);
             }
         }
 

@@ -19,6 +19,7 @@ internal sealed class RequestTracking
         Client = client;
         Options = webOptions.Value;
         BrowserCookieName = Options.BrowserCookieName ?? MixpanelCookie.NameFor(options.Value.ProjectToken);
+        RetiredCookieName = Options.CookieName + "_retired";
         Time = timeProvider;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(Log.Category);
     }
@@ -29,6 +30,12 @@ internal sealed class RequestTracking
 
     /// <summary>The cookie of Mixpanel's browser library for this project.</summary>
     public string BrowserCookieName { get; }
+
+    /// <summary>
+    /// The cookie that keeps the anonymous id a logout retired (<see cref="MixpanelRequestTracker.Reset"/>): until the
+    /// page's browser library resets too, its cookie still holds that id, which Mixpanel links to the person who left.
+    /// </summary>
+    public string RetiredCookieName { get; }
 
     public TimeProvider Time { get; }
 

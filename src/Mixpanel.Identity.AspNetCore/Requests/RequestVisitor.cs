@@ -28,7 +28,9 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
         var userId = SignedInUserId(context.User, options.UserIdClaimType, tracking);
         var cookies = context.Request.Cookies;
         var browser = MixpanelCookie.Read(cookies, tracking.BrowserCookieName);
-        var deviceId = BrowserDeviceId(browser, userId, cookies[RetiredCookieName(options)]) ?? Usable(cookies[options.CookieName]);
+        var browserDeviceId = Usable(browser?.DeviceId);
+        var deviceId = Continued(browserDeviceId, browser?.UserId, userId, cookies[tracking.RetiredCookieName])
+            ?? Usable(cookies[options.CookieName]);
         var isNew = deviceId is null;
 
         var agent = UserAgentParser.Parse(context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent[0] : null);
@@ -40,14 +42,8 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
             IpAddress = ClientIpAddress.From(context),
             Properties = properties,
         };
-        return new RequestVisitor(visitor, isNew, agent.IsCrawler ? agent.Browser : null, Usable(browser?.DeviceId));
+        return new RequestVisitor(visitor, isNew, agent.IsCrawler ? agent.Browser : null, browserDeviceId);
     }
-
-    /// <summary>
-    /// The cookie that keeps the anonymous id a logout retired (<see cref="MixpanelRequestTracker.Reset"/>): until the
-    /// page's browser library resets too, its cookie still holds that id, which Mixpanel links to the person who left.
-    /// </summary>
-    public static string RetiredCookieName(MixpanelWebOptions options) => options.CookieName + "_retired";
 
     /// <summary>A new anonymous id: a random UUID, as Mixpanel's browser library makes its device ids.</summary>
     public static string NewDeviceId() => Guid.NewGuid().ToString();
@@ -71,8 +67,8 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
     // A browser that was identified as someone other than the request's user (or identified while no one is signed in
     // now, after a logout the page has not yet caught up with) has a device id that Mixpanel links to that person; so
     // does one whose id a logout on the server retired.
-    private static string? BrowserDeviceId(BrowserIdentity? browser, string? userId, string? retired) =>
-        browser?.DeviceId is { } deviceId && (browser.UserId is null || browser.UserId == userId) && deviceId != retired ? Usable(deviceId) : null;
+    private static string? Continued(string? browserDeviceId, string? browserUserId, string? userId, string? retired) =>
+        browserDeviceId is not null && (browserUserId is null || browserUserId == userId) && browserDeviceId != retired ? browserDeviceId : null;
 
     private static string? Usable(string? id) => id is not null && DistinctIds.IsValidUserId(id) ? id : null;
 }

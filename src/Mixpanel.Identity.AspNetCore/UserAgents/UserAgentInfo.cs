@@ -1,3 +1,5 @@
+using Mixpanel.Identity.Protocol;
+
 namespace Mixpanel.Identity.AspNetCore.UserAgents;
 
 /// <summary>
@@ -9,7 +11,6 @@ internal readonly record struct UserAgentInfo(string? Browser, double? BrowserVe
 {
     public const string BrowserProperty = "$browser";
     public const string BrowserVersionProperty = "$browser_version";
-    public const string OsProperty = "$os";
     public const string DeviceProperty = "$device";
 
     /// <summary>Sets the properties this user agent gives; a property it does not tell is left as it is.</summary>
@@ -21,7 +22,7 @@ internal readonly record struct UserAgentInfo(string? Browser, double? BrowserVe
             properties[BrowserVersionProperty] = version;
         }
 
-        SetIfKnown(properties, OsProperty, Os);
+        SetIfKnown(properties, ReservedNames.OperatingSystem, Os);
         SetIfKnown(properties, DeviceProperty, Device);
     }
 

@@ -14,12 +14,7 @@ internal static class GroupUpdateRules
             new(ReservedNames.ProfileToken, FieldRule.Token),
             new(ReservedNames.GroupKey, FieldRule.NonEmptyString, required: true),
             new(ReservedNames.GroupId, FieldRule.NonEmptyStringOrNumber, required: true),
-            new(ReservedNames.ProfileIp, FieldRule.String),
-            new(ReservedNames.ProfileTime, FieldRule.Milliseconds),
-            new(ReservedNames.IgnoreTime, FieldRule.Boolean),
-            new(ReservedNames.IgnoreAlias, FieldRule.Boolean),
-            new("$latitude", FieldRule.Number),
-            new("$longitude", FieldRule.Number),
+            .. UpdateRules.Modifiers,
         ],
         [
             new(ReservedNames.Set, OperationValues.Any),

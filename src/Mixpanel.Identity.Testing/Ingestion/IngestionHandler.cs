@@ -148,7 +148,7 @@ internal sealed partial class IngestionHandler(LocalMixpanelServerOptions option
         }
 
         var request = exchange.Context.Request;
-        using var payload = Payload.From(body.Decoded, request.ContentType, request.QueryString.Value, exchange.Parameters);
+        using var payload = Payload.From(body.Decoded, request.ContentType, exchange.Parameters);
         if (exchange.Format.CallbackError is { } callbackError)
         {
             await RespondErrorAsync(exchange, StatusCodes.Status400BadRequest, callbackError).ConfigureAwait(false);

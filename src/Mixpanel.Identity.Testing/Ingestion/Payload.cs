@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
@@ -30,7 +29,7 @@ internal sealed class Payload : IDisposable
     /// <summary>Why the request holds no records to read; <see langword="null"/> when it does.</summary>
     public string? Error { get; }
 
-    public static Payload From(PooledBytes body, string? contentType, string? query, RequestParameters parameters)
+    public static Payload From(PooledBytes body, string? contentType, RequestParameters parameters)
     {
         var bytes = body.Memory;
         if (bytes.Span.StartsWith("\uFEFF"u8))
@@ -42,7 +41,7 @@ internal sealed class Payload : IDisposable
         var content = bytes.Span.TrimStart(" \t\r\n"u8);
         if (content.IsEmpty)
         {
-            return FromQuery(query);
+            return FromQuery(parameters.QueryData);
         }
 
         var mediaType = MediaType(contentType);
@@ -93,22 +92,13 @@ internal sealed class Payload : IDisposable
         return hasData ? FromDataField(data) : new Payload(default, PayloadShape.Json, null, "the form body has no data field");
     }
 
-    private static Payload FromQuery(string? query)
-    {
-        if (string.IsNullOrEmpty(query))
-        {
-            return NoData();
-        }
-
-        var text = Encoding.UTF8.GetBytes(query);
-        return FormFields.TryFind(text.AsSpan().TrimStart((byte)'?'), "data"u8, out var data) ? FromDataField(data) : NoData();
-
-        static Payload NoData() => new(
+    private static Payload FromQuery(ReadOnlyMemory<byte>? data) => data is { } field
+        ? FromDataField(field.Span)
+        : new Payload(
             default,
             PayloadShape.Json,
             null,
             "the request carries no records: expected a JSON body, a form field data= or a query parameter data=");
-    }
 
     private static Payload FromDataField(ReadOnlySpan<byte> encoded)
     {

@@ -17,12 +17,7 @@ internal static class ProfileUpdateRules
             new(ReservedNames.ProfileDistinctId, FieldRule.DistinctId, required: true),
             new(ReservedNames.DeviceId, FieldRule.String),
             new(ReservedNames.UserId, FieldRule.String),
-            new(ReservedNames.ProfileIp, FieldRule.String),
-            new(ReservedNames.ProfileTime, FieldRule.Milliseconds),
-            new(ReservedNames.IgnoreTime, FieldRule.Boolean),
-            new(ReservedNames.IgnoreAlias, FieldRule.Boolean),
-            new("$latitude", FieldRule.Number),
-            new("$longitude", FieldRule.Number),
+            .. UpdateRules.Modifiers,
             new("$had_persisted_distinct_id", FieldRule.Boolean),
         ],
         [

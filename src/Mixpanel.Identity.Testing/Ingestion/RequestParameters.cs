@@ -30,15 +30,29 @@ internal sealed class RequestParameters
 
     public string? ProjectId { get; private set; }
 
+    /// <summary>
+    /// The value of the query's first <c>data</c> parameter, still percent-encoded: the records of a request with no body;
+    /// null when the query has none.
+    /// </summary>
+    public ReadOnlyMemory<byte>? QueryData { get; private set; }
+
     public static RequestParameters FromQuery(string? query)
     {
         var parameters = new RequestParameters();
         if (!string.IsNullOrEmpty(query))
         {
-            var fields = new FormFields(Encoding.UTF8.GetBytes(query).AsSpan().TrimStart((byte)'?'));
+            var text = Encoding.UTF8.GetBytes(query);
+            var fields = new FormFields(text.AsSpan().TrimStart((byte)'?'));
             while (fields.MoveNext())
             {
-                parameters.Read(fields.Name, fields.Value);
+                if (fields.Name.SequenceEqual("data"u8))
+                {
+                    parameters.QueryData ??= SliceOf(text, fields.Value);
+                }
+                else
+                {
+                    parameters.Read(fields.Name, fields.Value);
+                }
             }
         }
 
@@ -75,6 +89,10 @@ internal sealed class RequestParameters
     }
 
     private static bool IsOn(ReadOnlySpan<byte> value) => value.SequenceEqual("1"u8) || value.SequenceEqual("true"u8);
+
+    // The part of text that value, read from it, spans: kept without copying.
+    private static ReadOnlyMemory<byte> SliceOf(byte[] text, ReadOnlySpan<byte> value) =>
+        text.AsSpan().Overlaps(value, out var offset) ? text.AsMemory(offset, value.Length) : ReadOnlyMemory<byte>.Empty;
 }
 
 /// <summary>The <c>name=value</c> fields of a query string or a form body, names and values still percent-encoded.</summary>
@@ -105,23 +123,6 @@ internal ref struct FormFields(ReadOnlySpan<byte> text)
             return true;
         }
 
-        return false;
-    }
-
-    /// <summary>Finds the first field called <paramref name="name"/>.</summary>
-    public static bool TryFind(ReadOnlySpan<byte> text, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
-    {
-        var fields = new FormFields(text);
-        while (fields.MoveNext())
-        {
-            if (fields.Name.SequenceEqual(name))
-            {
-                value = fields.Value;
-                return true;
-            }
-        }
-
-        value = default;
         return false;
     }
 }

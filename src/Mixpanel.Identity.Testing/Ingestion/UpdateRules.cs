@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.Testing.Ingestion;
 
@@ -11,6 +12,20 @@ namespace Mixpanel.Identity.Testing.Ingestion;
 /// </summary>
 internal static class UpdateRules
 {
+    /// <summary>
+    /// The modifiers Mixpanel's node library adds to profile and group updates alike: <c>$ip</c>, <c>$time</c>,
+    /// <c>$ignore_time</c>, <c>$ignore_alias</c> and <c>$latitude</c>/<c>$longitude</c>.
+    /// </summary>
+    public static readonly UpdateField[] Modifiers =
+    [
+        new(ReservedNames.ProfileIp, FieldRule.String),
+        new(ReservedNames.ProfileTime, FieldRule.Milliseconds),
+        new(ReservedNames.IgnoreTime, FieldRule.Boolean),
+        new(ReservedNames.IgnoreAlias, FieldRule.Boolean),
+        new("$latitude", FieldRule.Number),
+        new("$longitude", FieldRule.Number),
+    ];
+
     /// <summary>Checks the update whose StartObject the reader is on; returns with the reader on its EndObject.</summary>
     public static void Check(
         ref Utf8JsonReader reader,

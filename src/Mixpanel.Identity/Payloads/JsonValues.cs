@@ -205,11 +205,14 @@ internal static class JsonValues
     }
 
     /// <summary>Cuts a string to Mixpanel's 255 characters, never between the two halves of a surrogate pair.</summary>
-    public static ReadOnlySpan<char> Truncate(string text)
+    public static ReadOnlySpan<char> Truncate(string text) => Truncate(text.AsSpan());
+
+    /// <inheritdoc cref="Truncate(string)"/>
+    public static ReadOnlySpan<char> Truncate(ReadOnlySpan<char> text)
     {
         if (text.Length <= MixpanelLimits.MaxStringLength)
         {
-            return text.AsSpan();
+            return text;
         }
 
         var length = MixpanelLimits.MaxStringLength;
@@ -218,7 +221,7 @@ internal static class JsonValues
             length--;
         }
 
-        return text.AsSpan(0, length);
+        return text.Slice(0, length);
     }
 
     // Mixpanel dates are UTC; a DateTime of unspecified kind is taken to be UTC already.

@@ -20,62 +20,60 @@ internal static class DistinctIds
 
     private static readonly HashSet<string> Invalid = new(Placeholders, StringComparer.OrdinalIgnoreCase);
 
+    // The refusal's text alone: an ArgumentException names its parameter in its message only when it has one.
+    private static readonly string IllFormed = WellFormedText.Refusal("The id", paramName: "").Message;
+
     public static string ForDevice(string deviceId) => DevicePrefix + deviceId;
 
     /// <summary>Whether Mixpanel treats <paramref name="id"/> as a placeholder rather than an id.</summary>
     public static bool IsPlaceholder(string id) => Invalid.Contains(id.Trim());
 
     /// <summary>Whether <paramref name="id"/> can identify a user (what <see cref="ValidateUserId"/> accepts).</summary>
-    public static bool IsValidUserId(string id)
-    {
-        try
-        {
-            ValidateUserId(id, nameof(id));
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
+    public static bool IsValidUserId(string id) => Problem(id) is null;
 
     /// <summary>Throws an <see cref="ArgumentException"/> unless <paramref name="id"/> can identify a user.</summary>
     public static void ValidateUserId(string? id, string paramName)
     {
+        if (Problem(id) is { } problem)
+        {
+            throw id is null ? new ArgumentNullException(paramName, problem) : new ArgumentException(problem, paramName);
+        }
+    }
+
+    /// <summary>Why <paramref name="id"/> cannot identify a user; <see langword="null"/> when it can.</summary>
+    public static string? Problem(string? id)
+    {
         if (id is null)
         {
-            throw new ArgumentNullException(paramName, "An id must not be null.");
+            return "An id must not be null.";
         }
 
         if (string.IsNullOrWhiteSpace(id))
         {
-            throw new ArgumentException("An id must not be empty or white space.", paramName);
+            return "An id must not be empty or white space.";
         }
 
         if (id.StartsWith(DevicePrefix, StringComparison.Ordinal))
         {
-            throw new ArgumentException(
-                $"An id must not start with '{DevicePrefix}': that prefix marks the anonymous id the client makes from the device id.",
-                paramName);
+            return $"An id must not start with '{DevicePrefix}': that prefix marks the anonymous id the client makes from the " +
+                "device id.";
         }
 
         if (IsPlaceholder(id))
         {
-            throw new ArgumentException(
-                $"'{id}' is a placeholder Mixpanel rejects as a distinct id. Pass the user's stable id (a database key).", paramName);
+            return $"'{id}' is a placeholder Mixpanel rejects as a distinct id. Pass the user's stable id (a database key).";
         }
 
         if (id.Length > MaxLength)
         {
-            throw new ArgumentException($"An id must be at most {MaxLength} characters.", paramName);
+            return $"An id must be at most {MaxLength} characters.";
         }
 
         if (char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[id.Length - 1]))
         {
-            throw new ArgumentException(
-                "An id must not start or end with white space: ' u1' and 'u1' would be two different people in Mixpanel.", paramName);
+            return "An id must not start or end with white space: ' u1' and 'u1' would be two different people in Mixpanel.";
         }
 
-        WellFormedText.Require(id, "The id", paramName);
+        return WellFormedText.IsWellFormed(id) ? null : IllFormed;
     }
 }

@@ -58,14 +58,12 @@ public sealed class PageAttributionTests
     }
 
     [Fact]
-    public void Parse_NoReferrer_HasNoReferrerAndAnInitialReferrerOfDirect()
+    public void Parse_NoReferrer_HasNoReferrer()
     {
         var page = PageAttribution.Parse(Page, null);
 
         page.Referrer.Should().BeNull();
         page.ReferringDomain.Should().BeNull();
-        page.InitialReferrer.Should().Be("$direct");
-        page.InitialReferringDomain.Should().Be("$direct");
     }
 
     [Theory]
@@ -80,8 +78,6 @@ public sealed class PageAttributionTests
 
         page.Referrer.Should().Be(referrer);
         page.ReferringDomain.Should().Be(domain);
-        page.InitialReferrer.Should().Be(referrer);
-        page.InitialReferringDomain.Should().Be(domain);
     }
 
     [Theory]
@@ -94,7 +90,6 @@ public sealed class PageAttributionTests
 
         page.Referrer.Should().Be(referrer);
         page.ReferringDomain.Should().BeNull();
-        page.InitialReferringDomain.Should().Be("$direct");
     }
 
     [Theory]

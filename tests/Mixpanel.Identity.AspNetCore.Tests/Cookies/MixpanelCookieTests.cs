@@ -24,7 +24,6 @@ public sealed class MixpanelCookieTests
         var identity = MixpanelCookie.Parse(AnonymousCookie);
 
         identity.Should().Be(new BrowserIdentity("$device:" + DeviceId, DeviceId, UserId: null));
-        identity!.IsIdentified.Should().BeFalse();
     }
 
     [Fact]
@@ -34,7 +33,6 @@ public sealed class MixpanelCookieTests
             $$"""{"distinct_id":"user-1234","$device_id":"{{DeviceId}}","$initial_referrer":"$direct","$initial_referring_domain":"$direct","__mps":{},"__mpso":{},"__mpus":{},"__mpa":{},"__mpu":{},"__mpr":[],"__mpap":[],"$user_id":"user-1234"}"""));
 
         identity.Should().Be(new BrowserIdentity("user-1234", DeviceId, "user-1234"));
-        identity!.IsIdentified.Should().BeTrue();
     }
 
     [Fact]

@@ -46,6 +46,33 @@ public sealed class RequestShapeTests
     }
 
     [Fact]
+    public async Task Get_TwoDataParameters_TakesTheFirst()
+    {
+        await using var sut = await CreateSut();
+
+        var answer = await sut.Client.GetAsync(
+            "/track?data=" + Base64(SampleRecords.Event("A").ToJsonString()) + "&ip=1&data=" + Base64(SampleRecords.Event("B").ToJsonString()));
+
+        answer.StatusCode.Should().Be(200, answer.Body);
+        sut.Server.Records.Select(r => r.EventName).Should().Equal("A");
+        sut.Server.Requests.Should().ContainSingle().Which.Ip.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("/track?data")]
+    [InlineData("/track?data=&data=e30")]
+    public async Task Get_FirstDataParameterEmpty_Answers400AndIngestsNothing(string pathAndQuery)
+    {
+        await using var sut = await CreateSut();
+
+        var answer = await sut.Client.GetAsync(pathAndQuery);
+
+        answer.StatusCode.Should().Be(400);
+        sut.Server.Records.Should().BeEmpty();
+        sut.Server.Requests.Should().ContainSingle().Which.Error.Should().Contain("the data field is empty");
+    }
+
+    [Fact]
     public async Task Get_Base64WithUnescapedPlusAndNoPadding_Accepts()
     {
         await using var sut = await CreateSut();

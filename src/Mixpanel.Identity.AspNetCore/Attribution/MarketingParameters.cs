@@ -42,7 +42,7 @@ internal static class MarketingParameters
 
             var value = UriComponent.TryDecode(raw, out var decoded) ? decoded : raw.ToString();
             found ??= [];
-            found.Add(new(name, JsonValues.Truncate(value.Replace('+', ' ')).ToString()));
+            found.Add(new(name, JsonValues.TruncateToString(value.Replace('+', ' '))));
         }
 
         return found is null ? [] : found;

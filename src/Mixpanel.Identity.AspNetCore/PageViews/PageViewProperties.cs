@@ -22,15 +22,15 @@ internal static class PageViewProperties
         var properties = new Dictionary<string, object?>(4, StringComparer.Ordinal);
         if (RequestHost.NameOf(request) is { } host)
         {
-            properties[Domain] = JsonValues.Truncate(host).ToString();
+            properties[Domain] = JsonValues.TruncateToString(host);
         }
 
         var path = request.PathBase.ToUriComponent() + request.Path.ToUriComponent();
-        properties[Path] = path.Length > 0 ? JsonValues.Truncate(path).ToString() : "/";
+        properties[Path] = path.Length > 0 ? JsonValues.TruncateToString(path) : "/";
         properties[Protocol] = request.Scheme + ":";
         if (request.QueryString.HasValue)
         {
-            properties[Search] = JsonValues.Truncate(request.QueryString.ToUriComponent()).ToString();
+            properties[Search] = JsonValues.TruncateToString(request.QueryString.ToUriComponent());
         }
 
         return properties;

@@ -207,6 +207,10 @@ internal static class JsonValues
     /// <summary>Cuts a string to Mixpanel's 255 characters, never between the two halves of a surrogate pair.</summary>
     public static ReadOnlySpan<char> Truncate(string text) => Truncate(text.AsSpan());
 
+    /// <summary>As <see cref="Truncate(string)"/>, as a string: <paramref name="text"/> itself when it is short enough.</summary>
+    public static string TruncateToString(string text) =>
+        text.Length <= MixpanelLimits.MaxStringLength ? text : Truncate(text.AsSpan()).ToString();
+
     /// <inheritdoc cref="Truncate(string)"/>
     public static ReadOnlySpan<char> Truncate(ReadOnlySpan<char> text)
     {

@@ -103,10 +103,8 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <param name="groupId">The group's id: a string or an integer.</param>
     public MixpanelGroup GetGroup(string groupKey, object groupId)
     {
-        var sink = new GroupProfile(this);
-        var group = new MixpanelGroup(groupKey, groupId, sink);
-        sink.Group = group;
-        return group;
+        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
+        return new MixpanelGroup(groupKey, id, new GroupProfile(this, groupKey, id));
     }
 
     /// <summary>
@@ -169,13 +167,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
     {
         // The visitor's request properties and address go as the event's "super" properties: the call's own win.
-        var request = PropertyValues.Snapshot(visitor.Properties, nameof(visitor));
-        if (visitor.IpAddress is { } ip)
-        {
-            request = request.With(new PropertyMap([new(ReservedNames.Ip, ip)]), overwrite: false);
-        }
-
-        var identity = new EventIdentity(visitor.DistinctId, visitor.DeviceId, visitor.UserId, request);
+        var identity = visitor.EventIdentity;
         if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
         {
             return;
@@ -206,10 +198,8 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         }
     }
 
-    private sealed class GroupProfile(MixpanelServerClient owner) : IMixpanelProfileSink
+    private sealed class GroupProfile(MixpanelServerClient owner, string groupKey, string groupId) : IMixpanelProfileSink
     {
-        public MixpanelGroup? Group { get; set; }
-
         public void Send(MixpanelProfileUpdate update)
         {
             var change = update.Update;
@@ -218,7 +208,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
                 return;
             }
 
-            owner._runtime.Engine.Enqueue(new GroupRecord(change, Group!.GroupKey, Group.GroupId));
+            owner._runtime.Engine.Enqueue(new GroupRecord(change, groupKey, groupId));
         }
     }
 }

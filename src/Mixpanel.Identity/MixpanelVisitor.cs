@@ -1,4 +1,5 @@
 using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
@@ -9,6 +10,10 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed class MixpanelVisitor
 {
+    // The visitor as each of their events carries them, made at their first event: the request properties checked and
+    // copied once, and one identity for the serializer to encode once.
+    private EventIdentity? _eventIdentity;
+
     /// <summary>Creates a visitor.</summary>
     /// <param name="deviceId">The visitor's anonymous id, sent as <c>$device_id</c> (and <c>$device:</c> + it while anonymous).</param>
     /// <param name="userId">Their user id once signed in, sent as <c>$user_id</c>; null while anonymous.</param>
@@ -43,6 +48,10 @@ public sealed class MixpanelVisitor
     /// <summary>Properties of the visitor's request sent with each of their events (browser, campaign, page); the call's own win over them.</summary>
     public IReadOnlyDictionary<string, object?>? Properties { get; init; }
 
+    /// <summary>The ids, request properties and address every event of the visitor carries; the call's own properties win.</summary>
+    /// <exception cref="ArgumentException"><see cref="Properties"/> holds a value Mixpanel cannot take.</exception>
+    internal EventIdentity EventIdentity => _eventIdentity ??= NewEventIdentity();
+
     /// <summary>The same visitor, signed in as <paramref name="userId"/>.</summary>
     /// <param name="userId">The user id.</param>
     /// <exception cref="ArgumentException">The id is one Mixpanel would refuse.</exception>
@@ -54,5 +63,16 @@ public sealed class MixpanelVisitor
     {
         Guard.NotNull(deviceId);
         return new(deviceId) { IpAddress = IpAddress, Properties = Properties };
+    }
+
+    private EventIdentity NewEventIdentity()
+    {
+        var request = PropertyValues.Snapshot(Properties, "visitor");
+        if (IpAddress is { } ip)
+        {
+            request = request.With(new PropertyMap([new(ReservedNames.Ip, ip)]), overwrite: false);
+        }
+
+        return new EventIdentity(DistinctId, DeviceId, UserId, request);
     }
 }

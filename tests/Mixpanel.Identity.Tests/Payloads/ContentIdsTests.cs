@@ -7,15 +7,19 @@ namespace Mixpanel.Identity.Tests.Payloads;
 
 public sealed class ContentIdsTests
 {
-    // Published xxHash64 values (seed 0), covering the short, 4-byte, 8-byte and 32-byte-stripe paths.
+    // XXH3-128 of the empty input is the published one; the others pin the short, middle and long paths of the hash.
+    // Ids must never change between versions: importing a history again is deduplicated only if each event gets the
+    // id it got the first time.
     [Theory]
-    [InlineData("", 0xEF46DB3751D8E999UL)]
-    [InlineData("a", 0xD24EC4F1A98C6E5BUL)]
-    [InlineData("abc", 0x44BC2CF5AD770999UL)]
-    [InlineData("Nobody inspects the spammish repetition", 0xFBCEA83C8A378BF1UL)]
-    public void Hash_KnownInputs_GiveXxHash64(string text, ulong expected)
+    [InlineData(-1, "99aa06d3014798d86001c324468d497f")]
+    [InlineData(100, "4ae396a9c796973adbc9abcd58a7c139")]
+    [InlineData(200, "c1ae50db86fb96249aa10af478585a08")]
+    [InlineData(1000, "2483c37a76ee895f5315bc4ca34a6fdd")]
+    public void Of_KnownInputs_GiveTheirXxh3Of128Bits(int padding, string expected)
     {
-        ContentIds.Hash(Encoding.ASCII.GetBytes(text), seed: 0).Should().Be(expected);
+        var json = padding < 0 ? "" : "{\"event\":\"Viewed Item\",\"properties\":{\"pad\":\"" + new string('x', padding) + "\"}}";
+
+        ContentIds.Of(Encoding.UTF8.GetBytes(json)).Should().Be(expected);
     }
 
     [Fact]

@@ -43,8 +43,7 @@ internal sealed class BulkImporter
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task<Request>>(Concurrency);
         var spare = new Stack<Request>();
-        var scratch = new ByteBuffer(1024);
-        using var writer = new Utf8JsonWriter(scratch, JsonValues.WriterOptions);
+        using var writer = new Utf8JsonWriter(Stream.Null, JsonValues.WriterOptions);
         var request = new Request();
         long index = 0;
         try
@@ -52,23 +51,37 @@ internal sealed class BulkImporter
             await foreach (var item in events.WithCancellation(stop.Token).ConfigureAwait(false))
             {
                 Guard.NotNull(item, nameof(events));
-                scratch.Clear();
-                writer.Reset(scratch);
-                Write(writer, scratch, item);
-                if (scratch.Length >= MixpanelLimits.MaxRecordBytes)
+                if (request.Count == MixpanelLimits.MaxRecordsPerRequest)
                 {
-                    Reject(Failure(index++, scratch.WrittenSpan, $"larger than the {MixpanelLimits.MaxRecordBytes} bytes Mixpanel takes for one event"));
+                    await DispatchAsync(request, progress, stop.Token).ConfigureAwait(false);
+                    request = Fresh();
+                }
+
+                // The event is written in place, at the end of the request it will most likely go in.
+                var start = request.Begin();
+                writer.Reset(request.Json);
+                Write(writer, request.Json, start, item);
+                var json = request.Json.WrittenSpan.Slice(start);
+                if (json.Length >= MixpanelLimits.MaxRecordBytes)
+                {
+                    Reject(Failure(index++, json, $"larger than the {MixpanelLimits.MaxRecordBytes} bytes Mixpanel takes for one event"));
+                    request.Abandon(start);
                     Report(progress);
                     continue;
                 }
 
-                if (!request.Fits(scratch.Length))
+                if (request.Overflows)
                 {
+                    // Too much for this request: it goes as it was, and the event starts the next one.
+                    var next = Fresh();
+                    next.Add(json, index++);
+                    request.Abandon(start);
                     await DispatchAsync(request, progress, stop.Token).ConfigureAwait(false);
-                    request = spare.Count > 0 ? spare.Pop() : new Request();
+                    request = next;
+                    continue;
                 }
 
-                request.Add(scratch.WrittenSpan, index++);
+                request.End(index++);
             }
 
             if (request.Count > 0)
@@ -94,6 +107,8 @@ internal sealed class BulkImporter
             return new MixpanelImportResult(_imported, _rejected, [.. _failures]);
         }
 
+        Request Fresh() => spare.Count > 0 ? spare.Pop() : new Request();
+
         async Task DispatchAsync(Request full, IProgress<MixpanelImportProgress>? reporter, CancellationToken token)
         {
             if (inFlight.Count == Concurrency)
@@ -116,10 +131,11 @@ internal sealed class BulkImporter
     }
 
     /// <summary>
-    /// Writes one event as <c>/import</c> takes it, with its insert id, derived from its content (<see cref="ContentIds"/>)
-    /// when it has none. No project token: the credentials name the project.
+    /// Writes one event as <c>/import</c> takes it, from <paramref name="start"/> of <paramref name="json"/>, with its
+    /// insert id, derived from its content (<see cref="ContentIds"/>) when it has none. No project token: the
+    /// credentials name the project.
     /// </summary>
-    private static void Write(Utf8JsonWriter writer, ByteBuffer scratch, MixpanelImportEvent item)
+    private static void Write(Utf8JsonWriter writer, ByteBuffer json, int start, MixpanelImportEvent item)
     {
         writer.WriteStartObject();
         writer.WriteString(RecordSerializer.EventName, item.Name);
@@ -141,7 +157,7 @@ internal sealed class BulkImporter
         {
             writer.Flush();
             Span<char> derived = stackalloc char[ContentIds.Length];
-            ContentIds.Write(scratch.WrittenSpan, derived);
+            ContentIds.Write(json.WrittenSpan.Slice(start), derived);
             writer.WriteString(RecordSerializer.InsertIdName, derived);
         }
 
@@ -285,16 +301,35 @@ internal sealed class BulkImporter
 
         public int Count => _ends.Count;
 
-        /// <summary>Whether one more event of <paramref name="bytes"/> keeps the request within Mixpanel's limits (with its comma and the closing bracket).</summary>
-        public bool Fits(int bytes) =>
-            Count < MixpanelLimits.MaxRecordsPerRequest && _json.Length + bytes + 2 <= MixpanelLimits.MaxImportRequestBytes;
+        /// <summary>The body being written.</summary>
+        public ByteBuffer Json => _json;
 
-        public void Add(ReadOnlySpan<byte> json, long index)
+        /// <summary>Whether the body, with its closing bracket, is more than Mixpanel takes in one request.</summary>
+        public bool Overflows => _json.Length + 1 > MixpanelLimits.MaxImportRequestBytes;
+
+        /// <summary>Starts the next event: writes the bracket or comma before it and gives where the event starts.</summary>
+        public int Begin()
         {
             _json.WriteByte(Count == 0 ? (byte)'[' : (byte)',');
-            _json.Write(json);
+            return _json.Length;
+        }
+
+        /// <summary>Ends the event begun by <see cref="Begin"/>: it is the request's, as the caller's event <paramref name="index"/>.</summary>
+        public void End(long index)
+        {
             _ends.Add(_json.Length);
             Indexes.Add(index);
+        }
+
+        /// <summary>Takes back the event begun at <paramref name="start"/>, with the bracket or comma before it.</summary>
+        public void Abandon(int start) => _json.Truncate(start - 1);
+
+        /// <summary>Adds an event written elsewhere.</summary>
+        public void Add(ReadOnlySpan<byte> json, long index)
+        {
+            Begin();
+            _json.Write(json);
+            End(index);
         }
 
         /// <summary>The JSON of event <paramref name="i"/>.</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FluentAssertions;
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Delivery;
 using Xunit;
@@ -128,6 +129,28 @@ public sealed class BulkImportTests
         result.Imported.Should().Be(1);
         result.Failures.Should().ContainSingle().Which.Reason.Should().Contain("1000000 bytes");
         harness.Server.Records.Should().ContainSingle().Which.EventName.Should().Be("Small");
+    }
+
+    [Fact]
+    public async Task ImportAsync_EventsPastTenMegabytes_StartTheNextRequestAndEachRequestKeepsItsOrder()
+    {
+        await using var harness = await StartAsync();
+        await using var client = harness.StartServerClient(options => options.ApiSecret = Secret);
+        var large = Enumerable.Range(0, 9).ToDictionary(i => "p" + i, object? (_) => Enumerable.Repeat(new string('x', 255), 254).ToList());
+        var events = Enumerable.Range(0, 20).Select(n => new MixpanelImportEvent("Large", "user-1", Started.AddDays(-8), new Dictionary<string, object?>(large) { ["n"] = n }));
+
+        var result = await client.ImportAsync(Events([.. events]), cancellationToken: DeliveryHarness.Patience);
+
+        result.Should().Be(result with { Imported = 20, Rejected = 0 });
+        harness.Server.Requests.Should().HaveCountGreaterThan(1)
+            .And.OnlyContain(r => r.DecodedBytes.Length <= MixpanelLimits.MaxImportRequestBytes);
+        harness.Server.Requests.Select(r => r.RecordCount).Sum().Should().Be(20);
+        harness.Server.Records.Select(r => r.Properties.GetProperty("n").GetInt32()).Should().BeEquivalentTo(Enumerable.Range(0, 20));
+        foreach (var request in harness.Server.Records.GroupBy(r => r.RequestIndex))
+        {
+            var numbers = request.Select(r => r.Properties.GetProperty("n").GetInt32()).ToList();
+            numbers.Should().Equal(Enumerable.Range(numbers[0], numbers.Count), "a request holds consecutive events, in order");
+        }
     }
 
     [Fact]

@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Testing;
 
 namespace Mixpanel.Identity.Benchmarks;
@@ -47,6 +49,73 @@ internal static class Import
         return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, result.Rejected);
     }
 
+    /// <summary>
+    /// The floor of any importer here: the same events written by the same JSON writer with the same derived insert
+    /// ids, gzipped at the same level and posted <see cref="Delivery.BulkImporter.Concurrency"/> at a time, and nothing
+    /// else (no limits checked, no answer read but its status, no retry, no failure listed).
+    /// </summary>
+    public static async Task<EndToEndResult> RunBareAsync(LocalMixpanelServer server, int events, MixpanelImportEvent[] pool)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.Authorization = Authorization;
+        var uri = new Uri(server.BaseAddress, "import?strict=1");
+        var free = new ConcurrentStack<(ByteBuffer Json, MemoryStream Gzipped)>();
+        var inFlight = new List<Task>(Delivery.BulkImporter.Concurrency);
+        using var writer = new Utf8JsonWriter(Stream.Null, JsonValues.WriterOptions);
+        var acceptedBefore = server.AcceptedRecordCount;
+
+        var cpu = EndToEnd.CpuTime();
+        var watch = Stopwatch.StartNew();
+        for (var n = 0; n < events;)
+        {
+            var (json, gzipped) = free.TryPop(out var spare) ? spare : (new ByteBuffer(1 << 20), new MemoryStream(1 << 18));
+            json.Clear();
+            json.WriteByte((byte)'[');
+            for (var i = 0; i < RequestSize && n < events; i++, n++)
+            {
+                if (i > 0)
+                {
+                    json.WriteByte((byte)',');
+                }
+
+                WriteBare(writer, json, pool[n % pool.Length]);
+            }
+
+            json.WriteByte((byte)']');
+            if (inFlight.Count == Delivery.BulkImporter.Concurrency)
+            {
+                inFlight.Remove(await Task.WhenAny(inFlight).ConfigureAwait(false));
+            }
+
+            inFlight.Add(Task.Run(async () =>
+            {
+                gzipped.SetLength(0);
+                using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    gzip.Write(json.Array, 0, json.Length);
+                }
+
+                using var content = new ByteArrayContent(gzipped.GetBuffer(), 0, (int)gzipped.Length);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                content.Headers.ContentEncoding.Add("gzip");
+                using var response = await http.PostAsync(uri, content).ConfigureAwait(false);
+                response.EnsureSuccessStatusCode();
+                free.Push((json, gzipped));
+            }));
+        }
+
+        await Task.WhenAll(inFlight).ConfigureAwait(false);
+        watch.Stop();
+        cpu = EndToEnd.CpuTime() - cpu;
+        var delivered = server.AcceptedRecordCount - acceptedBefore;
+        if (delivered != events)
+        {
+            throw new InvalidOperationException($"The bare importer delivered {delivered} of {events} events.");
+        }
+
+        return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, 0);
+    }
+
     /// <summary>Posts the bodies (cycled) to <c>/import</c> with the project's secret, <see cref="Delivery.BulkImporter.Concurrency"/> requests at a time.</summary>
     public static Task<EndToEndResult> RunReferenceAsync(LocalMixpanelServer server, int events, byte[][] bodies) =>
         EndToEnd.RunReferenceAsync(
@@ -56,7 +125,33 @@ internal static class Import
             RequestSize,
             Delivery.BulkImporter.Concurrency,
             "import?strict=1",
-            new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":"))));
+            Authorization);
+
+    private static AuthenticationHeaderValue Authorization => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":")));
+
+    private static void WriteBare(Utf8JsonWriter writer, ByteBuffer json, MixpanelImportEvent item)
+    {
+        var start = json.Length;
+        writer.Reset(json);
+        writer.WriteStartObject();
+        writer.WriteString("event"u8, item.Name);
+        writer.WriteStartObject("properties"u8);
+        writer.WriteNumber("time"u8, item.Time.ToUnixTimeMilliseconds());
+        writer.WriteString("distinct_id"u8, item.DistinctId);
+        foreach (var property in item.Snapshot.Items)
+        {
+            writer.WritePropertyName(property.Key);
+            JsonValues.Write(writer, property.Value);
+        }
+
+        writer.Flush();
+        Span<char> insertId = stackalloc char[ContentIds.Length];
+        ContentIds.Write(json.WrittenSpan.Slice(start), insertId);
+        writer.WriteString("$insert_id"u8, insertId);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+    }
 
     /// <summary>Request bodies of <see cref="RequestSize"/> events as <c>/import</c> takes them, gzipped.</summary>
     public static byte[][] GzippedBodies(int count)

@@ -62,6 +62,7 @@ if (only is null or "e2e")
 
 EndToEndResult? imported = null;
 EndToEndResult? importReference = null;
+EndToEndResult? importBare = null;
 if (only is null or "import")
 {
     // History through /import: requests of 2,000 events, a few on the wire at once; the reference posts the same shape.
@@ -73,6 +74,7 @@ if (only is null or "import")
     await Task.Delay(TimeSpan.FromSeconds(2));
 
     var clientRuns = new List<EndToEndResult>();
+    var bareRuns = new List<EndToEndResult>();
     var referenceRuns = new List<EndToEndResult>();
     Console.WriteLine();
     Console.WriteLine($"Import, {events:N0} historical events per run, requests of 2,000, {Mixpanel.Identity.Delivery.BulkImporter.Concurrency} on the wire at a time:");
@@ -81,6 +83,9 @@ if (only is null or "import")
         var run = await Import.RunClientAsync(server, events, pool);
         clientRuns.Add(run);
         Console.WriteLine($"  {round}  ImportAsync {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
+        run = await Import.RunBareAsync(server, events, pool);
+        bareRuns.Add(run);
+        Console.WriteLine($"  {round}  bare        {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
         run = await Import.RunReferenceAsync(server, events, bodies);
         referenceRuns.Add(run);
         Console.WriteLine($"  {round}  reference   {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event)");
@@ -89,6 +94,8 @@ if (only is null or "import")
     imported = Median(clientRuns);
     importReference = Median(referenceRuns);
     Console.WriteLine($"  median: ImportAsync {imported.Value.EventsPerSecond:N0} events/s, reference {importReference.Value.EventsPerSecond:N0} events/s, ratio {imported.Value.EventsPerSecond / importReference.Value.EventsPerSecond:F2}");
+    importBare = Median(bareRuns);
+    Console.WriteLine($"  median: bare importer {importBare.Value.EventsPerSecond:N0} events/s, ratio {importBare.Value.EventsPerSecond / importReference.Value.EventsPerSecond:F2} (what writing, hashing and gzipping alone leave)");
 }
 
 long? idleSwitches = null;
@@ -128,7 +135,7 @@ Console.WriteLine(string.Create(
     $"track_ns={trackNs:F1} track_ratio={trackNs / referenceNs:F2} e2e_events_per_s={client?.EventsPerSecond:F0} e2e_ratio={client?.EventsPerSecond / reference?.EventsPerSecond:F2} peak_mb={peakMegabytes:F1}"));
 if (imported is not null)
 {
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"import_events_per_s={imported.Value.EventsPerSecond:F0} import_ratio={imported.Value.EventsPerSecond / importReference!.Value.EventsPerSecond:F2}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"import_events_per_s={imported.Value.EventsPerSecond:F0} import_ratio={imported.Value.EventsPerSecond / importReference!.Value.EventsPerSecond:F2} import_bare_ratio={importBare!.Value.EventsPerSecond / importReference.Value.EventsPerSecond:F2}"));
 }
 
 if (idleSwitches is not null)

@@ -50,9 +50,9 @@ internal static class Import
     }
 
     /// <summary>
-    /// The floor of any importer here: the same events written by the same JSON writer with the same derived insert
-    /// ids, gzipped at the same level and posted <see cref="Delivery.BulkImporter.Concurrency"/> at a time, and nothing
-    /// else (no limits checked, no answer read but its status, no retry, no failure listed).
+    /// The floor of the importer here: the same events written by its writer with the same derived insert ids, gzipped
+    /// at the same level and posted <see cref="Delivery.BulkImporter.Concurrency"/> at a time, and nothing else (no
+    /// limit checked, no answer read but its status, no retry, no failure listed).
     /// </summary>
     public static async Task<EndToEndResult> RunBareAsync(LocalMixpanelServer server, int events, MixpanelImportEvent[] pool)
     {
@@ -61,7 +61,7 @@ internal static class Import
         var uri = new Uri(server.BaseAddress, "import?strict=1");
         var free = new ConcurrentStack<(ByteBuffer Json, MemoryStream Gzipped)>();
         var inFlight = new List<Task>(Delivery.BulkImporter.Concurrency);
-        using var writer = new Utf8JsonWriter(Stream.Null, JsonValues.WriterOptions);
+        using var writer = new Delivery.ImportEventWriter();
         var acceptedBefore = server.AcceptedRecordCount;
 
         var cpu = EndToEnd.CpuTime();
@@ -78,7 +78,7 @@ internal static class Import
                     json.WriteByte((byte)',');
                 }
 
-                WriteBare(writer, json, pool[n % pool.Length]);
+                writer.Write(json, pool[n % pool.Length]);
             }
 
             json.WriteByte((byte)']');
@@ -128,30 +128,6 @@ internal static class Import
             Authorization);
 
     private static AuthenticationHeaderValue Authorization => new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Secret + ":")));
-
-    private static void WriteBare(Utf8JsonWriter writer, ByteBuffer json, MixpanelImportEvent item)
-    {
-        var start = json.Length;
-        writer.Reset(json);
-        writer.WriteStartObject();
-        writer.WriteString("event"u8, item.Name);
-        writer.WriteStartObject("properties"u8);
-        writer.WriteNumber("time"u8, item.Time.ToUnixTimeMilliseconds());
-        writer.WriteString("distinct_id"u8, item.DistinctId);
-        foreach (var property in item.Snapshot.Items)
-        {
-            writer.WritePropertyName(property.Key);
-            JsonValues.Write(writer, property.Value);
-        }
-
-        writer.Flush();
-        Span<char> insertId = stackalloc char[ContentIds.Length];
-        ContentIds.Write(json.WrittenSpan.Slice(start), insertId);
-        writer.WriteString("$insert_id"u8, insertId);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.Flush();
-    }
 
     /// <summary>Request bodies of <see cref="RequestSize"/> events as <c>/import</c> takes them, gzipped.</summary>
     public static byte[][] GzippedBodies(int count)

@@ -43,7 +43,7 @@ internal sealed class BulkImporter
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inFlight = new List<Task<Request>>(Concurrency);
         var spare = new Stack<Request>();
-        using var writer = new Utf8JsonWriter(Stream.Null, JsonValues.WriterOptions);
+        using var writer = new ImportEventWriter();
         var request = new Request();
         long index = 0;
         try
@@ -59,8 +59,7 @@ internal sealed class BulkImporter
 
                 // The event is written in place, at the end of the request it will most likely go in.
                 var start = request.Begin();
-                writer.Reset(request.Json);
-                Write(writer, request.Json, start, item);
+                writer.Write(request.Json, item);
                 var json = request.Json.WrittenSpan.Slice(start);
                 if (json.Length >= MixpanelLimits.MaxRecordBytes)
                 {
@@ -128,42 +127,6 @@ internal sealed class BulkImporter
             finished.Clear();
             spare.Push(finished);
         }
-    }
-
-    /// <summary>
-    /// Writes one event as <c>/import</c> takes it, from <paramref name="start"/> of <paramref name="json"/>, with its
-    /// insert id, derived from its content (<see cref="ContentIds"/>) when it has none. No project token: the
-    /// credentials name the project.
-    /// </summary>
-    private static void Write(Utf8JsonWriter writer, ByteBuffer json, int start, MixpanelImportEvent item)
-    {
-        writer.WriteStartObject();
-        writer.WriteString(RecordSerializer.EventName, item.Name);
-        writer.WritePropertyName(RecordSerializer.PropertiesName);
-        writer.WriteStartObject();
-        writer.WriteNumber(RecordSerializer.TimeName, item.Time.ToUnixTimeMilliseconds());
-        writer.WriteString(RecordSerializer.DistinctIdName, item.DistinctId);
-        foreach (var property in item.Snapshot.Items)
-        {
-            writer.WritePropertyName(property.Key);
-            JsonValues.Write(writer, property.Value);
-        }
-
-        if (item.InsertId is { } given)
-        {
-            writer.WriteString(RecordSerializer.InsertIdName, given);
-        }
-        else
-        {
-            writer.Flush();
-            Span<char> derived = stackalloc char[ContentIds.Length];
-            ContentIds.Write(json.WrittenSpan.Slice(start), derived);
-            writer.WriteString(RecordSerializer.InsertIdName, derived);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.Flush();
     }
 
     /// <summary>The failure of the event at <paramref name="index"/>, its name and insert id read back from its JSON.</summary>

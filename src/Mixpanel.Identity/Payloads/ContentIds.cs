@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Text;
 
 namespace Mixpanel.Identity.Payloads;
 
@@ -11,23 +12,23 @@ internal static class ContentIds
 {
     public const int Length = 32;
 
-    /// <summary>Writes the id of <paramref name="json"/> into <paramref name="destination"/> (<see cref="Length"/> characters).</summary>
-    public static void Write(ReadOnlySpan<byte> json, Span<char> destination)
+    /// <summary>Writes the id of <paramref name="json"/> into <paramref name="destination"/>, as <see cref="Length"/> ASCII bytes.</summary>
+    public static void Write(ReadOnlySpan<byte> json, Span<byte> destination)
     {
         Span<byte> hash = stackalloc byte[16];
         XxHash128.Hash(json, hash);
-        const string Digits = "0123456789abcdef";
+        var digits = "0123456789abcdef"u8;
         for (var i = 0; i < hash.Length; i++)
         {
-            destination[2 * i] = Digits[hash[i] >> 4];
-            destination[(2 * i) + 1] = Digits[hash[i] & 0xF];
+            destination[2 * i] = digits[hash[i] >> 4];
+            destination[(2 * i) + 1] = digits[hash[i] & 0xF];
         }
     }
 
     public static string Of(ReadOnlySpan<byte> json)
     {
-        Span<char> text = stackalloc char[Length];
-        Write(json, text);
-        return text.ToString();
+        Span<byte> id = stackalloc byte[Length];
+        Write(json, id);
+        return Encoding.ASCII.GetString(id.ToArray());
     }
 }

@@ -1,7 +1,4 @@
-using System.Text;
-using System.Text.Json;
 using FluentAssertions;
-using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Delivery;
@@ -60,7 +57,7 @@ public sealed class BulkImportTests
 
         await client.ImportAsync(Events(events), cancellationToken: DeliveryHarness.Patience);
 
-        harness.Server.Requests.Should().ContainSingle().Which.DecodedBody.Should().Be(AsTheWriterWritesThem(events));
+        harness.Server.Requests.Should().ContainSingle().Which.DecodedBody.Should().Be("[" + string.Join(",", events.Select(ImportEventJson.AsUtf8JsonWriterWritesIt)) + "]");
     }
 
     [Fact]
@@ -270,35 +267,5 @@ public sealed class BulkImportTests
                 report(value);
             }
         }
-    }
-
-    // A request body as a JSON writer writes it: each derived insert id is that of its event's bytes before the id.
-    private static string AsTheWriterWritesThem(IEnumerable<MixpanelImportEvent> events)
-    {
-        var bodies = new List<string>();
-        foreach (var item in events)
-        {
-            var json = new ByteBuffer();
-            using var writer = new Utf8JsonWriter(json, JsonValues.WriterOptions);
-            writer.WriteStartObject();
-            writer.WriteString("event", item.Name);
-            writer.WriteStartObject("properties");
-            writer.WriteNumber("time", item.Time.ToUnixTimeMilliseconds());
-            writer.WriteString("distinct_id", item.DistinctId);
-            foreach (var property in item.Properties)
-            {
-                writer.WritePropertyName(property.Key);
-                JsonValues.Write(writer, property.Value);
-            }
-
-            writer.Flush();
-            writer.WriteString("$insert_id", item.InsertId ?? ContentIds.Of(json.WrittenSpan));
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-            writer.Flush();
-            bodies.Add(Encoding.UTF8.GetString(json.WrittenSpan));
-        }
-
-        return "[" + string.Join(",", bodies) + "]";
     }
 }

@@ -23,7 +23,7 @@ public sealed class ImportEventWriterTests
             texts.Add("a" + (char)c + "b");
         }
 
-        foreach (var text in new[] { "", "é", "naïve café", "日本語", "😀", "line\u2028break", "<b>&amp;</b>", "it's", "a+b", "`tick`", new string('x', 300), new string('x', 254) + "😀", "\u00A0" })
+        foreach (var text in new[] { "", "é", "naïve café", "日本語", "😀", "line\u2028break", "<b>&amp;</b>", "it's", "`tick`", new string('x', 300), new string('x', 254) + "😀", "\u00A0" })
         {
             texts.Add(text);
         }
@@ -60,33 +60,43 @@ public sealed class ImportEventWriterTests
     }
 
     [Fact]
-    public void Write_NamesInAnotherOrderOrNew_EachEventGetsItsOwnNames()
+    public void Write_NamesInTheSameOrderAnotherOrderOrNew_EachEventGetsItsOwnNames()
     {
-        MixpanelImportEvent[] events =
+        // A copy of "first" made at run time: equal to the literal, not the same instance.
+        var first = new string("first".ToCharArray());
+        Dictionary<string, object?>[] properties =
         [
-            new("A", "user-1", Time, new Dictionary<string, object?> { ["first"] = 1, ["second"] = 2 }),
-            new("B", "user-1", Time, new Dictionary<string, object?> { ["second"] = 2, ["first"] = 1 }),
-            new("C", "user-1", Time, new Dictionary<string, object?> { ["third"] = 3 }),
-            new("D", "user-1", Time, new Dictionary<string, object?> { ["fir" + "st"] = 1, ["second"] = 2, ["third"] = 3 }),
+            new() { ["first"] = 1, ["second"] = 2 },
+            new() { ["first"] = 1, ["second"] = 2 },
+            new() { [first] = 1, ["second"] = 2 },
+            new() { ["second"] = 2, ["first"] = 1 },
+            new() { ["second"] = 2, ["third"] = 3 },
+            new() { ["third"] = 3 },
+            new() { ["first"] = 1, ["second"] = 2, ["third"] = 3 },
         ];
         using var writer = new ImportEventWriter();
 
-        foreach (var item in events)
+        foreach (var item in properties.Select(p => new MixpanelImportEvent("Ordered", "user-1", Time, p)))
         {
             Written(writer, item).Should().Be(ImportEventJson.AsUtf8JsonWriterWritesIt(item));
         }
     }
 
     [Fact]
-    public void Write_MoreNamesThanItKeeps_WritesEachRight()
+    public void Write_MoreNamesThanItKeeps_WritesEachRightEveryTime()
     {
+        // Twice through more names than are kept, five to an event and shifted by two each time, so that names come
+        // back at other places, from the kept ones and from beyond them.
+        var names = Enumerable.Range(0, ImportEventWriter.MaxKeptNames + 20).Select(n => "name-" + n).ToList();
         using var writer = new ImportEventWriter();
-        for (var i = 0; i < ImportEventWriter.MaxKeptNames + 10; i += 5)
+        for (var pass = 0; pass < 2; pass++)
         {
-            var properties = Enumerable.Range(i, 5).ToDictionary(n => "name-" + n, object? (n) => n);
-            var item = new MixpanelImportEvent("Many", "user-1", Time, properties);
+            for (var i = 0; i + 5 <= names.Count; i += 2)
+            {
+                var item = new MixpanelImportEvent("Many", "user-1", Time, names.Skip(i).Take(5).ToDictionary(n => n, object? (n) => n.Length));
 
-            Written(writer, item).Should().Be(ImportEventJson.AsUtf8JsonWriterWritesIt(item));
+                Written(writer, item).Should().Be(ImportEventJson.AsUtf8JsonWriterWritesIt(item));
+            }
         }
     }
 

@@ -14,23 +14,19 @@ internal sealed partial class DeliveryEngine
     private readonly ByteBuffer _aged = new(4 * 1024);
     private int _agedCount;
 
-    /// <summary>Frames the next record of <paramref name="log"/> for the <c>/import</c> log; 1, or 0 when it turned out damaged.</summary>
-    private int MoveToImport(IRecordLog log, RecordFrame header)
+    /// <summary>Frames the next record of <paramref name="log"/> for the <c>/import</c> log (none when it turned out damaged).</summary>
+    private void MoveToImport(IRecordLog log, RecordFrame header)
     {
-        if (!RecordFrame.TryReadNext(log, _aged, out var start))
+        if (_queue.TryMoveNext(log, header, _aged, _queue[RecordEndpoint.Import].NextNumber + _agedCount))
         {
-            return 0;
+            _agedCount++;
         }
-
-        RecordFrame.Seal(_aged, start, _queue[RecordEndpoint.Import].NextNumber + _agedCount, _queue.TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
-        _agedCount++;
-        return 1;
     }
 
     /// <summary>Appends the records <see cref="MoveToImport"/> framed to the <c>/import</c> log; returns how many could not be (they are lost, and counted).</summary>
-    private int AppendAged(int count)
+    private int AppendAged()
     {
-        if (count == 0)
+        if (_agedCount == 0)
         {
             return 0;
         }

@@ -84,7 +84,6 @@ internal sealed partial class DeliveryEngine
 
         // Age is measured on the monotonic clock within a run: a wall clock that jumps ahead expires nothing.
         var notBefore = (_startTime + _time.GetElapsedTime(_startTimestamp) - MixpanelLimits.MaxTrackEventAge).ToUnixTimeMilliseconds();
-        var aged = 0;
         try
         {
             while (batch.Count < _options.BatchSize && log.TryPeek(out var header))
@@ -94,7 +93,7 @@ internal sealed partial class DeliveryEngine
                     if (_options.CanImport)
                     {
                         // Too old for /track, not too old for Mixpanel: it goes to /import, with its time and $insert_id.
-                        aged += MoveToImport(log, header);
+                        MoveToImport(log, header);
                     }
                     else
                     {
@@ -137,7 +136,7 @@ internal sealed partial class DeliveryEngine
             // What was read is sent; the record that could not be read is read again next time.
         }
 
-        expired += AppendAged(aged);
+        expired += AppendAged();
         if (expired > 0)
         {
             _counters.OnDropped(DropReason.Expired, expired, wasQueued: true);

@@ -203,7 +203,7 @@ internal sealed class RecordQueue : IDisposable
             {
                 // Profile operations are not deduplicated by Mixpanel: their cursor is made durable at every step.
                 logs[(int)endpoint] = FileRecordLog.Open(
-                    Path.Combine(slotDirectory, RecordEndpoints.Path(endpoint)), segmentBytes, syncEveryCommit: endpoint != RecordEndpoint.Track, discardTag);
+                    Path.Combine(slotDirectory, RecordEndpoints.Path(endpoint)), segmentBytes, syncEveryCommit: !RecordEndpoints.IsEvents(endpoint), discardTag);
             }
         }
         catch
@@ -220,6 +220,22 @@ internal sealed class RecordQueue : IDisposable
         return logs;
     }
 
+    /// <summary>
+    /// Frames the next record of <paramref name="from"/> (its header <paramref name="header"/>) at the end of
+    /// <paramref name="frames"/> as record <paramref name="number"/> of the log it moves to, keeping its time; false when
+    /// it turned out damaged.
+    /// </summary>
+    public bool TryMoveNext(IRecordLog from, RecordFrame header, ByteBuffer frames, long number)
+    {
+        if (!RecordFrame.TryReadNext(from, frames, out var start))
+        {
+            return false;
+        }
+
+        RecordFrame.Seal(frames, start, number, TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
+        return true;
+    }
+
     /// <summary>Appends every unread record of <paramref name="from"/> to <paramref name="to"/>, in groups of about a megabyte.</summary>
     private void MoveAll(IRecordLog from, IRecordLog to)
     {
@@ -227,12 +243,11 @@ internal sealed class RecordQueue : IDisposable
         var count = 0;
         while (from.TryPeek(out var header))
         {
-            if (!RecordFrame.TryReadNext(from, frames, out var start))
+            if (!TryMoveNext(from, header, frames, to.NextNumber + count))
             {
                 continue;
             }
 
-            RecordFrame.Seal(frames, start, to.NextNumber + count, TakeSequence(), header.TimeMilliseconds, releaseTag: 0);
             count++;
             if (frames.Length >= 1024 * 1024)
             {

@@ -42,10 +42,10 @@ internal sealed class ClientRuntime
         Counters = counters;
         _shutdown = new ShutdownBudget(options.ShutdownTimeout, clock);
         _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
-        Http = httpClient ?? _ownedHttpClient!;
+        var http = httpClient ?? _ownedHttpClient!;
         try
         {
-            Engine = new DeliveryEngine(options, Http, store, queueDirectory, clock, logger, Counters, describesThisMachine);
+            Engine = new DeliveryEngine(options, http, store, queueDirectory, clock, logger, Counters, describesThisMachine);
         }
         catch
         {
@@ -63,8 +63,6 @@ internal sealed class ClientRuntime
     public TimeProvider Clock { get; }
 
     public DeliveryCounters Counters { get; }
-
-    public HttpClient Http { get; }
 
     public DeliveryEngine Engine { get; }
 

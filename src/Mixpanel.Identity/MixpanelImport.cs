@@ -25,7 +25,7 @@ public sealed class MixpanelImportEvent
     {
         EventProperties.RequireName(name, nameof(name));
         Guard.NotNull(distinctId);
-        if (string.IsNullOrWhiteSpace(distinctId) || DistinctIds.IsPlaceholder(distinctId) || distinctId.Length > DistinctIds.MaxLength)
+        if (!DistinctIds.IsAcceptableDistinctId(distinctId))
         {
             throw new ArgumentException("The distinct id must be a non-empty id, and not a placeholder such as 'null' or 'anonymous'.", nameof(distinctId));
         }

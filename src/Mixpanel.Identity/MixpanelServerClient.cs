@@ -127,7 +127,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
             throw new InvalidOperationException("Importing needs MixpanelOptions.ApiSecret, or a service account (ServiceAccountUsername, ServiceAccountSecret, ProjectId).");
         }
 
-        return new BulkImporter(_runtime.Http, _runtime.Options, _runtime.Clock, _runtime.Logger).RunAsync(events, progress, cancellationToken);
+        return new BulkImporter(_runtime.Engine.Sender, _runtime.Clock, _runtime.Logger).RunAsync(events, progress, cancellationToken);
     }
 
     /// <summary>
@@ -181,16 +181,16 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     {
         public void Send(MixpanelProfileUpdate update)
         {
-            var change = update.Update;
-            if (!owner._hooks.TryProfileUpdate(ref change))
-            {
-                return;
-            }
-
             if (visitor.UserId is not { } userId)
             {
                 owner._runtime.Counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
                 Log.ProfileUpdateWithoutUser(owner._runtime.Logger);
+                return;
+            }
+
+            var change = update.Update;
+            if (!owner._hooks.TryProfileUpdate(ref change))
+            {
                 return;
             }
 

@@ -30,9 +30,9 @@ internal sealed class BulkImporter
     private long _imported;
     private long _rejected;
 
-    public BulkImporter(HttpClient http, MixpanelOptions options, TimeProvider timeProvider, ILogger logger, Func<double>? random = null)
+    public BulkImporter(HttpSender sender, TimeProvider timeProvider, ILogger logger, Func<double>? random = null)
     {
-        _sender = new HttpSender(http, options, timeProvider);
+        _sender = sender;
         _timeProvider = timeProvider;
         _logger = logger;
         _random = random ?? Backoff.SharedRandom;
@@ -255,7 +255,6 @@ internal sealed class BulkImporter
         private readonly ByteBuffer _json = new(64 * 1024);
         private readonly List<int> _ends = [];
         private readonly ByteBuffer _part = new(4 * 1024);
-        private bool _closed;
 
         public List<long> Indexes { get; } = [];
 
@@ -310,10 +309,10 @@ internal sealed class BulkImporter
         {
             if (start == 0 && count == Count)
             {
-                if (!_closed)
+                // Closed once: after it the body is one byte longer than its last event.
+                if (_json.Length == _ends[Count - 1])
                 {
                     _json.WriteByte((byte)']');
-                    _closed = true;
                 }
 
                 return _json;
@@ -331,7 +330,6 @@ internal sealed class BulkImporter
 
         public void Clear()
         {
-            _closed = false;
             _json.Clear();
             _ends.Clear();
             Indexes.Clear();

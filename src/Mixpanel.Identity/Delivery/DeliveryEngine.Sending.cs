@@ -55,7 +55,7 @@ internal sealed partial class DeliveryEngine
             if (endpoint.Request is not null && endpoint.Next.Count == 0 && Lease(endpoint, endpoint.Next))
             {
                 var next = endpoint.Next;
-                next.Prepared = Task.Run(() => _sender.Prepare(next, 0, next.Count));
+                next.Prepared = Task.Run(() => Sender.Prepare(next, 0, next.Count));
             }
         }
 
@@ -168,11 +168,11 @@ internal sealed partial class DeliveryEngine
         // The request runs apart from the loop; its end wakes the loop. A body made ready beforehand goes out from
         // here at once; another is made (gzipped) off the loop first.
         var request = prepared is { Status: TaskStatus.RanToCompletion }
-            ? _sender.SendAsync(batch.Endpoint, prepared.Result, token)
+            ? Sender.SendAsync(batch.Endpoint, prepared.Result, token)
             : Task.Run(async () =>
             {
-                var content = prepared is not null ? await prepared.ConfigureAwait(false) : _sender.Prepare(batch, part.Start, part.Count);
-                return await _sender.SendAsync(batch.Endpoint, content, token).ConfigureAwait(false);
+                var content = prepared is not null ? await prepared.ConfigureAwait(false) : Sender.Prepare(batch, part.Start, part.Count);
+                return await Sender.SendAsync(batch.Endpoint, content, token).ConfigureAwait(false);
             });
         endpoint.Request = request;
         request.ContinueWith(static (_, state) => ((AsyncSignal)state!).Set(), _wake, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -38,7 +38,6 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private static readonly TimeSpan AdoptionInterval = TimeSpan.FromMinutes(1);
 
     private readonly MixpanelOptions _options;
-    private readonly HttpSender _sender;
     private readonly RecordSerializer _serializer;
     private readonly IdentityStore _identity;
     private readonly string? _queueDirectory;
@@ -66,6 +65,9 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private volatile bool _closed;
     private PropertyMap _deviceInfo = PropertyMap.Empty;
     private int _retryNow;
+
+    /// <summary>How the engine sends, shared with the bulk importer: the same endpoints, credentials and timeout.</summary>
+    public HttpSender Sender { get; }
 
     // Owned by the loop.
     private readonly Endpoint[] _endpoints;
@@ -101,7 +103,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _logger = logger;
         _counters = counters;
         _random = random ?? Backoff.SharedRandom;
-        _sender = new HttpSender(httpClient, options, timeProvider);
+        Sender = new HttpSender(httpClient, options, timeProvider);
         _describesThisMachine = describesThisMachine;
         _serializer = new RecordSerializer(options.ProjectToken, describesThisMachine ? LibraryInfo.Current : LibraryInfo.Current.WithoutOperatingSystem(), options.ExcludeProperties);
         _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);

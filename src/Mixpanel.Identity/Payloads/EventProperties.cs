@@ -59,7 +59,7 @@ internal static class EventProperties
         }
 
         if (distinctIdIndex >= 0 &&
-            (items[distinctIdIndex].Value is not string id || string.IsNullOrWhiteSpace(id) || DistinctIds.IsPlaceholder(id) || id.Length > DistinctIds.MaxLength))
+            (items[distinctIdIndex].Value is not string id || !DistinctIds.IsAcceptableDistinctId(id)))
         {
             throw new ArgumentException("'distinct_id' must be a non-empty string id, and not a placeholder such as 'null' or 'anonymous'.", paramName);
         }

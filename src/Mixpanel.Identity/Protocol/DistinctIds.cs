@@ -28,6 +28,9 @@ internal static class DistinctIds
     /// <summary>Whether Mixpanel treats <paramref name="id"/> as a placeholder rather than an id.</summary>
     public static bool IsPlaceholder(string id) => Invalid.Contains(id.Trim());
 
+    /// <summary>Whether Mixpanel keeps <paramref name="id"/> as an event's <c>distinct_id</c>: not blank, not a placeholder, not too long.</summary>
+    public static bool IsAcceptableDistinctId(string id) => !string.IsNullOrWhiteSpace(id) && !IsPlaceholder(id) && id.Length <= MaxLength;
+
     /// <summary>Whether <paramref name="id"/> can identify a user (what <see cref="ValidateUserId"/> accepts).</summary>
     public static bool IsValidUserId(string id) => Problem(id) is null;
 

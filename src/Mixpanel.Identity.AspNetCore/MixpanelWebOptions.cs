@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore;
 
@@ -76,7 +76,7 @@ public sealed class MixpanelWebOptions
             errors.Add($"{nameof(UserIdClaimType)} must name a claim type.");
         }
 
-        if (string.IsNullOrWhiteSpace(PageViewEventName) || !WellFormedText.IsWellFormed(PageViewEventName))
+        if (!EventProperties.IsValidName(PageViewEventName))
         {
             errors.Add($"{nameof(PageViewEventName)} must be an event name: not empty, and no half of a surrogate pair.");
         }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.AspNetCore.Requests;
 using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.AspNetCore.Attribution;
@@ -80,7 +81,7 @@ internal sealed class PageAttribution
     // The Host header as the client sent it, not request.Host: a host such as "xn--zz" passes Kestrel's checks but
     // makes HostString (and so GetEncodedUrl) throw. Browsers send the ASCII form, which is what location.href shows.
     private static string CurrentUrlOf(HttpRequest request) =>
-        $"{request.Scheme}://{request.Headers.Host}{request.PathBase.ToUriComponent()}{request.Path.ToUriComponent()}{request.QueryString.ToUriComponent()}";
+        $"{request.Scheme}://{RequestHost.HeaderOf(request)}{request.PathBase.ToUriComponent()}{request.Path.ToUriComponent()}{request.QueryString.ToUriComponent()}";
 
     // The browser library takes the third '/'-separated part of the referrer: the authority of an absolute URL.
     private static string? ReferringDomainOf(ReadOnlySpan<char> referrer)

@@ -36,7 +36,7 @@ internal sealed class MixpanelMiddleware(RequestTracking tracking)
         {
             // An id for this request only: the visitor's cookie, unread, is left as it is.
             Log.VisitorUnreadable(tracking.Logger, exception);
-            return new RequestVisitor(new MixpanelVisitor(RequestVisitor.NewDeviceId()), IsNewDevice: false, Crawler: null, BrowserLibraryDeviceId: null);
+            return new RequestVisitor(RequestVisitor.NewDeviceId(), UserId: null, IsNewDevice: false, BrowserLibraryDeviceId: null);
         }
     }
 }

@@ -7,6 +7,9 @@ namespace Mixpanel.Identity.AspNetCore.Requests;
 internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpanelRequestTracker
 {
     private HttpContext? _context;
+    private RequestVisitor? _start;
+
+    // Described at the first call that needs it; then changed only by Identify and Reset.
     private MixpanelVisitor? _visitor;
     private string? _crawler;
 
@@ -14,12 +17,11 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     // the response starts.
     private bool _cookieDue;
 
-    // The anonymous id in the browser library's cookie: a Reset retires it, in its own cookie beside the new id, so that
-    // it is not continued until the page's library resets too. Null when the browser has no such cookie.
-    private string? _browserLibraryDeviceId;
+    // A Reset retires the anonymous id in the browser library's cookie, in a cookie of its own beside the new id, so
+    // that it is not continued until the page's library resets too.
     private bool _retire;
 
-    public MixpanelVisitor Visitor => _visitor ?? throw NotBegun();
+    public MixpanelVisitor Visitor => _visitor ??= (_start ?? throw NotBegun()).Describe(_context!, out _crawler);
 
     public MixpanelPeople People => tracking.Client.People(Visitor);
 
@@ -27,10 +29,8 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     public void Begin(HttpContext context, RequestVisitor start)
     {
         _context = context;
-        _visitor = start.Visitor;
-        _crawler = start.Crawler;
+        _start = start;
         _cookieDue = start.IsNewDevice;
-        _browserLibraryDeviceId = start.BrowserLibraryDeviceId;
         context.Response.OnStarting(static state => ((MixpanelRequestTracker)state).WriteCookie(), this);
     }
 
@@ -51,8 +51,9 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
 
     public void Reset()
     {
-        _retire = _browserLibraryDeviceId is not null;
-        _visitor = Visitor.AsNewDevice(RequestVisitor.NewDeviceId());
+        var visitor = Visitor;
+        _retire = _start!.BrowserLibraryDeviceId is not null;
+        _visitor = visitor.AsNewDevice(RequestVisitor.NewDeviceId());
         _cookieDue = true;
         if (_context!.Response.HasStarted)
         {
@@ -80,10 +81,11 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
                 Expires = tracking.Time.GetUtcNow() + tracking.Options.CookieLifetime,
                 MaxAge = tracking.Options.CookieLifetime,
             };
-            context.Response.Cookies.Append(tracking.Options.CookieName, Visitor.DeviceId, options);
+            // The id alone: a request that tracked nothing is not described for its cookie.
+            context.Response.Cookies.Append(tracking.Options.CookieName, _visitor?.DeviceId ?? _start!.DeviceId, options);
             if (_retire)
             {
-                context.Response.Cookies.Append(tracking.RetiredCookieName, _browserLibraryDeviceId!, options);
+                context.Response.Cookies.Append(tracking.RetiredCookieName, _start!.BrowserLibraryDeviceId!, options);
             }
         }
 

@@ -12,7 +12,7 @@ internal static class RequestHost
     /// <summary>The host name without its port, as the page's <c>location.hostname</c> shows it (<c>[::1]</c> keeps its brackets); null when there is none.</summary>
     public static string? NameOf(HttpRequest request)
     {
-        var host = request.Headers.Host.Count > 0 ? request.Headers.Host[0] : null;
+        var host = HeaderOf(request);
         if (string.IsNullOrEmpty(host))
         {
             return null;
@@ -22,6 +22,9 @@ internal static class RequestHost
         var portColon = host.StartsWith('[') ? host.IndexOf("]:", StringComparison.Ordinal) + 1 : host.LastIndexOf(':');
         return portColon > 0 ? host[..portColon] : host;
     }
+
+    /// <summary>The <c>Host</c> header as the browser wrote it, port and all; null when there is none.</summary>
+    public static string? HeaderOf(HttpRequest request) => request.Headers.Host.Count > 0 ? request.Headers.Host[0] : null;
 
     /// <summary>Whether the site is served on this machine: <c>localhost</c> (and its subdomains) or a loopback address.</summary>
     public static bool IsLoopback(string? hostName)

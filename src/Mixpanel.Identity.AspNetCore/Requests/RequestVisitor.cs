@@ -10,11 +10,12 @@ using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.AspNetCore.Requests;
 
 /// <summary>
-/// Who a request is from, as it arrives: the visitor, whether their anonymous id was made for this request (and so must
-/// be put in the cookie), the crawler their user agent names, if any, and the anonymous id in the browser library's
-/// cookie, continued or not (the one a logout must retire).
+/// Who a request is from, as it arrives: their anonymous id and signed-in user, whether the anonymous id was made for
+/// this request (and so must be put in the cookie), and the anonymous id in the browser library's cookie, continued or
+/// not (the one a logout must retire). What the request says of the page and the browser is read only when something
+/// is tracked (<see cref="Describe"/>): most requests track nothing.
 /// </summary>
-internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice, string? Crawler, string? BrowserLibraryDeviceId)
+internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNewDevice, string? BrowserLibraryDeviceId)
 {
     /// <summary>
     /// Reads the visitor of <paramref name="context"/>. The anonymous id continues the browser library's <c>$device_id</c>
@@ -31,18 +32,25 @@ internal sealed record RequestVisitor(MixpanelVisitor Visitor, bool IsNewDevice,
         var browserDeviceId = Usable(browser?.DeviceId);
         var deviceId = Continued(browserDeviceId, browser?.UserId, userId, cookies[tracking.RetiredCookieName])
             ?? Usable(cookies[options.CookieName]);
-        var isNew = deviceId is null;
+        return new RequestVisitor(deviceId ?? NewDeviceId(), userId, deviceId is null, browserDeviceId);
+    }
 
+    /// <summary>
+    /// The visitor with what the request of <paramref name="context"/> says of them: the browser, device and page properties, and the
+    /// client's address; <paramref name="crawler"/> is the crawler their user agent names, if any.
+    /// </summary>
+    public MixpanelVisitor Describe(HttpContext context, out string? crawler)
+    {
         var agent = UserAgentParser.Parse(context.Request.Headers.UserAgent.Count > 0 ? context.Request.Headers.UserAgent[0] : null);
         var properties = new Dictionary<string, object?>(StringComparer.Ordinal);
         agent.WriteTo(properties);
         PageAttribution.FromRequest(context.Request).WriteTo(properties);
-        var visitor = new MixpanelVisitor(deviceId ?? NewDeviceId(), userId)
+        crawler = agent.IsCrawler ? agent.Browser : null;
+        return new MixpanelVisitor(DeviceId, UserId)
         {
             IpAddress = ClientIpAddress.From(context),
             Properties = properties,
         };
-        return new RequestVisitor(visitor, isNew, agent.IsCrawler ? agent.Browser : null, browserDeviceId);
     }
 
     /// <summary>A new anonymous id: a random UUID, as Mixpanel's browser library makes its device ids.</summary>

@@ -10,6 +10,9 @@ namespace Mixpanel.Identity.Payloads;
 /// </summary>
 internal static class EventProperties
 {
+    /// <summary>Whether <paramref name="eventName"/> is an event name Mixpanel takes: not empty, not white space, well-formed text.</summary>
+    public static bool IsValidName(string? eventName) => !string.IsNullOrWhiteSpace(eventName) && WellFormedText.IsWellFormed(eventName!);
+
     /// <summary>Throws unless <paramref name="eventName"/> is an event name Mixpanel takes: not empty, not white space, well-formed text.</summary>
     public static void RequireName(string eventName, string paramName)
     {

@@ -47,7 +47,7 @@ internal sealed class RequestParameters
             {
                 if (fields.Name.SequenceEqual("data"u8))
                 {
-                    parameters.QueryData ??= SliceOf(text, fields.Value);
+                    parameters.QueryData ??= fields.Value.ToArray();
                 }
                 else
                 {
@@ -89,10 +89,6 @@ internal sealed class RequestParameters
     }
 
     private static bool IsOn(ReadOnlySpan<byte> value) => value.SequenceEqual("1"u8) || value.SequenceEqual("true"u8);
-
-    // The part of text that value, read from it, spans: kept without copying.
-    private static ReadOnlyMemory<byte> SliceOf(byte[] text, ReadOnlySpan<byte> value) =>
-        text.AsSpan().Overlaps(value, out var offset) ? text.AsMemory(offset, value.Length) : ReadOnlyMemory<byte>.Empty;
 }
 
 /// <summary>The <c>name=value</c> fields of a query string or a form body, names and values still percent-encoded.</summary>

@@ -19,6 +19,8 @@ internal readonly record struct EndToEndResult(long Events, TimeSpan Elapsed, Ti
 /// </summary>
 internal static class EndToEnd
 {
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
+
     public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, RetainRecords = false };
 
     /// <summary>Tracks <paramref name="events"/> events on one thread with a client using disk storage and default options.</summary>
@@ -107,7 +109,6 @@ internal static class EndToEnd
         using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = authorization;
         var uri = new Uri(server.BaseAddress, pathAndQuery);
-        var contentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         var requests = events / batchSize;
         var next = -1;
         var acceptedBefore = server.AcceptedRecordCount;
@@ -120,12 +121,8 @@ internal static class EndToEnd
             int request;
             while ((request = Interlocked.Increment(ref next)) < requests)
             {
-                using var content = new ByteArrayContent(batches[request % batches.Length]);
-                content.Headers.ContentType = contentType;
-                content.Headers.ContentEncoding.Add("gzip");
-                using var response = await http.PostAsync(uri, content).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
-                await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
+                var batch = batches[request % batches.Length];
+                await PostGzippedAsync(http, uri, new ArraySegment<byte>(batch)).ConfigureAwait(false);
             }
         }))).ConfigureAwait(false);
         watch.Stop();
@@ -138,6 +135,17 @@ internal static class EndToEnd
         }
 
         return new EndToEndResult(delivered, watch.Elapsed, cpu, 0, 0, server.RejectedRecordCount - rejectedBefore);
+    }
+
+    /// <summary>Posts a gzipped JSON body and reads the answer, which must be a success.</summary>
+    public static async Task PostGzippedAsync(HttpClient http, Uri uri, ArraySegment<byte> body)
+    {
+        using var content = new ByteArrayContent(body.Array!, body.Offset, body.Count);
+        content.Headers.ContentType = JsonContentType;
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await http.PostAsync(uri, content).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
     }
 
     public static TimeSpan CpuTime()

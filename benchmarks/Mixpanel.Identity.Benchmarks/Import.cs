@@ -22,7 +22,12 @@ internal static class Import
     private const int RequestSize = 2_000;
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public static LocalMixpanelServerOptions ServerOptions() => new() { ProjectToken = BenchmarkEvents.Token, ApiSecret = Secret, RetainRecords = false };
+    public static LocalMixpanelServerOptions ServerOptions()
+    {
+        var options = EndToEnd.ServerOptions();
+        options.ApiSecret = Secret;
+        return options;
+    }
 
     public static async Task<EndToEndResult> RunClientAsync(LocalMixpanelServer server, int events, MixpanelImportEvent[] pool)
     {
@@ -84,7 +89,9 @@ internal static class Import
             json.WriteByte((byte)']');
             if (inFlight.Count == Delivery.BulkImporter.Concurrency)
             {
-                inFlight.Remove(await Task.WhenAny(inFlight).ConfigureAwait(false));
+                var done = await Task.WhenAny(inFlight).ConfigureAwait(false);
+                inFlight.Remove(done);
+                await done.ConfigureAwait(false);
             }
 
             inFlight.Add(Task.Run(async () =>
@@ -95,11 +102,7 @@ internal static class Import
                     gzip.Write(json.Array, 0, json.Length);
                 }
 
-                using var content = new ByteArrayContent(gzipped.GetBuffer(), 0, (int)gzipped.Length);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                content.Headers.ContentEncoding.Add("gzip");
-                using var response = await http.PostAsync(uri, content).ConfigureAwait(false);
-                response.EnsureSuccessStatusCode();
+                await EndToEnd.PostGzippedAsync(http, uri, new ArraySegment<byte>(gzipped.GetBuffer(), 0, (int)gzipped.Length)).ConfigureAwait(false);
                 free.Push((json, gzipped));
             }));
         }

@@ -153,7 +153,7 @@ public sealed class VisitorCookieTests
     [InlineData(IdMergeApi.Simplified)]
     public async Task Reset_WhileThePagesLibraryStillHoldsTheOldId_TheNextRequestIsNotTakenForTheUserWhoLeft(IdMergeApi api)
     {
-        await using var site = await WebHarness.StartAsync();
+        await using var site = await WebHarness.StartAsync(mixpanel: options => options.IdMerge = api);
         var browser = site.NewBrowser();
         browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}"}""");
         await browser.PostAsync("/signup/user-42");

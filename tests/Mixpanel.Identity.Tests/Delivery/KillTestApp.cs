@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using FluentAssertions;
 using Mixpanel.Identity.Testing;
+using Mixpanel.Identity.Tests.JavaScript;
 using Mixpanel.Identity.Tests.Fakes;
 
 namespace Mixpanel.Identity.Tests.Delivery;
@@ -50,23 +51,12 @@ internal static class KillTestApp
     /// <summary>Starts the app in <paramref name="mode"/> (by default, to deliver whatever earlier runs left) and returns what it printed.</summary>
     public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first, string mode = "deliver")
     {
-        using var process = Start(directory, server, first, mode);
-
-        // A safety net so that an app that never exits fails the test instead of hanging it; never an assertion on time.
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            var stdout = await process.StandardOutput.ReadToEndAsync(patience.Token);
-            var stderr = await process.StandardError.ReadToEndAsync(patience.Token);
-            await process.WaitForExitAsync(patience.Token);
-            process.ExitCode.Should().Be(0, stderr);
-            return stdout.Trim();
-        }
-        catch (OperationCanceledException) when (patience.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"The crash-test app in mode '{mode}' did not exit.");
-        }
+        // The bound is a safety net so that an app that never exits fails the test instead of hanging it; never an
+        // assertion on time.
+        var run = await ChildProcess.RunAsync(
+            Environment.ProcessPath ?? "dotnet", Arguments(directory, server, first, mode), AppContext.BaseDirectory, TimeSpan.FromSeconds(60));
+        run.ExitCode.Should().Be(0, run.ToString());
+        return run.StandardOutput.Trim();
     }
 
     private static Process Start(string directory, LocalMixpanelServer server, long first, string mode)
@@ -77,13 +67,16 @@ internal static class KillTestApp
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(AppPath());
-        info.ArgumentList.Add(directory);
-        info.ArgumentList.Add(server.BaseAddress.ToString());
-        info.ArgumentList.Add(first.ToString(CultureInfo.InvariantCulture));
-        info.ArgumentList.Add(mode);
+        foreach (var argument in Arguments(directory, server, first, mode))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException("The crash-test app did not start.");
     }
+
+    private static string[] Arguments(string directory, LocalMixpanelServer server, long first, string mode) =>
+        [AppPath(), directory, server.BaseAddress.ToString(), first.ToString(CultureInfo.InvariantCulture), mode];
 
     private static string AppPath()
     {

@@ -3,6 +3,8 @@ using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Mixpanel.Identity.AspNetCoreSample;
 using Mixpanel.Identity.Testing;
+using Mixpanel.Identity.Tests.Delivery;
+using Mixpanel.Identity.Tests.Fakes;
 using Mixpanel.Identity.Tests.JavaScript;
 using Xunit;
 
@@ -44,7 +46,7 @@ public sealed class AspNetCoreSampleTests(JavaScriptTools js)
         var server = site.LocalServer!;
 
         var journey = await WalkAsync(site);
-        await site.App.Services.GetRequiredService<MixpanelServerClient>().FlushAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        await site.App.Services.GetRequiredService<MixpanelServerClient>().FlushAsync(DeliveryHarness.Patience);
 
         journey.Steps.Select(step => step.Status).Should().Equal(
             "Not signed in", null, "Not signed in", "Signed in as ann", "Signed in as ann", "Not signed in",
@@ -104,7 +106,8 @@ public sealed class AspNetCoreSampleTests(JavaScriptTools js)
     {
         var server = site.LocalServer!;
         var browser = await js.BrowserAsync();
-        var doneFile = Path.Combine(Path.GetTempPath(), $"mixpanel-journey-{Guid.NewGuid():N}.done");
+        using var folder = new TempDirectory();
+        var doneFile = folder.Combine("journey.done");
         var settings = JsonSerializer.Serialize(new
         {
             cdpEndpoint = browser.CdpEndpoint,
@@ -129,7 +132,6 @@ public sealed class AspNetCoreSampleTests(JavaScriptTools js)
         }
 
         var run = await walking;
-        File.Delete(doneFile);
         everyBrowserEvent.IsCompletedSuccessfully.Should().BeTrue($"the browser library's {BrowserEvents} events reach the server\n{run}");
 
         run.ExitCode.Should().Be(0, run.ToString());

@@ -14,15 +14,16 @@ namespace Mixpanel.Identity.Tests.Trimming;
 /// part of the library (the app roots all of it), and the published program must still work.
 /// </summary>
 [Collection(PublishingRunsAlone.Name)]
-public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTests.PublishFolder>
+public sealed partial class TrimmedPublishTests : IClassFixture<TempDirectory>
 {
     // A publish takes about 20 seconds here; this only stops a hung build from holding the test run.
     private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(5);
 
-    private readonly PublishFolder _folder;
+    // A fresh folder for both publishes, which share the library's build; deleted after the class.
+    private readonly TempDirectory _folder;
     private readonly ITestOutputHelper _output;
 
-    public TrimmedPublishTests(PublishFolder folder, ITestOutputHelper output)
+    public TrimmedPublishTests(TempDirectory folder, ITestOutputHelper output)
     {
         _folder = folder;
         _output = output;
@@ -95,30 +96,6 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TrimmedPublishTe
         _output.WriteLine($"{program}: exit code {result.ExitCode}");
         _output.WriteLine(result.Output);
         return result;
-    }
-
-    /// <summary>A fresh folder for both publishes, which share the library's build; deleted after the class.</summary>
-    public sealed class PublishFolder : IDisposable
-    {
-        public PublishFolder()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mixpanel-identity-trimcheck", Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public void Dispose()
-        {
-            try
-            {
-                Directory.Delete(Path, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still open; the temp folder is cleaned eventually.
-            }
-        }
     }
 
     private sealed record ProcessResult(int ExitCode, string Output)

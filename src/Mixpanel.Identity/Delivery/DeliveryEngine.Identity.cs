@@ -71,6 +71,21 @@ internal sealed partial class DeliveryEngine
         }
     }
 
+    /// <summary>Reads the identity another process saved, for the session (asked by <see cref="CatchUp"/>; the app's threads never read it).</summary>
+    private void CatchUpWithStoredIdentity()
+    {
+        if (Interlocked.Exchange(ref _catchUpAsked, 0) == 0 || _session is null)
+        {
+            return;
+        }
+
+        var version = _identity.Version;
+        if (_identity.ReadLatest() is { } latest)
+        {
+            _session.OnStoredChange(latest, version);
+        }
+    }
+
     private void AppendReleased(List<ProfileRecord> released, long tag)
     {
         var log = _queue[RecordEndpoint.Engage];
@@ -85,7 +100,7 @@ internal sealed partial class DeliveryEngine
             }
         }
 
-        log.Append(frames, count);
+        _queue.Append(RecordEndpoint.Engage, frames, count);
         _counters.OnPersisted(count);
     }
 

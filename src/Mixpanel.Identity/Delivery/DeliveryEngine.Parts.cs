@@ -36,6 +36,9 @@ internal sealed partial class DeliveryEngine
 
         public int ReadFailures { get; set; }
 
+        /// <summary>When a file that failed to read may be read again (a timestamp); 0 when at once. Apart from <see cref="RetryAt"/>, which the network's return cuts short.</summary>
+        public long ReadRetryAt { get; set; }
+
         /// <summary>The status that halted this endpoint alone (<c>/import</c>, its credentials refused); 0 while it sends.</summary>
         public int HaltedStatus { get; set; }
 
@@ -69,13 +72,13 @@ internal sealed partial class DeliveryEngine
     }
 
     /// <summary>The user opted out: records of earlier generations are dropped.</summary>
-    private sealed class PurgeMarker(int generation)
+    private sealed class PurgeMarker(int generation) : IntakeMarker
     {
         public int Generation { get; } = generation;
     }
 
     /// <summary>A flush (<see cref="Deliver"/>) or a persist, waiting for the records given before it.</summary>
-    private sealed class FlushRequest(bool deliver)
+    private sealed class FlushRequest(bool deliver) : IntakeMarker
     {
         private readonly TaskCompletionSource<bool> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -9,6 +9,8 @@ internal sealed partial class DeliveryEngine
     /// <summary>Starts a request on every endpoint that has nothing on the wire, is not waiting to retry, and has something to send.</summary>
     private void StartRequests()
     {
+        // Aged events the import log could not take yet: tried again once the disk's pause is over.
+        AppendAged();
         if (_haltedStatus != 0)
         {
             return;
@@ -74,8 +76,9 @@ internal sealed partial class DeliveryEngine
     private bool Lease(Endpoint endpoint, Batch batch)
     {
         var log = _queue[endpoint.Kind];
-        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, endpoint.DrainTarget > log.CompletedTotal))
+        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, endpoint.DrainTarget > log.CompletedTotal) || Now < endpoint.ReadRetryAt)
         {
+            // A file that failed to read is tried again only after its pause, whatever wants it sent meanwhile.
             return false;
         }
 
@@ -113,6 +116,7 @@ internal sealed partial class DeliveryEngine
             }
 
             endpoint.ReadFailures = 0;
+            endpoint.ReadRetryAt = 0;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException && batch.Count == 0)
         {
@@ -128,7 +132,7 @@ internal sealed partial class DeliveryEngine
             {
                 var pause = TimeSpan.FromSeconds(Math.Pow(2, endpoint.ReadFailures));
                 Log.QueueReadFailed(_logger, endpoint.Kind.ToString(), pause, exception);
-                endpoint.RetryAt = Now + Ticks(pause);
+                endpoint.ReadRetryAt = Now + Ticks(pause);
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -136,7 +140,7 @@ internal sealed partial class DeliveryEngine
             // What was read is sent; the record that could not be read is read again next time.
         }
 
-        expired += AppendAged();
+        AppendAged();
         if (expired > 0)
         {
             _counters.OnDropped(DropReason.Expired, expired, wasQueued: true);
@@ -223,41 +227,26 @@ internal sealed partial class DeliveryEngine
     private void Settle(Endpoint endpoint, (int Start, int Count) part, Reply reply, SendResult result)
     {
         var name = endpoint.Kind.ToString();
+        var settled = Settlement.Settle(part, reply);
+        if (settled.Delivered > 0)
+        {
+            _counters.OnSent(settled.Delivered);
+            Log.BatchSent(_logger, settled.Delivered, name);
+        }
+
+        if (settled.Refused.Count > 0)
+        {
+            _counters.OnDropped(settled.RefusedAs, settled.Refused.Count, wasQueued: true);
+            Log.RecordsRejected(_logger, settled.Refused.Count, name, reply.Why, string.Join(",", settled.Refused.Select(i => i - part.Start)));
+        }
+
+        for (var i = settled.Resend.Count - 1; i >= 0; i--)
+        {
+            endpoint.Parts.Push(settled.Resend[i]);
+        }
+
         switch (reply.Action)
         {
-            case ReplyAction.Delivered:
-                _counters.OnSent(part.Count);
-                Log.BatchSent(_logger, part.Count, name);
-                endpoint.Attempt = 0;
-                break;
-            case ReplyAction.DropNamed:
-                var invalid = reply.FailedIndexes!;
-                _counters.OnDropped(DropReason.Rejected, invalid.Count, wasQueued: true);
-                Log.RecordsRejected(_logger, invalid.Count, name, reply.Why, string.Join(",", invalid));
-                if (reply.Imported is { } imported && imported < part.Count - invalid.Count)
-                {
-                    // Mixpanel took fewer than the rest: the rest are sent again, without the invalid ones.
-                    PushValidRuns(endpoint.Parts, part, invalid);
-                }
-                else
-                {
-                    _counters.OnSent(part.Count - invalid.Count);
-                }
-
-                endpoint.Attempt = 0;
-                break;
-            case ReplyAction.Split when part.Count > 1:
-                var half = part.Count / 2;
-                endpoint.Parts.Push((part.Start + half, part.Count - half));
-                endpoint.Parts.Push((part.Start, half));
-                Log.BatchSplit(_logger, part.Count, name, reply.Why);
-                endpoint.Attempt = 0;
-                break;
-            case ReplyAction.Split:
-                _counters.OnDropped(reply.TooLarge ? DropReason.TooLarge : DropReason.Rejected, 1, wasQueued: true);
-                Log.RecordsRejected(_logger, 1, name, reply.Why, "0");
-                endpoint.Attempt = 0;
-                break;
             case ReplyAction.Retry:
                 endpoint.Parts.Push(part);
                 var delay = Backoff.Next(endpoint.Attempt, result.RetryAfter, _random());
@@ -280,30 +269,14 @@ internal sealed partial class DeliveryEngine
 
                 Log.DeliveryHalted(_logger, result.Status, name, reply.Why);
                 break;
-        }
-    }
-
-    /// <summary>Queues the runs of records between the invalid ones, first run on top.</summary>
-    private static void PushValidRuns(Stack<(int Start, int Count)> parts, (int Start, int Count) part, IReadOnlyList<int> invalid)
-    {
-        var runs = new List<(int Start, int Count)>();
-        var runStart = 0;
-        for (var i = 0; i <= part.Count; i++)
-        {
-            if (i == part.Count || invalid.Contains(i))
-            {
-                if (i > runStart)
+            default:
+                if (reply.Action == ReplyAction.Split && part.Count > 1)
                 {
-                    runs.Add((part.Start + runStart, i - runStart));
+                    Log.BatchSplit(_logger, part.Count, name, reply.Why);
                 }
 
-                runStart = i + 1;
-            }
-        }
-
-        for (var i = runs.Count - 1; i >= 0; i--)
-        {
-            parts.Push(runs[i]);
+                endpoint.Attempt = 0;
+                break;
         }
     }
 
@@ -321,7 +294,17 @@ internal sealed partial class DeliveryEngine
     private void Commit(Endpoint endpoint)
     {
         var log = _queue[endpoint.Kind];
-        log.CommitRead(endpoint.Next.Count > 0 ? endpoint.Current.End : log.ReadPosition);
+        var mark = endpoint.Next.Count > 0 ? endpoint.Current.End : log.ReadPosition;
+        try
+        {
+            log.CommitRead(endpoint.Kind == RecordEndpoint.Track ? TrackCommitLimit(mark) : mark);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // The cursor stays where it was on disk, and in memory: the next commit writes it again.
+            PauseForDisk(exception);
+        }
+
         CountDamaged();
     }
 
@@ -378,7 +361,17 @@ internal sealed partial class DeliveryEngine
                 {
                     due = Math.Min(due, endpoint.RetryAt);
                 }
+
+                if (endpoint.ReadRetryAt > Now)
+                {
+                    due = Math.Min(due, endpoint.ReadRetryAt);
+                }
             }
+        }
+
+        if (_agedCount > 0 && _commitRetryAt > Now)
+        {
+            due = Math.Min(due, _commitRetryAt);
         }
 
         if (due == long.MaxValue)

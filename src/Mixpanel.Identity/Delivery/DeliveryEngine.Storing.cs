@@ -62,15 +62,21 @@ internal sealed partial class DeliveryEngine
                 break;
             }
 
-            var item = _heldItem;
-            if (item is null && !_intake.TryTake(out item))
+            IntakeItem item;
+            if (_heldItem is { } held)
+            {
+                item = held;
+            }
+            else if (_intake.TryTake(out item))
+            {
+                if (item.Record is not null)
+                {
+                    _takenUncounted++;
+                }
+            }
+            else
             {
                 break;
-            }
-
-            if (item is PendingRecord)
-            {
-                _takenUncounted++;
             }
 
             _heldItem = null;
@@ -112,20 +118,23 @@ internal sealed partial class DeliveryEngine
     }
 
     /// <summary>Acts on one item; false when it must wait (the disk is failing) and be taken again.</summary>
-    private bool Process(object item, bool final)
+    private bool Process(IntakeItem item, bool final)
     {
         // Changes are saved before anything that follows them: a released profile update must reach the queue before
         // a later update of the same profile.
-        if (item is not IdentityChange && _changes.Count > 0 && !ApplyChanges(final) && item is FlushRequest)
+        if (item.Change is null && _changes.Count > 0 && !ApplyChanges(final) && item.Marker is FlushRequest)
         {
             return false;
         }
 
-        switch (item)
+        if (item.Record is { } record)
         {
-            case PendingRecord record:
-                Serialize(record);
-                return true;
+            Serialize(record);
+            return true;
+        }
+
+        switch ((object?)item.Change ?? item.Marker)
+        {
             case IdentityChange change:
                 if (GroupCount > 0 && !TryCommit(final))
                 {
@@ -158,7 +167,7 @@ internal sealed partial class DeliveryEngine
                 _flushes.Add(flush);
                 return true;
             default:
-                throw new InvalidOperationException($"Unknown intake item {item.GetType().Name}.");
+                throw new InvalidOperationException("An empty intake item.");
         }
     }
 
@@ -271,7 +280,7 @@ internal sealed partial class DeliveryEngine
                     continue;
                 }
 
-                _queue[(RecordEndpoint)i].Append(_groups[i], _groupCounts[i]);
+                _queue.Append((RecordEndpoint)i, _groups[i], _groupCounts[i]);
                 _counters.OnPersisted(_groupCounts[i]);
                 _groups[i].Clear();
                 _groups[i].ShrinkTo(MaxGroupBytes);
@@ -297,6 +306,7 @@ internal sealed partial class DeliveryEngine
         }
 
         _commitFailures = 0;
+        _intake.StorageFailing = false;
         _groupStartedAt = 0;
         CountOffTaken();
         var dropped = _queue.Trim(_options.MaxQueueSize, _options.MaxQueueBytes, _intake.Records, _intake.EstimatedBytes);
@@ -334,6 +344,8 @@ internal sealed partial class DeliveryEngine
     /// <summary>Puts off the next write (of the queue or the identity) after a failed one: 1 s, doubling up to <see cref="MaxFailurePause"/>.</summary>
     private TimeSpan NextDiskPause()
     {
+        // Track stops waiting for room at once: the loop makes none until the disk recovers (a write succeeds).
+        _intake.StorageFailing = true;
         var pause = TimeSpan.FromSeconds(Math.Min(MaxFailurePause.TotalSeconds, Math.Pow(2, _commitFailures++)));
         _commitRetryAt = Now + Ticks(pause);
         return pause;

@@ -52,6 +52,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private readonly bool _describesThisMachine;
     private readonly AsyncSignal _wake = new();
     private readonly Intake _intake;
+    private readonly DropLog _intakeDrops;
     private readonly ITimer _timer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _cancelGate = new();
@@ -65,6 +66,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private volatile bool _closed;
     private PropertyMap _deviceInfo = PropertyMap.Empty;
     private int _retryNow;
+    private int _catchUpAsked;
 
     /// <summary>How the engine sends, shared with the bulk importer: the same endpoints, credentials and timeout.</summary>
     public HttpSender Sender { get; }
@@ -77,7 +79,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private readonly List<IdentityChange> _changes = [];
     private readonly List<FlushRequest> _flushes = [];
     private RecordQueue _queue = RecordQueue.InMemory();
-    private object? _heldItem;
+    private IntakeItem? _heldItem;
     private int _purgedGeneration;
     private long _groupStartedAt;
     private long _flushDueAt;
@@ -111,7 +113,8 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
         // Segments of an eighth of the byte budget (64 KiB to 4 MiB): the queue frees space a segment at a time.
         _segmentBytes = Math.Min(Math.Max(options.MaxQueueBytes / 8, 64 * 1024), 4 * 1024 * 1024);
-        _intake = new Intake(_wake, timeProvider, options.MaxQueueSize, options.MaxQueueBytes, options.BatchSize);
+        _intake = new Intake(_wake, timeProvider, options.TrackMemoryBudgetBytes, options.BatchSize);
+        _intakeDrops = new DropLog(timeProvider);
         _timer = timeProvider.CreateTimer(static state => ((AsyncSignal)state!).Set(), _wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _startTimestamp = timeProvider.GetTimestamp();
         _startTime = timeProvider.GetUtcNow();
@@ -152,11 +155,20 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         if (!_intake.TryAdd(record))
         {
             _counters.OnDropped(DropReason.QueueFull, 1, wasQueued: true);
-            Log.IntakeFull(_logger);
+            if (_intakeDrops.OnDropped() is > 0 and var dropped)
+            {
+                Log.IntakeFull(_logger, dropped);
+            }
         }
     }
 
-    public void Change(IdentityChange change) => _intake.Add(change);
+    public void Change(IdentityChange change) => _intake.Add(new IntakeItem(change));
+
+    public void CatchUp()
+    {
+        Volatile.Write(ref _catchUpAsked, 1);
+        _wake.Set();
+    }
 
     /// <summary>The network is back: what waits to be retried goes at once.</summary>
     public void RetryNow()
@@ -173,7 +185,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
             _sendCancel.Cancel();
         }
 
-        _intake.Add(new PurgeMarker(optOutGeneration));
+        _intake.Add(new IntakeItem(new PurgeMarker(optOutGeneration)));
     }
 
     /// <summary>Completes once the records given before the call are delivered or dropped, or delivery halted or stopped.</summary>
@@ -266,7 +278,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         }
 
         var request = new FlushRequest(deliver);
-        _intake.Add(request);
+        _intake.Add(new IntakeItem(request));
         using (cancellationToken.Register(static state => ((FlushRequest)state!).Cancel(), request))
         {
             await request.Task.ConfigureAwait(false);
@@ -294,6 +306,8 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
                 {
                     break;
                 }
+
+                CatchUpWithStoredIdentity();
 
                 SettleAnswers();
                 AdoptOrphansWhenIdle();

@@ -112,7 +112,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
         try
         {
-            log._cursorStream = StorageFiles.OpenOwnerOnly(log.CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            log._cursorStream = OpenCursor(log.CursorPath);
             log.Recover(discardTag);
             return log;
         }
@@ -139,10 +139,18 @@ internal sealed partial class FileRecordLog : IRecordLog
         catch
         {
             // Bytes may be half-written past the counted length; they are never read, and the next start cuts them
-            // off. Appending resumes in a fresh segment.
-            _activeStream?.Dispose();
+            // off. Appending resumes in a fresh segment; one left with nothing counted in it goes at once, so that a
+            // disk failing for minutes does not leave a file per attempt.
+            DisposeQuietly(_activeStream);
             _activeStream = null;
             _active = null;
+            if (segment.Length == 0 && _segments.Count > 0 && _segments[_segments.Count - 1] == segment)
+            {
+                TryDelete(segment.Path);
+                _segments.RemoveAt(_segments.Count - 1);
+                _readIndex = Math.Min(_readIndex, _segments.Count);
+            }
+
             throw;
         }
 
@@ -237,8 +245,10 @@ internal sealed partial class FileRecordLog : IRecordLog
             return;
         }
 
-        CompletedTotal = upTo.Consumed;
+        // The count moves once the cursor is written: a cursor that could not be written keeps the records counted
+        // as not completed, and the next commit writes it again.
         WriteCursor(upTo);
+        CompletedTotal = upTo.Consumed;
 
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
         while (_segments.Count > 0 && _segments[0].Number < upTo.SegmentNumber && _segments[0] != _active)
@@ -258,11 +268,25 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     public void Dispose()
     {
-        _activeStream?.Dispose();
+        // Nothing is buffered (segments and the cursor are written through), so closing never writes, and never throws.
+        DisposeQuietly(_activeStream);
         _activeStream = null;
-        _readStream?.Dispose();
+        DisposeQuietly(_readStream);
         _readStream = null;
-        _cursorStream?.Dispose();
+        DisposeQuietly(_cursorStream);
+        _cursorStream = null;
+    }
+
+    private static void DisposeQuietly(FileStream? stream)
+    {
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Closing a file whose disk failed: what was not written was never counted.
+        }
     }
 
     private void Consume(RecordFrame header)
@@ -329,16 +353,18 @@ internal sealed partial class FileRecordLog : IRecordLog
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), mark.Offset);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(16), mark.NextNumber);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(24), Crc32.HashToUInt32(bytes.Slice(0, 24)));
-        if (!File.Exists(CursorPath))
+        if (_cursorStream is null || !File.Exists(CursorPath))
         {
             // Deleted under us (the folder removed): written afresh, so that a restart does not resend from the start.
-            _cursorStream?.Dispose();
+            DisposeQuietly(_cursorStream);
+            _cursorStream = null;
             StorageFiles.CreateOwnerOnlyDirectory(_directory);
-            _cursorStream = StorageFiles.OpenOwnerOnly(CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            _cursorStream = OpenCursor(CursorPath);
             _syncedCursorSegment = -1;
         }
 
-        var stream = _cursorStream!;
+        // Unbuffered: a write that fails leaves nothing behind in a buffer to be written again at some later flush.
+        var stream = _cursorStream;
         stream.Position = 0;
         stream.Write(bytes);
         var sync = _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
@@ -392,6 +418,9 @@ internal sealed partial class FileRecordLog : IRecordLog
         _aheadLength = read;
         return _ahead.AsSpan(0, Math.Min(read, length));
     }
+
+    private static FileStream OpenCursor(string path) =>
+        StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, bufferSize: 0);
 
     private static void TryDelete(string path)
     {

@@ -74,6 +74,9 @@ public sealed class SmallDisk : IDisposable
         stream.SetLength(Math.Max(0, (stream.Length / PageBytes * PageBytes) - ((long)freePages * PageBytes)));
     }
 
+    /// <summary>Deletes what <see cref="FillLeaving"/> wrote.</summary>
+    public void FreeAll() => File.Delete(System.IO.Path.Combine(_mountPoint.Path, "filler"));
+
     public void Dispose()
     {
         Run("umount", "-l", _mountPoint.Path);

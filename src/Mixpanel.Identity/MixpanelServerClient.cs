@@ -35,9 +35,9 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
         _hooks = new SessionHooks(checkedOptions, logger, counters);
 
-        // Identity is given per call: nothing of it is stored.
-        var store = IdentityStore.InMemory(clock, logger);
-        _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, directory is null ? null : Path.Combine(directory, "queue"), httpClient, describesThisMachine: false);
+        // Identity is given per call: there is no device identity, and nothing of it is stored.
+        _runtime = new ClientRuntime(
+            this, checkedOptions, logger, clock, counters, store: null, directory is null ? null : Path.Combine(directory, "queue"), httpClient, RecordDefaults.ForVisitors(checkedOptions));
         _runtime.Start(session: null, DisposeAsync);
     }
 

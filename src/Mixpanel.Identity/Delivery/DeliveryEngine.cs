@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Diagnostics;
@@ -9,56 +8,44 @@ using Mixpanel.Identity.Users;
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
-/// The one object that gets records to Mixpanel. The app's threads hand it records, identity changes and markers
-/// (<see cref="Intake"/>); one loop owns everything else: it serializes records and stores them on disk in groups,
-/// saves identity changes in order with them, reads batches back and sends them, one request at a time per endpoint,
-/// and settles each by Mixpanel's answer (<see cref="Replies"/>). Requests run on their own and wake the loop when
-/// answered; the loop never waits on the network, so a stuck request delays nothing but its own endpoint.
+/// The loop that gets records to Mixpanel, over its parts: the app's threads hand it records, identity changes and
+/// markers through the <see cref="Intake"/>; each turn it hands records to the <see cref="RecordWriter"/>, changes to
+/// the <see cref="IdentitySaver"/>, and lets each endpoint's <see cref="EndpointSender"/> settle its answer and start
+/// its next request. Requests run on their own and wake the loop when answered; the loop never waits on the network
+/// or the disk's pauses, so a stuck request delays nothing but its own endpoint.
 /// </summary>
 /// <remarks>
 /// With nothing queued the loop sleeps with no timer set. It wakes for records, a marker, an answer, or its one timer:
 /// the earliest of the gathering deadline (<see cref="MixpanelOptions.PersistInterval"/>), the periodic send
-/// (<see cref="MixpanelOptions.FlushInterval"/>, only while records are stored) and each endpoint's retry.
+/// (<see cref="MixpanelOptions.FlushInterval"/>, only while records are stored), the disk's pause and each sender's retry.
 /// </remarks>
-internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
+internal sealed class DeliveryEngine : IRecordSink, IAsyncDisposable
 {
-    // Frames are written in groups of about this size, so that a burst never turns into one huge write.
-    private const int MaxGroupBytes = 1024 * 1024;
-
     // Records taken from the intake in one turn of the loop, before it looks at answers again.
     private const int MaxTakenPerTurn = 2048;
 
-    // Reading a file that fails (a backup tool or virus scanner holding it) is tried this many times before its
-    // records are given up on and counted.
-    private const int MaxReadAttempts = 5;
-
     // The longest disposal waits for the loop's last write after ShutdownTimeout, whatever the disk does.
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan MaxFailurePause = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AdoptionInterval = TimeSpan.FromMinutes(1);
 
     private readonly MixpanelOptions _options;
-    private readonly RecordSerializer _serializer;
-    private readonly IdentityStore _identity;
+    private readonly IdentityStore? _identity;
     private readonly string? _queueDirectory;
+    private readonly RecordDefaults _defaults;
     private readonly long _segmentBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters;
-    private readonly Func<double> _random;
-
-    // Whether events are this machine's (an app's client) or other devices' (a server's visitors): only the first carry
-    // the machine's $os, $os_version, $manufacturer and $model.
-    private readonly bool _describesThisMachine;
     private readonly AsyncSignal _wake = new();
     private readonly Intake _intake;
     private readonly DropLog _intakeDrops;
     private readonly ITimer _timer;
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _cancelGate = new();
-    private readonly long _startTimestamp;
-    private readonly DateTimeOffset _startTime;
-    private IdentitySession? _session;
+    private readonly RecordWriter _writer;
+    private readonly EndpointSender[] _senders;
+    private readonly List<FlushRequest> _flushes = [];
+    private IdentitySaver? _saver;
     private Task _loop = Task.CompletedTask;
     private CancellationTokenSource _sendCancel = new();
     private volatile int _haltedStatus;
@@ -66,59 +53,45 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     private volatile bool _closed;
     private PropertyMap _deviceInfo = PropertyMap.Empty;
     private int _retryNow;
-    private int _catchUpAsked;
 
-    /// <summary>How the engine sends, shared with the bulk importer: the same endpoints, credentials and timeout.</summary>
-    public HttpSender Sender { get; }
-
-    // Owned by the loop.
-    private readonly Endpoint[] _endpoints;
-    private readonly ByteBuffer[] _groups = [.. RecordEndpoints.All.Select(static endpoint => new ByteBuffer(endpoint == RecordEndpoint.Track ? 64 * 1024 : 4 * 1024))];
-    private readonly int[] _groupCounts = new int[RecordEndpoints.Count];
-    private readonly Utf8JsonWriter _json;
-    private readonly List<IdentityChange> _changes = [];
-    private readonly List<FlushRequest> _flushes = [];
-    private RecordQueue _queue = RecordQueue.InMemory();
+    // Owned by the loop: an item it must take again (the disk is failing), records taken and not yet counted off the
+    // intake's shared count (done in groups), the periodic send, and the next look for orphaned slots.
     private IntakeItem? _heldItem;
-    private int _purgedGeneration;
-    private long _groupStartedAt;
+    private int _takenUncounted;
     private long _flushDueAt;
-    private long _commitRetryAt;
-    private int _commitFailures;
     private long _nextAdoptionAt;
 
     public DeliveryEngine(
         MixpanelOptions options,
         HttpClient httpClient,
-        IdentityStore identity,
+        IdentityStore? identity,
         string? queueDirectory,
+        RecordDefaults defaults,
         TimeProvider timeProvider,
         ILogger logger,
         DeliveryCounters counters,
-        bool describesThisMachine,
         Func<double>? random = null)
     {
         _options = options;
         _identity = identity;
         _queueDirectory = queueDirectory;
+        _defaults = defaults;
         _time = timeProvider;
         _logger = logger;
         _counters = counters;
-        _random = random ?? Backoff.SharedRandom;
         Sender = new HttpSender(httpClient, options, timeProvider);
-        _describesThisMachine = describesThisMachine;
-        _serializer = new RecordSerializer(options.ProjectToken, describesThisMachine ? LibraryInfo.Current : LibraryInfo.Current.WithoutOperatingSystem(), options.ExcludeProperties);
-        _json = new Utf8JsonWriter(_groups[0], JsonValues.WriterOptions);
-        _endpoints = [.. RecordEndpoints.All.Select(static endpoint => new Endpoint(endpoint))];
 
         // Segments of an eighth of the byte budget (64 KiB to 4 MiB): the queue frees space a segment at a time.
         _segmentBytes = Math.Min(Math.Max(options.MaxQueueBytes / 8, 64 * 1024), 4 * 1024 * 1024);
         _intake = new Intake(_wake, timeProvider, options.TrackMemoryBudgetBytes, options.BatchSize);
         _intakeDrops = new DropLog(timeProvider);
+        _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, defaults.Library, options.ExcludeProperties), _intake, timeProvider, logger, counters);
+        _senders = [.. RecordEndpoints.All.Select(endpoint => new EndpointSender(endpoint, options, Sender, _writer, _wake, timeProvider, logger, counters, random ?? Backoff.SharedRandom))];
         _timer = timeProvider.CreateTimer(static state => ((AsyncSignal)state!).Set(), _wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _startTimestamp = timeProvider.GetTimestamp();
-        _startTime = timeProvider.GetUtcNow();
     }
+
+    /// <summary>How the engine sends, shared with the bulk importer: the same endpoints, credentials and timeout.</summary>
+    public HttpSender Sender { get; }
 
     /// <summary>The screen and Wi-Fi properties the app gave last (<see cref="MixpanelOptions.DeviceInfo"/>); set from any thread.</summary>
     public PropertyMap DeviceInfo
@@ -132,13 +105,16 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     }
 
     /// <summary>Whether records are kept on disk, and whether delivery has halted.</summary>
-    public DeliveryStatus Status => new(_isDurable && _identity.IsDurable, _haltedStatus == 0 ? null : _haltedStatus);
+    public DeliveryStatus Status => new(_isDurable && (_identity?.IsDurable ?? true), _haltedStatus == 0 ? null : _haltedStatus);
 
-    /// <summary>Starts the loop; <paramref name="session"/> hears when its changes are saved.</summary>
+    /// <summary>Starts the loop; a device's <paramref name="session"/> has its changes saved, and hears when they are.</summary>
     public void Start(IdentitySession? session)
     {
-        _session = session;
-        _lastSaved = session?.Current;
+        if (session is not null && _identity is not null)
+        {
+            _saver = new IdentitySaver(_identity, session, _writer, _counters, _logger);
+        }
+
         _loop = Task.Run(RunAsync);
     }
 
@@ -166,7 +142,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 
     public void CatchUp()
     {
-        Volatile.Write(ref _catchUpAsked, 1);
+        _saver?.AskCatchUp();
         _wake.Set();
     }
 
@@ -265,8 +241,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         _intake.Dispose();
         if (_loop.IsCompleted)
         {
-            _queue.Dispose();
-            _json.Dispose();
+            _writer.Dispose();
         }
     }
 
@@ -307,8 +282,7 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
                     break;
                 }
 
-                CatchUpWithStoredIdentity();
-
+                _saver?.CatchUp();
                 SettleAnswers();
                 AdoptOrphansWhenIdle();
                 StartRequests();
@@ -326,10 +300,10 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
             await _wake.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (!_queue.IsDurable)
+        if (!_writer.Queue.IsDurable)
         {
             // In memory, what was not delivered ends with the process.
-            _counters.OnDropped(DropReason.Disposed, _queue.Count, wasQueued: true);
+            _counters.OnDropped(DropReason.Disposed, _writer.Queue.Count, wasQueued: true);
         }
 
         foreach (var flush in _flushes)
@@ -338,34 +312,362 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes everything waiting, in order: records to the writer (which writes a group when it is due), identity
+    /// changes to the saver after the records before them, and markers. On the final pass everything is written,
+    /// whatever the gathering rules say.
+    /// </summary>
+    private void TakeIntake(bool final)
+    {
+        var taken = 0;
+        while (true)
+        {
+            if (_writer.IsFull && !TryCommit(final))
+            {
+                // The disk is failing: records wait in the intake, within its budget, until it recovers.
+                break;
+            }
+
+            IntakeItem item;
+            if (_heldItem is { } held)
+            {
+                item = held;
+            }
+            else if (_intake.TryTake(out item))
+            {
+                if (item.Record is not null)
+                {
+                    _takenUncounted++;
+                }
+            }
+            else
+            {
+                break;
+            }
+
+            _heldItem = null;
+            if (!Process(item, final))
+            {
+                _heldItem = item;
+                break;
+            }
+
+            if (++taken % 256 == 0)
+            {
+                CountOffTaken();
+                if (!final && _senders.Any(static sender => sender.HasAnswer))
+                {
+                    SettleAnswers();
+                    StartRequests();
+                }
+            }
+
+            if (!final && taken == MaxTakenPerTurn)
+            {
+                // The rest is taken in the next turn, after the answers that came in meanwhile.
+                _wake.Set();
+                break;
+            }
+        }
+
+        SaveChanges(final);
+        CountOffTaken();
+        if (_writer.ShouldCommit(final, (endpoint, waiting) => _senders[(int)endpoint].WouldFill(waiting)))
+        {
+            TryCommit(final);
+        }
+    }
+
+    /// <summary>Acts on one item; false when it must wait (the disk is failing) and be taken again.</summary>
+    private bool Process(IntakeItem item, bool final)
+    {
+        // Changes are saved before anything that follows them: a released profile update must reach the queue before
+        // a later update of the same profile.
+        if (item.Change is null && !SaveChanges(final) && item.Marker is FlushRequest)
+        {
+            return false;
+        }
+
+        if (item.Record is { } record)
+        {
+            _writer.Write(record, DeviceInfo);
+            if (_flushDueAt == 0)
+            {
+                // The periodic send counts from the first record that waits for it.
+                _flushDueAt = _time.GetTimestamp() + Ticks(_options.FlushInterval);
+            }
+
+            return true;
+        }
+
+        switch ((object?)item.Change ?? item.Marker)
+        {
+            case IdentityChange change:
+                if (_writer.GroupCount > 0 && !TryCommit(final))
+                {
+                    return false;
+                }
+
+                _saver?.Add(change);
+                return true;
+            case PurgeMarker purge:
+                PurgeQueue(purge.Generation);
+                return true;
+            case FlushRequest flush:
+                if (_writer.GroupCount > 0 && !TryCommit(final))
+                {
+                    return false;
+                }
+
+                if (!flush.Deliver)
+                {
+                    flush.Complete();
+                    return true;
+                }
+
+                for (var i = 0; i < RecordEndpoints.Count; i++)
+                {
+                    flush.Targets[i] = _writer.Queue[(RecordEndpoint)i].AppendedTotal;
+                    _senders[i].Drain(flush.Targets[i]);
+                }
+
+                _flushes.Add(flush);
+                return true;
+            default:
+                throw new InvalidOperationException("An empty intake item.");
+        }
+    }
+
+    private bool SaveChanges(bool final) => _saver is null || _saver.TrySave(final, AdoptOrphans);
+
+    /// <summary>Writes the groups; false while the disk is failing. Records the queue's bounds dropped are done with at once.</summary>
+    private bool TryCommit(bool final)
+    {
+        CountOffTaken();
+        if (!_writer.TryCommit(final, out var trimmed))
+        {
+            return false;
+        }
+
+        if (trimmed > 0)
+        {
+            // Flushes waiting on what the endpoints with nothing on the wire consumed (trimmed) can complete.
+            foreach (var sender in _senders)
+            {
+                if (!sender.IsBusy)
+                {
+                    sender.Commit();
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private void CountOffTaken()
+    {
+        _intake.OnProgress(_takenUncounted, _writer.LastRecordBytes);
+        _takenUncounted = 0;
+    }
+
+    /// <summary>The user opted out: everything not yet delivered goes, the batches on the wire included.</summary>
+    private void PurgeQueue(int generation)
+    {
+        var discarded = _writer.Purge(generation);
+        foreach (var sender in _senders)
+        {
+            discarded += sender.Purge();
+        }
+
+        _counters.OnDropped(DropReason.OptedOut, discarded, wasQueued: true);
+        lock (_cancelGate)
+        {
+            if (_sendCancel.IsCancellationRequested)
+            {
+                _sendCancel = new CancellationTokenSource();
+            }
+        }
+    }
+
+    private void SettleAnswers()
+    {
+        var stopping = _stopping.IsCancellationRequested;
+        foreach (var sender in _senders)
+        {
+            if (sender.Settle(stopping) is not 0 and var halted)
+            {
+                _haltedStatus = halted;
+            }
+        }
+    }
+
+    /// <summary>Starts a request on every endpoint that has nothing on the wire, is not waiting to retry, and has something to send.</summary>
+    private void StartRequests()
+    {
+        // Aged events the import log could not take yet: tried again once the disk's pause is over.
+        AppendAged();
+        if (_haltedStatus != 0)
+        {
+            return;
+        }
+
+        var now = _time.GetTimestamp();
+        var retryNow = Interlocked.Exchange(ref _retryNow, 0) == 1;
+        var periodic = _flushDueAt != 0 && now >= _flushDueAt;
+        if (periodic)
+        {
+            // The periodic send: whatever is stored goes, full batch or not.
+            _flushDueAt = 0;
+        }
+
+        CancellationToken token;
+        lock (_cancelGate)
+        {
+            token = _sendCancel.Token;
+        }
+
+        foreach (var sender in _senders)
+        {
+            if (retryNow)
+            {
+                sender.RetryNow();
+            }
+
+            if (periodic)
+            {
+                sender.Drain(_writer.Queue[sender.Kind].AppendedTotal);
+            }
+
+            sender.Start(token);
+        }
+
+        AppendAged();
+
+        // Idle means idle: the periodic send is armed only while something is stored or about to be.
+        if (_writer.Queue.Count == 0 && _writer.GroupCount == 0)
+        {
+            _flushDueAt = 0;
+        }
+        else if (_flushDueAt == 0)
+        {
+            _flushDueAt = now + Ticks(_options.FlushInterval);
+        }
+    }
+
+    /// <summary>Appends aged events to the import log: they are late already, so they go now, and flushes wait for them there.</summary>
+    private void AppendAged()
+    {
+        if (!_writer.TryAppendAged())
+        {
+            return;
+        }
+
+        var moved = _writer.Queue[RecordEndpoint.Import].AppendedTotal;
+        _senders[(int)RecordEndpoint.Import].Drain(moved);
+        foreach (var flush in _flushes)
+        {
+            flush.Targets[(int)RecordEndpoint.Import] = Math.Max(flush.Targets[(int)RecordEndpoint.Import], moved);
+        }
+
+        // /track's cursor, held back at them, may move on now.
+        var track = _senders[(int)RecordEndpoint.Track];
+        if (!track.IsBusy)
+        {
+            track.Commit();
+        }
+    }
+
+    private void CompleteFlushes()
+    {
+        for (var i = _flushes.Count - 1; i >= 0; i--)
+        {
+            var flush = _flushes[i];
+            if (_haltedStatus != 0 || IsCompleted(flush))
+            {
+                flush.Complete();
+                _flushes.RemoveAt(i);
+            }
+        }
+    }
+
+    private bool IsCompleted(FlushRequest flush)
+    {
+        for (var i = 0; i < RecordEndpoints.Count; i++)
+        {
+            if (_senders[i].HaltedStatus == 0 && _writer.Queue[(RecordEndpoint)i].CompletedTotal < flush.Targets[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Sets the one timer to the earliest moment the loop has something to do; none when it has nothing.</summary>
+    private void ArmTimer()
+    {
+        var now = _time.GetTimestamp();
+        var due = _writer.DueAt;
+        if ((_saver?.HasChanges == true || _heldItem is not null || _writer.HasAged) && _writer.RetryAt > now)
+        {
+            due = Math.Min(due, _writer.RetryAt);
+        }
+
+        if (_haltedStatus == 0)
+        {
+            if (_flushDueAt != 0)
+            {
+                due = Math.Min(due, _flushDueAt);
+            }
+
+            foreach (var sender in _senders)
+            {
+                due = Math.Min(due, sender.NextDue());
+            }
+        }
+
+        if (due == long.MaxValue)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var wait = due - now;
+        if (wait <= 0)
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _wake.Set();
+            return;
+        }
+
+        _timer.Change(TimeSpan.FromTicks((long)(wait * (TimeSpan.TicksPerSecond / (double)_time.TimestampFrequency))), Timeout.InfiniteTimeSpan);
+    }
+
     /// <summary>Opens this process's queue slot, recovers what earlier runs left, and adopts slots of processes that died.</summary>
     private void Open()
     {
-        if (_options.SendDefaultProperties)
-        {
-            _platformProperties = new PropertyMap([.. DeviceProperties.Read(_options.AppVersion, _options.AppBuildNumber, _describesThisMachine)]);
-        }
-
+        var platform = _options.SendDefaultProperties ? new PropertyMap([.. _defaults.ReadPlatform()]) : PropertyMap.Empty;
+        var queue = RecordQueue.InMemory();
         try
         {
             if (_queueDirectory is not null)
             {
-                using (_identity.Lock())
+                using (_identity?.Lock())
                 {
-                    var stored = _identity.ReadLatest();
+                    var stored = _identity?.ReadLatest();
                     var discard = stored?.PendingRelease ?? 0;
-                    _queue = RecordQueue.OpenSlot(_queueDirectory, _segmentBytes, discard, out var recovery) ?? RecordQueue.InMemory();
-                    if (!_queue.IsDurable)
+                    queue = RecordQueue.OpenSlot(_queueDirectory, _segmentBytes, discard, out var recovery) ?? RecordQueue.InMemory();
+                    if (!queue.IsDurable)
                     {
                         Log.QueueSlotsTaken(_logger);
                     }
 
-                    CountRecovery(recovery + _queue.AdoptOrphans(_segmentBytes, discard));
+                    CountRecovery(recovery + queue.AdoptOrphans(_segmentBytes, discard));
                     ClearPendingRelease(stored);
                     if (stored?.OptedOut == true)
                     {
                         // An opt-out cut short by a crash: what it left is not sent.
-                        _counters.OnDropped(DropReason.OptedOut, _queue.Purge(), wasQueued: true);
+                        _counters.OnDropped(DropReason.OptedOut, queue.Purge(), wasQueued: true);
                     }
                 }
             }
@@ -375,12 +677,20 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
 #pragma warning restore CA1031
         {
             Log.QueueOpenFailed(_logger, exception);
-            _queue.Dispose();
-            _queue = RecordQueue.InMemory();
+            queue.Dispose();
+            queue = RecordQueue.InMemory();
         }
 
-        _isDurable = _queue.IsDurable;
+        _writer.Open(queue, platform);
+        _isDurable = queue.IsDurable;
         _nextAdoptionAt = _time.GetTimestamp() + Ticks(AdoptionInterval);
+    }
+
+    private QueueRecovery AdoptOrphans(long discardTag)
+    {
+        var recovery = _writer.Queue.AdoptOrphans(_segmentBytes, discardTag);
+        CountRecovery(recovery);
+        return recovery;
     }
 
     private void CountRecovery(QueueRecovery recovery)
@@ -403,28 +713,27 @@ internal sealed partial class DeliveryEngine : IRecordSink, IAsyncDisposable
     {
         if (stored is { PendingRelease: not 0 })
         {
-            _identity.Save(stored.WithPendingRelease(0));
+            _identity!.Save(stored.WithPendingRelease(0));
         }
     }
 
     private void AdoptOrphansWhenIdle()
     {
         var now = _time.GetTimestamp();
-        if (!_queue.IsDurable || _queue.Count > 0 || _intake.Records > 0 || now < _nextAdoptionAt)
+        var queue = _writer.Queue;
+        if (!queue.IsDurable || queue.Count > 0 || _intake.Records > 0 || now < _nextAdoptionAt)
         {
             return;
         }
 
         _nextAdoptionAt = now + Ticks(AdoptionInterval);
-        using (_identity.Lock())
+        using (_identity?.Lock())
         {
-            var stored = _identity.ReadLatest();
-            CountRecovery(_queue.AdoptOrphans(_segmentBytes, stored?.PendingRelease ?? 0));
+            var stored = _identity?.ReadLatest();
+            AdoptOrphans(stored?.PendingRelease ?? 0);
             ClearPendingRelease(stored);
         }
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
-
-    private long Now => _time.GetTimestamp();
 }

@@ -47,9 +47,6 @@ internal sealed class RecordQueue : IDisposable
 
     public bool IsDurable => _slotLock is not null;
 
-    /// <summary>This process's slot; -1 in memory.</summary>
-    public int Slot => _slot;
-
     /// <summary>Records stored and not yet completed (delivered or dropped), those being sent included.</summary>
     public long Count => _logs.Sum(static log => log.AppendedTotal - log.CompletedTotal);
 

@@ -44,15 +44,7 @@ internal sealed class EndpointSender
     private int _readFailures;
 
     public EndpointSender(
-        RecordEndpoint kind,
-        MixpanelOptions options,
-        HttpSender http,
-        RecordWriter writer,
-        AsyncSignal wake,
-        TimeProvider time,
-        ILogger logger,
-        DeliveryCounters counters,
-        Func<double> random)
+        RecordEndpoint kind, MixpanelOptions options, HttpSender http, RecordWriter writer, AsyncSignal wake, TimeProvider time, ILogger logger, DeliveryCounters counters, Func<double> random)
     {
         Kind = kind;
         _options = options;

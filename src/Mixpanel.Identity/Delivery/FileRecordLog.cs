@@ -26,32 +26,26 @@ internal sealed partial class FileRecordLog : IRecordLog
     public const string CursorFileName = "cursor";
 
     private const int CursorSize = 28;
-    private const int ReadAheadBytes = 64 * 1024;
 
     private readonly string _directory;
     private readonly long _segmentMaxBytes;
     private readonly bool _syncEveryCommit;
-    private readonly List<Segment> _segments;
+    private readonly List<LogSegment> _segments;
     private FileStream? _cursorStream;
     private long _nextSegmentNumber;
     private long _syncedCursorSegment = -1;
 
-    private Segment? _active;
+    private LogSegment? _active;
     private FileStream? _activeStream;
 
     private int _readIndex;
     private long _readOffset;
     private long _expected;
-    private FileStream? _readStream;
-    private Segment? _readStreamSegment;
-    private byte[] _ahead = new byte[ReadAheadBytes];
-    private Segment? _aheadSegment;
-    private long _aheadStart;
-    private int _aheadLength;
+    private readonly SegmentReader _reader = new();
     private long _consumed;
     private long _damaged;
 
-    private FileRecordLog(string directory, long segmentMaxBytes, bool syncEveryCommit, List<Segment> segments)
+    private FileRecordLog(string directory, long segmentMaxBytes, bool syncEveryCommit, List<LogSegment> segments)
     {
         _directory = directory;
         _segmentMaxBytes = segmentMaxBytes;
@@ -80,7 +74,7 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     public ReadMark ReadPosition => new(_consumed, ReadSegment?.Number ?? _nextSegmentNumber, _readOffset, _expected);
 
-    private Segment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
+    private LogSegment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
 
     private string CursorPath => Path.Combine(_directory, CursorFileName);
 
@@ -99,12 +93,12 @@ internal sealed partial class FileRecordLog : IRecordLog
     public static FileRecordLog Open(string directory, long segmentMaxBytes, bool syncEveryCommit, long discardTag)
     {
         StorageFiles.CreateOwnerOnlyDirectory(directory);
-        var segments = new List<Segment>();
+        var segments = new List<LogSegment>();
         foreach (var path in Directory.EnumerateFiles(directory, "*" + SegmentExtension))
         {
             if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             {
-                segments.Add(new Segment(number, path));
+                segments.Add(new LogSegment(number, path));
             }
         }
 
@@ -271,13 +265,12 @@ internal sealed partial class FileRecordLog : IRecordLog
         // Nothing is buffered (segments and the cursor are written through), so closing never writes, and never throws.
         DisposeQuietly(_activeStream);
         _activeStream = null;
-        DisposeQuietly(_readStream);
-        _readStream = null;
+        _reader.Dispose();
         DisposeQuietly(_cursorStream);
         _cursorStream = null;
     }
 
-    private static void DisposeQuietly(FileStream? stream)
+    internal static void DisposeQuietly(FileStream? stream)
     {
         try
         {
@@ -305,7 +298,7 @@ internal sealed partial class FileRecordLog : IRecordLog
     }
 
     /// <summary>Moves reading to the next intact frame of <paramref name="segment"/> at or after <paramref name="from"/>, or to its end.</summary>
-    private void Resync(Segment segment, long from)
+    private void Resync(LogSegment segment, long from)
     {
         var next = -1L;
         if (from < segment.Length)
@@ -325,7 +318,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         _readOffset = next;
     }
 
-    private void SkipRestOf(Segment segment)
+    private void SkipRestOf(LogSegment segment)
     {
         UnreadBytes -= segment.Length - _readOffset;
         _readOffset = segment.Length;
@@ -340,7 +333,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var path = Path.Combine(_directory, number.ToString("D16", CultureInfo.InvariantCulture) + SegmentExtension);
         var stream = StorageFiles.OpenOwnerOnly(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         DirectorySync.Flush(_directory);
-        var segment = new Segment(number, path);
+        var segment = new LogSegment(number, path);
         _segments.Add(segment);
         _active = segment;
         _activeStream = stream;
@@ -375,52 +368,10 @@ internal sealed partial class FileRecordLog : IRecordLog
         }
     }
 
-    /// <summary>Bytes of <paramref name="segment"/> at <paramref name="offset"/>, served from a read-ahead buffer.</summary>
-    private ReadOnlySpan<byte> Read(Segment segment, long offset, int length)
-    {
-        if (_aheadSegment == segment && offset >= _aheadStart && offset + length <= _aheadStart + _aheadLength)
-        {
-            return _ahead.AsSpan((int)(offset - _aheadStart), length);
-        }
-
-        // Never read past what was counted: bytes beyond it may be half-written.
-        var available = (int)Math.Min(Math.Max(ReadAheadBytes, length), segment.Length - offset);
-        if (_ahead.Length < available)
-        {
-            _ahead = new byte[available];
-        }
-
-        if (_readStreamSegment != segment)
-        {
-            _readStream?.Dispose();
-            _readStream = null;
-            _readStreamSegment = null;
-            _readStream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            _readStreamSegment = segment;
-        }
-
-        _readStream!.Position = offset;
-        var read = 0;
-        while (read < available)
-        {
-            var n = _readStream.Read(_ahead, read, available - read);
-            if (n == 0)
-            {
-                // Shorter than what was written to it: truncated under us. What is missing is lost.
-                break;
-            }
-
-            read += n;
-        }
-
-        _aheadSegment = segment;
-        _aheadStart = offset;
-        _aheadLength = read;
-        return _ahead.AsSpan(0, Math.Min(read, length));
-    }
+    private ReadOnlySpan<byte> Read(LogSegment segment, long offset, int length) => _reader.Read(segment, offset, length);
 
     private static FileStream OpenCursor(string path) =>
-        StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, bufferSize: 0);
+        StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
 
     private static void TryDelete(string path)
     {
@@ -432,16 +383,6 @@ internal sealed partial class FileRecordLog : IRecordLog
         {
             // Left for the next start, which deletes segments behind the cursor.
         }
-    }
-
-    private sealed class Segment(long number, string path)
-    {
-        public long Number { get; } = number;
-
-        public string Path { get; } = path;
-
-        /// <summary>Bytes written and flushed; the reader never looks past them.</summary>
-        public long Length { get; set; }
     }
 
     private readonly record struct ScanResult(long FirstNumber, long LastNumber, long FirstUnreadOffset, int Torn);

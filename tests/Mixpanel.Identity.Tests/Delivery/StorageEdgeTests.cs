@@ -197,12 +197,14 @@ public sealed class StorageEdgeTests(ITestOutputHelper output)
             await flush.Invoking(f => f).Should().ThrowAsync<OperationCanceledException>();
         }
 
+        var timers = harness.Time.TimersCreated;
         await Task.Run(() => TrackPadded(client, 5_000)).WaitAsync(DeliveryHarness.Patience);
         for (var round = 0; round < 4; round++)
         {
             // The writer tries again after each of its pauses; each try fails.
-            var timers = harness.Time.TimersCreated;
-            harness.Time.Advance(await harness.Time.WaitForTimerAsync(timers, due => due >= TimeSpan.FromSeconds(1) && due <= TimeSpan.FromSeconds(30)));
+            var pause = await harness.Time.WaitForTimerAsync(timers, due => due >= TimeSpan.FromSeconds(1) && due <= TimeSpan.FromSeconds(30));
+            timers = harness.Time.TimersCreated;
+            harness.Time.Advance(pause);
         }
 
         var segments = Directory.GetFiles(Path.Combine(disk.Path, "queue"), "*.seg", SearchOption.AllDirectories);

@@ -19,7 +19,7 @@ namespace Mixpanel.Identity.Tests.Delivery;
 public sealed class StorageEdgeTests(ITestOutputHelper output)
 {
     private const string Secret = "edge-secret";
-    private static readonly string Padding = new('x', 1000);
+    private static readonly string Padding = new('x', 250);
 
     [Fact]
     public async Task Track_WhileStorageFails_NeverWaitsDropsBeyondTheBudgetAndLogsTheDropsOnce()
@@ -130,35 +130,49 @@ public sealed class StorageEdgeTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Flush_EverySecondWhileASegmentCannotBeReadFor3Seconds_SpreadsTheReadsOverTheBackoffAndDeliversEverything()
+    public async Task Flush_EverySecondWhileTheNextSegmentCannotBeReadFor4Seconds_SpreadsTheReadsOverTheBackoffAndDeliversEverything()
     {
         await using var harness = await DeliveryHarness.StartAsync();
-        var client = harness.StartClient(options => options.BatchSize = 100);
-        for (var i = 0; i < 10; i++)
-        {
-            client.Track("Numbered", DeliveryHarness.Numbered(i));
-        }
 
+        // Segments of 64 KiB: the first batch fills one, the records after it go to the next.
+        var client = harness.StartClient(options =>
+        {
+            options.BatchSize = 50;
+            options.MaxQueueBytes = 512 * 1024;
+        });
+        // The first batch goes on the wire at once, and is answered 30 s later.
+        harness.Server.Faults.Enqueue(ServerFault.Delay(TimeSpan.FromSeconds(30)));
+        TrackPadded(client, 50);
         await client.PersistAsync(DeliveryHarness.Patience);
-        var segment = Directory.GetFiles(Path.Combine(harness.StorageDirectory, "queue", "0", "track"), "*.seg").Single();
-        File.Move(segment, segment + ".away");
-        Directory.CreateDirectory(segment);
+        await harness.Server.WaitForAsync(server => server.HeldRequestCount >= 1, DeliveryHarness.Patience);
+        TrackPadded(client, 10, first: 50);
+        await client.PersistAsync(DeliveryHarness.Patience);
+        var segments = Directory.GetFiles(Path.Combine(harness.StorageDirectory, "queue", "0", "track"), "*.seg").Order().ToList();
+        segments.Should().HaveCount(2);
 
+        // Meanwhile the segment behind it cannot be read: another program holds it, here a folder of its name.
+        File.Move(segments[1], segments[1] + ".away");
+        Directory.CreateDirectory(segments[1]);
         var flushes = new List<Task>();
-        for (var second = 0; second < 3; second++)
+        for (var second = 0; second < 4; second++)
         {
+            // The app flushes every second: each flush is a turn of the loop.
             flushes.Add(client.FlushAsync(DeliveryHarness.Patience));
             await client.PersistAsync(DeliveryHarness.Patience);
             harness.Time.Advance(TimeSpan.FromSeconds(1));
         }
 
-        Directory.Delete(segment);
-        File.Move(segment + ".away", segment);
-        harness.Time.Advance(TimeSpan.FromSeconds(60));
-        await Task.WhenAll(flushes);
+        Directory.Delete(segments[1]);
+        File.Move(segments[1] + ".away", segments[1]);
+        for (var wait = 0; wait < 3; wait++)
+        {
+            harness.Time.Advance(TimeSpan.FromSeconds(30));
+            await client.PersistAsync(DeliveryHarness.Patience);
+        }
 
-        harness.DeliveredNumbers().Should().BeEquivalentTo(Enumerable.Range(0, 10));
-        client.Diagnostics.Dropped.Should().Be(0);
+        await Task.WhenAll(flushes);
+        harness.Server.Records.Where(r => r.EventName == "Padded").Should().HaveCount(60);
+        client.Diagnostics.Dropped.Should().Be(0, "four seconds of a file held are within the backoff of its reads");
     }
 
     [Fact]
@@ -230,11 +244,15 @@ public sealed class StorageEdgeTests(ITestOutputHelper output)
         }
     }
 
-    private static void TrackPadded(MixpanelClient client, int count)
+    private static void TrackPadded(MixpanelClient client, int count, int first = 0)
     {
-        for (var i = 0; i < count; i++)
+        for (var i = first; i < first + count; i++)
         {
-            client.Track("Padded", new Dictionary<string, object?> { ["i"] = i, ["pad"] = Padding });
+            // About 1.6 KB of JSON: six strings at the 255 characters Mixpanel keeps of one.
+            client.Track("Padded", new Dictionary<string, object?>
+            {
+                ["i"] = i, ["pad0"] = Padding, ["pad1"] = Padding, ["pad2"] = Padding, ["pad3"] = Padding, ["pad4"] = Padding, ["pad5"] = Padding,
+            });
         }
     }
 

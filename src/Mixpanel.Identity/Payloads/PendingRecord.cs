@@ -40,6 +40,18 @@ internal sealed class EventRecord : PendingRecord
 
     /// <summary>Seconds since the matching <c>TimeEvent</c>, when there was one.</summary>
     public double? DurationSeconds { get; }
+
+    /// <summary>
+    /// The properties the app gave the event, merged as they are sent: the super properties, the call's own over them,
+    /// and <c>$duration</c> where neither set it. Without the automatic ones (token, time, ids, library).
+    /// </summary>
+    public PropertyMap AppProperties()
+    {
+        var merged = Identity.SuperProperties.With(Properties, overwrite: true);
+        return DurationSeconds is { } duration
+            ? merged.With(new PropertyMap([new(ReservedNames.Duration, duration)]), overwrite: false)
+            : merged;
+    }
 }
 
 /// <summary>A user profile update for <c>/engage</c>, addressed to a user id (never a <c>$device:</c> id).</summary>

@@ -34,7 +34,12 @@ internal sealed class FakeRecorder(DeliveryCounters counters)
                 case EventRecord e:
                     var identity = e.Identity;
                     _events.Add(new TrackedEvent(
-                        e.Name, e.AppProperties(), identity.DistinctId, identity.DeviceId, identity.UserId, DateTimeOffset.FromUnixTimeMilliseconds(e.TimeMilliseconds)));
+                        e.Name,
+                        e.AppProperties(),
+                        e.SentId(ReservedNames.DistinctId, identity.DistinctId)!,
+                        e.SentId(ReservedNames.DeviceId, identity.DeviceId)!,
+                        e.SentId(ReservedNames.UserId, identity.UserId),
+                        DateTimeOffset.FromUnixTimeMilliseconds(e.TimeMilliseconds)));
                     break;
                 case ProfileRecord profile:
                     _profileUpdates.Add(new ProfileUpdateRecord(profile.UserId, new MixpanelProfileUpdate(profile.Update)));

@@ -69,19 +69,14 @@ public sealed class PackagePinTests(ITestOutputHelper output) : IDisposable
 #endif
         var project = RepositoryPaths.Combine("src", package, package + ".csproj");
         var outputFolder = _folder.Combine(package);
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dotnet = ChildProcess.Dotnet;
         string[] arguments =
         [
             "pack", project, "--no-build", "-c", configuration, "-o", outputFolder,
             $"-p:NuspecOutputPath={_folder.Combine("nuspec", package)}{Path.DirectorySeparatorChar}",
             "--disable-build-servers", "-nodeReuse:false", "-tl:off",
         ];
-
-        // The test host runs inside a build of this repository: MSBuild's variables from it would steer the nested one.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(static k => k, static string? (_) => null);
-        var result = await ChildProcess.RunAsync(dotnet, arguments, RepositoryPaths.Root, HangGuard, environment);
+        var result = await ChildProcess.RunAsync(dotnet, arguments, RepositoryPaths.Root, HangGuard, ChildProcess.NestedDotnetEnvironment());
         output.WriteLine($"{dotnet} {string.Join(' ', arguments)}: {result}");
         result.ExitCode.Should().Be(0, result.ToString());
 

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Testing;
 
@@ -14,6 +16,8 @@ namespace Mixpanel.Identity.Tests.Testing.Contract;
 /// </summary>
 internal static class ContractRecords
 {
+    public const string Token = "contract-token";
+
     // Added by the client as it sends, or compared on their own (identity fields, time): left out of the property lists.
     private static readonly HashSet<string> AutomaticEventProperties =
         ["token", "time", "distinct_id", "$insert_id", "$device_id", "$user_id", "mp_lib", "$lib_version", "$os"];
@@ -57,6 +61,31 @@ internal static class ContractRecords
         lines.AddRange(groupUpdates.Select(static g => $"groups {g.GroupKey}={Json(g.GroupId)} {g.Update.Operation} {Payload(g.Update)}"));
         return lines;
     }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> on the client <paramref name="create"/> makes to send to a local Mixpanel server on
+    /// <paramref name="clock"/>, delivers what it recorded, and returns the script's result and what the server received.
+    /// </summary>
+    public static async Task<(T Run, List<string> Records)> ThroughLocalServerAsync<TClient, T>(
+        FakeTimeProvider clock, Func<Uri, TClient> create, Func<TClient, CancellationToken, Task> flush, Func<TClient, T> script)
+        where TClient : IAsyncDisposable
+    {
+        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token, TimeProvider = clock });
+        T run;
+        await using (var client = create(server.BaseAddress))
+        {
+            run = script(client);
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await flush(client, patience.Token);
+        }
+
+        server.RejectedRecords.Should().BeEmpty();
+        return (run, FromServer(server.Records));
+    }
+
+    /// <summary>The drops counted, as a line.</summary>
+    public static string Drops(MixpanelDiagnostics diagnostics) =>
+        string.Join(", ", diagnostics.DroppedByReason.Where(static d => d.Value > 0).OrderBy(static d => d.Key).Select(static d => $"{d.Key}={d.Value}"));
 
     /// <summary>What a call threw, as a line: its type and the argument it named; "ok" when it returned.</summary>
     public static string Outcome(Action call)

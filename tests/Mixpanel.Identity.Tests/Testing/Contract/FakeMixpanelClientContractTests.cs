@@ -14,7 +14,6 @@ namespace Mixpanel.Identity.Tests.Testing.Contract;
 /// </summary>
 public sealed class FakeMixpanelClientContractTests(ITestOutputHelper output) : IDisposable
 {
-    private const string Token = "contract-token";
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
     private readonly TempDirectory _folder = new();
 
@@ -120,28 +119,25 @@ public sealed class FakeMixpanelClientContractTests(ITestOutputHelper output) : 
     private static Run RunScript(IMixpanelClient client, FakeTimeProvider clock)
     {
         var outcomes = Script.Select(step => $"{step.Step}: {ContractRecords.Outcome(() => step.Call(client, clock))}").ToList();
-        var drops = string.Join(", ", client.Diagnostics.DroppedByReason.Where(static d => d.Value > 0).OrderBy(static d => d.Key).Select(static d => $"{d.Key}={d.Value}"));
         var end = $"{client.DistinctId} device={client.DeviceId} user={client.UserId} opted out={client.IsOptedOut} " +
-                  $"super={string.Join(",", client.SuperProperties.Keys.Order(StringComparer.Ordinal))} dropped: {drops}";
+                  $"super={string.Join(",", client.SuperProperties.Keys.Order(StringComparer.Ordinal))} dropped: {ContractRecords.Drops(client.Diagnostics)}";
         return new Run(outcomes, [], end);
     }
 
     private async Task<Run> RunOnClientAsync(IdMergeApi idMerge)
     {
         var clock = new FakeTimeProvider(Start);
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token, TimeProvider = clock });
-        var options = Options(idMerge, server.BaseAddress);
-        options.StorageDirectory = _folder.Path;
-        Run run;
-        await using (var client = new MixpanelClient(options, httpClient: null, clock))
-        {
-            run = RunScript(client, clock);
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await client.FlushAsync(patience.Token);
-        }
-
-        server.RejectedRecords.Should().BeEmpty();
-        return run with { Records = ContractRecords.FromServer(server.Records) };
+        var (run, records) = await ContractRecords.ThroughLocalServerAsync(
+            clock,
+            apiHost =>
+            {
+                var options = Options(idMerge, apiHost);
+                options.StorageDirectory = _folder.Path;
+                return new MixpanelClient(options, httpClient: null, clock);
+            },
+            static (client, cancellation) => client.FlushAsync(cancellation),
+            client => RunScript(client, clock));
+        return run with { Records = records };
     }
 
     private static Run RunOnFake(IdMergeApi idMerge)
@@ -158,7 +154,7 @@ public sealed class FakeMixpanelClientContractTests(ITestOutputHelper output) : 
         var devices = 0;
         return new MixpanelOptions
         {
-            ProjectToken = Token,
+            ProjectToken = ContractRecords.Token,
             ApiHost = apiHost,
             IdMerge = idMerge,
             SendDefaultProperties = false,

@@ -13,7 +13,6 @@ namespace Mixpanel.Identity.Tests.Testing.Contract;
 /// </summary>
 public sealed class FakeMixpanelServerClientContractTests(ITestOutputHelper output)
 {
-    private const string Token = "contract-token";
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
     private static readonly MixpanelVisitor Visitor = new("browser-1")
@@ -71,24 +70,18 @@ public sealed class FakeMixpanelServerClientContractTests(ITestOutputHelper outp
     {
         var visitors = new Visitors();
         var outcomes = Script.Select(step => $"{step.Step}: {ContractRecords.Outcome(() => step.Call(client, visitors))}").ToList();
-        var drops = string.Join(", ", client.Diagnostics.DroppedByReason.Where(static d => d.Value > 0).OrderBy(static d => d.Key).Select(static d => $"{d.Key}={d.Value}"));
-        return new Run(outcomes, [], drops);
+        return new Run(outcomes, [], ContractRecords.Drops(client.Diagnostics));
     }
 
     private static async Task<Run> RunOnClientAsync(IdMergeApi idMerge)
     {
         var clock = new FakeTimeProvider(Start);
-        await using var server = await LocalMixpanelServer.StartAsync(new LocalMixpanelServerOptions { ProjectToken = Token, TimeProvider = clock });
-        Run run;
-        await using (var client = new MixpanelServerClient(Options(idMerge, server.BaseAddress), httpClient: null, clock))
-        {
-            run = RunScript(client);
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await client.FlushAsync(patience.Token);
-        }
-
-        server.RejectedRecords.Should().BeEmpty();
-        return run with { Records = ContractRecords.FromServer(server.Records) };
+        var (run, records) = await ContractRecords.ThroughLocalServerAsync(
+            clock,
+            apiHost => new MixpanelServerClient(Options(idMerge, apiHost), httpClient: null, clock),
+            static (client, cancellation) => client.FlushAsync(cancellation),
+            RunScript);
+        return run with { Records = records };
     }
 
     private static Run RunOnFake(IdMergeApi idMerge)
@@ -102,7 +95,7 @@ public sealed class FakeMixpanelServerClientContractTests(ITestOutputHelper outp
 
     private static MixpanelOptions Options(IdMergeApi idMerge, Uri apiHost) => new()
     {
-        ProjectToken = Token,
+        ProjectToken = ContractRecords.Token,
         ApiHost = apiHost,
         IdMerge = idMerge,
         Storage = StorageMode.Memory,

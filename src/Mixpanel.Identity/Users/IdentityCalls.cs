@@ -11,8 +11,6 @@ namespace Mixpanel.Identity.Users;
 /// </summary>
 internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge)
 {
-    public IdentitySession Session => session;
-
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties)
     {
         EventProperties.RequireName(eventName, nameof(eventName));

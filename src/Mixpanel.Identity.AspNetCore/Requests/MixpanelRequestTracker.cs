@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.AspNetCore.Attribution;
 using Mixpanel.Identity.AspNetCore.Cookies;
 using Mixpanel.Identity.AspNetCore.Diagnostics;
 
@@ -30,6 +31,10 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     // A Reset retires the anonymous id in the browser library's cookie, in a cookie of its own, so that it is not
     // continued if the page writes its old state back.
     private bool _retire;
+
+    // The first touch of the new anonymous visitor a Reset makes, for the library's cookie.
+    private string? _resetReferrer;
+    private string? _resetReferringDomain;
 
     public MixpanelVisitor Visitor
     {
@@ -93,6 +98,19 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
             // goes on with it, so that both end on one id. Otherwise a new one, which the library adopts from its cookie.
             var next = start.BrowserResetDeviceId ?? RequestVisitor.NewDeviceId();
             _visitor = visitor.AsNewDevice(next);
+            if (_context is { } context)
+            {
+                // The new visitor's first touch is this request's referrer: the page the next one is reached from, which
+                // the library records as its initial referrer when it starts there.
+                var properties = new Dictionary<string, object?>(visitor.Properties ?? new Dictionary<string, object?>(), StringComparer.Ordinal);
+                var page = PageAttribution.FromRequest(context.Request);
+                _resetReferrer = page.Referrer ?? PageAttribution.Direct;
+                _resetReferringDomain = page.ReferringDomain ?? PageAttribution.Direct;
+                properties[MixpanelCookie.InitialReferrer] = _resetReferrer;
+                properties[MixpanelCookie.InitialReferringDomain] = _resetReferringDomain;
+                _visitor = new MixpanelVisitor(next) { IpAddress = visitor.IpAddress, Properties = properties };
+            }
+
             _retire = start.BrowserLibraryDeviceId is { } old && old != next;
             _browserCookieDeviceId = next == start.BrowserLibraryDeviceId ? null : next;
             if (_completed)
@@ -181,6 +199,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
                     // As the library writes its own cookie: readable by the page, for the path /, and for the whole site
                     // when the library's cross_subdomain_cookie is on. A new visitor's first touch goes with it.
                     var first = start.IsNewDevice && browserDeviceId == start.DeviceId;
+                    var (referrer, referringDomain) = first ? (start.InitialReferrer, start.InitialReferringDomain) : (_resetReferrer, _resetReferringDomain);
                     var browser = new CookieOptions
                     {
                         HttpOnly = false,
@@ -191,7 +210,7 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
                         Expires = expires,
                         MaxAge = lifetime,
                     };
-                    var value = BrowserCookie.Value(browserDeviceId, first ? start.InitialReferrer : null, first ? start.InitialReferringDomain : null);
+                    var value = BrowserCookie.Value(browserDeviceId, referrer, referringDomain);
                     context.Response.Cookies.Append(tracking.BrowserCookieName, value, browser);
                 }
             }

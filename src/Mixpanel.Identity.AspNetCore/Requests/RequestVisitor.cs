@@ -75,7 +75,10 @@ internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNe
 
         var deviceId = continued ?? serverDeviceId;
         var isNew = deviceId is null;
-        string? initialReferrer = browser?.InitialReferrer, initialReferringDomain = browser?.InitialReferringDomain;
+        // The library's first touch is the visitor's when its id is the one continued; after the page reset it, it is
+        // no one's yet.
+        var ownCookie = continued is not null && continued == browserDeviceId;
+        string? initialReferrer = ownCookie ? browser!.InitialReferrer : null, initialReferringDomain = ownCookie ? browser!.InitialReferringDomain : null;
         if (isNew && initialReferrer is null)
         {
             // As the library records a new visitor's first touch: the referrer, or $direct for a typed-in visit.

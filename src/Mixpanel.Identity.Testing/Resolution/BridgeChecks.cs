@@ -119,16 +119,7 @@ internal sealed class BridgeChecks(IReadOnlyList<ReceivedRecord> records, IIdent
 
     private static string? Library(ReceivedRecord record) => RecordReading.GetString(record.Properties, "mp_lib");
 
-    private static bool IsLogin(string? eventName)
-    {
-        if (eventName is null)
-        {
-            return false;
-        }
-
-        var letters = new string(eventName.Where(char.IsLetter).Select(char.ToLowerInvariant).ToArray());
-        return LoginWords.Any(word => letters.Contains(word, StringComparison.Ordinal));
-    }
+    private static bool IsLogin(string? eventName) => IdentityChecks.Says(eventName, LoginWords);
 
     // What a browser shows of itself on every event, from the page's library and from a server that reads its request alike.
     private static string? Fingerprint(ReceivedRecord record)

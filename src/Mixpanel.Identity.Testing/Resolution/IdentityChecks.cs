@@ -51,7 +51,10 @@ internal sealed class IdentityChecks
             .ToList();
     }
 
-    internal static bool IsLogout(string? eventName)
+    internal static bool IsLogout(string? eventName) => Says(eventName, LogoutWords);
+
+    /// <summary>Whether an event's name holds one of <paramref name="words"/>, its case, spaces and punctuation aside.</summary>
+    internal static bool Says(string? eventName, IReadOnlyList<string> words)
     {
         if (eventName is null)
         {
@@ -59,7 +62,7 @@ internal sealed class IdentityChecks
         }
 
         var letters = new string(eventName.Where(char.IsLetter).Select(char.ToLowerInvariant).ToArray());
-        return LogoutWords.Any(word => letters.Contains(word, StringComparison.Ordinal));
+        return words.Any(word => letters.Contains(word, StringComparison.Ordinal));
     }
 
     private void Add(IdentityFindingKind kind, string message, IEnumerable<ReceivedRecord> records) =>

@@ -11,9 +11,10 @@ namespace Mixpanel.Identity.AspNetCore;
 public sealed class MixpanelWebOptions
 {
     /// <summary>
-    /// The name of the cookie in which the server keeps a visitor's anonymous id (their <c>$device_id</c>) when the
-    /// browser has no cookie of Mixpanel's browser library to continue. The cookie is HttpOnly, SameSite=Lax, and Secure
-    /// unless the site is served over plain HTTP on this machine (localhost, 127.0.0.1, [::1]).
+    /// The name of the cookie in which the server keeps the anonymous id (<c>$device_id</c>) it last tracked a visitor
+    /// under: the id it continues when the browser has no cookie of Mixpanel's browser library (a page whose library keeps
+    /// its state in local storage), and the one it tells a library's own reset from. The cookie is HttpOnly,
+    /// SameSite=Lax, and Secure unless the site is served over plain HTTP on this machine (localhost, 127.0.0.1, [::1]).
     /// </summary>
     /// <value>The default value is <c>mixpanel_device_id</c>.</value>
     public string CookieName { get; set; } = "mixpanel_device_id";

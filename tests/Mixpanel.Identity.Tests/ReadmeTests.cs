@@ -101,6 +101,20 @@ public sealed class ReadmeTests
     }
 
     [Fact]
+    public void FakeServerClient_TheReadmesExample_RunsAsWritten()
+    {
+        // The README's server example, as it is written there.
+        var mixpanel = new FakeMixpanelServerClient();
+        var user = mixpanel.Identify(new MixpanelVisitor("browser-1"), "account-42");
+        mixpanel.Track(user, "Order Completed");
+        Assert.Equal("account-42", Assert.Single(mixpanel.Events).DistinctId);
+
+        File.ReadAllText(RepositoryPaths.Combine("README.md")).Should()
+            .Contain("var user = mixpanel.Identify(new MixpanelVisitor(\"browser-1\"), \"account-42\");")
+            .And.Contain("Assert.Equal(\"account-42\", Assert.Single(mixpanel.Events).DistinctId);");
+    }
+
+    [Fact]
     public void Readme_WebAppSection_ShowsThePagesScriptAndTheServerCodeOfTheSampleTheSuiteRuns()
     {
         var readme = File.ReadAllText(RepositoryPaths.Combine("README.md")).ReplaceLineEndings("\n");

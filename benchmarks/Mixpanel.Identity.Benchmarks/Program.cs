@@ -8,7 +8,7 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|e2e|import|idle]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
@@ -107,6 +107,18 @@ if (only is "idle" || (only is null && !quick))
     (idleSwitches, idleReference) = await Idle.MeasureAsync(period);
     Console.WriteLine();
     Console.WriteLine($"Idle for {period.TotalSeconds:F0} s: {idleSwitches} context switches with a client, {idleReference} with only an HttpClient");
+}
+
+if (only is "track-loop")
+{
+    // Track timed call by call: 16,000 calls a round (the benchmark's iteration), the mean and the single longest call.
+    foreach (var storage in new[] { StorageMode.Disk, StorageMode.Memory })
+    {
+        var loop = await TrackLoop.RunAsync(storage, TrackBenchmarks.InvocationsPerIteration, rounds: 5);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Track loop, Storage = {loop.Storage}: {loop.Calls:N0} calls, mean {loop.MeanNanoseconds:F0} ns, longest {loop.Longest.TotalMilliseconds:F2} ms; reference mean {loop.ReferenceMeanNanoseconds:F0} ns (ratio {loop.MeanNanoseconds / loop.ReferenceMeanNanoseconds:F2})"));
+    }
 }
 
 Summary? summary = null;

@@ -204,6 +204,11 @@ public sealed class FakeMixpanelClient : IMixpanelClient
         }
 
         public void Purge(int optOutGeneration) => Volatile.Write(ref _purgedGeneration, optOutGeneration);
+
+        // The fake's identity lives in memory: no other process changes it, so there is nothing to read.
+        public void CatchUp()
+        {
+        }
     }
 }
 

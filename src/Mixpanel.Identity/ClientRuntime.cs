@@ -11,28 +11,31 @@ namespace Mixpanel.Identity;
 /// What both clients are made of and how they end: their options, log and counters, the delivery engine with its HTTP
 /// client and identity store, and one disposal that delivers within <see cref="MixpanelOptions.ShutdownTimeout"/> (a
 /// budget the host's stop shares) and then releases them. <see cref="MixpanelClient"/> adds a device's stored identity;
-/// <see cref="MixpanelServerClient"/> adds visitors given per call.
+/// <see cref="MixpanelServerClient"/> has none: its visitors are given per call.
 /// </summary>
 internal sealed class ClientRuntime
 {
     private readonly object _owner;
-    private readonly IdentityStore _store;
+    private readonly IdentityStore? _store;
     private readonly HttpClient? _ownedHttpClient;
     private readonly ShutdownBudget _shutdown;
     private readonly object _disposeGate = new();
     private Task? _disposal;
 
-    /// <summary>Makes the engine for <paramref name="owner"/>; on failure nothing is left open but <paramref name="store"/>, which stays the caller's.</summary>
+    /// <summary>
+    /// Makes the engine for <paramref name="owner"/>; on failure nothing is left open but <paramref name="store"/> (a
+    /// device's identity store; none for a server's client), which stays the caller's.
+    /// </summary>
     public ClientRuntime(
         object owner,
         MixpanelOptions options,
         ILogger logger,
         TimeProvider clock,
         DeliveryCounters counters,
-        IdentityStore store,
+        IdentityStore? store,
         string? queueDirectory,
         HttpClient? httpClient,
-        bool describesThisMachine)
+        RecordDefaults defaults)
     {
         _owner = owner;
         _store = store;
@@ -45,7 +48,7 @@ internal sealed class ClientRuntime
         var http = httpClient ?? _ownedHttpClient!;
         try
         {
-            Engine = new DeliveryEngine(options, http, store, queueDirectory, clock, logger, Counters, describesThisMachine);
+            Engine = new DeliveryEngine(options, http, store, queueDirectory, defaults, clock, logger, Counters);
         }
         catch
         {
@@ -121,7 +124,7 @@ internal sealed class ClientRuntime
         finally
         {
             // The directory and the connection pool are released whatever happened to the queue.
-            _store.Dispose();
+            _store?.Dispose();
             _ownedHttpClient?.Dispose();
         }
     }

@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Users;
@@ -44,7 +45,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         try
         {
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, queueDirectory, httpClient, describesThisMachine: true);
+            _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(checkedOptions));
         }
         catch
         {

@@ -35,6 +35,13 @@ public sealed class MixpanelImportEvent
             throw new ArgumentException("Mixpanel refuses events from before 1971.", nameof(time));
         }
 
+        // Checked against this machine's clock when the event is made; by the time it is sent it is only nearer.
+        if (time > TimeProvider.System.GetUtcNow() + MixpanelLimits.MaxEventTimeAhead)
+        {
+            throw new ArgumentException(
+                $"Mixpanel refuses events more than {MixpanelLimits.MaxEventTimeAhead.TotalHours:0} hour ahead of now; this one is at {time:O}.", nameof(time));
+        }
+
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
         if (snapshot.ContainsKey(ReservedNames.Token))
         {

@@ -61,6 +61,14 @@ public sealed class MixpanelOptions
     public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// Most bytes (as JSON) of records that <c>Track</c> leaves in memory for the background writer. Beyond it,
+    /// <c>Track</c> waits for a writer that is catching up (at most one second while it stores nothing); while storage
+    /// is failing it never waits, and drops and counts the record instead.
+    /// </summary>
+    /// <value>The default value is 8 MiB.</value>
+    public long TrackMemoryBudgetBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>
     /// The longest a record waits in memory before it is written to disk. Records are written in groups (one disk
     /// flush per group); a flush, a full batch or disposal writes at once.
     /// </summary>
@@ -210,6 +218,11 @@ public sealed class MixpanelOptions
         if (MaxQueueBytes < 64 * 1024)
         {
             errors.Add($"MixpanelOptions.MaxQueueBytes must be at least 64 KiB; it is {MaxQueueBytes}.");
+        }
+
+        if (TrackMemoryBudgetBytes < 64 * 1024)
+        {
+            errors.Add($"MixpanelOptions.TrackMemoryBudgetBytes must be at least 64 KiB; it is {TrackMemoryBudgetBytes}.");
         }
 
         // Upper bounds keep every interval within what timers (and Polly's timeout) accept.

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
-using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
 
@@ -31,9 +30,9 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         var counters = new DeliveryCounters();
         var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
 
-        // Identity is given per call: nothing of it is stored.
-        var store = IdentityStore.InMemory(clock, logger);
-        _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, directory is null ? null : Path.Combine(directory, "queue"), httpClient, describesThisMachine: false);
+        // Identity is given per call: there is no device identity, and nothing of it is stored.
+        _runtime = new ClientRuntime(
+            this, checkedOptions, logger, clock, counters, store: null, directory is null ? null : Path.Combine(directory, "queue"), httpClient, RecordDefaults.ForVisitors(checkedOptions));
         _calls = new VisitorCalls(checkedOptions, clock, counters, logger, _runtime.Engine.Enqueue);
         _runtime.Start(session: null, DisposeAsync);
     }

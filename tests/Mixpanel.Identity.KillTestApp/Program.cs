@@ -5,6 +5,7 @@
 //   mode "deliver": starts on the directory, delivers whatever earlier runs left, prints "clean <counters>", exits.
 //   mode "exit":    tracks three events from first, prints "exiting" and returns without disposing the client.
 //   mode "exit-stalled": as "exit", on a clock that never moves, so delivery at exit can never finish on its own.
+//   mode "start":   starts a client, tracks one event, prints "started durable=<True|False>", disposes it and exits.
 using System.Globalization;
 using Mixpanel.Identity;
 
@@ -40,6 +41,13 @@ if (args[3] is "exit" or "exit-stalled")
 }
 
 await using var owned = client;
+if (args[3] == "start")
+{
+    client.Track("Numbered", new Dictionary<string, object?> { ["n"] = first });
+    Console.WriteLine("started durable=" + client.Diagnostics.IsDurable);
+    return 0;
+}
+
 if (args[3] == "deliver")
 {
     using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -176,33 +176,12 @@ internal sealed class BulkImporter
             var reply = result.Failure is null
                 ? Replies.Classify(result.Status, result.Body, count)
                 : new Reply(ReplyAction.Retry, result.Failure.GetType().Name);
+            var settled = Settlement.Settle((start, count), reply);
             switch (reply.Action)
             {
-                case ReplyAction.Delivered:
-                    Count(count, []);
-                    break;
-                case ReplyAction.DropNamed:
-                    // With strict=1 Mixpanel ingests the valid events of the request and names the others.
-                    var refused = new List<MixpanelImportFailure>(reply.FailedIndexes!.Count);
-                    for (var i = 0; i < reply.FailedIndexes.Count; i++)
-                    {
-                        var at = start + reply.FailedIndexes[i];
-                        refused.Add(Failure(request.Indexes[at], request.Event(at), reply.FailedReasons![i]));
-                    }
-
-                    Log.ImportRejected(_logger, refused.Count, count, reply.Why);
-                    Count(count - refused.Count, refused);
-                    break;
-                case ReplyAction.Split when count > 1:
-                    await SendRangeAsync(request, start, count / 2, progress, cancellationToken).ConfigureAwait(false);
-                    await SendRangeAsync(request, start + (count / 2), count - (count / 2), progress, cancellationToken).ConfigureAwait(false);
-                    return;
-                case ReplyAction.Split:
-                    Count(0, [Failure(request.Indexes[start], request.Event(start), reply.TooLarge ? "larger than Mixpanel takes" : reply.Why)]);
-                    break;
                 case ReplyAction.Halt:
                     throw new InvalidOperationException($"Mixpanel refused the import ({reply.Why}); {Volatile.Read(ref _imported)} events were imported before.");
-                default:
+                case ReplyAction.Retry:
                     if (attempt == MaxAttempts)
                     {
                         throw new HttpRequestException(
@@ -216,7 +195,31 @@ internal sealed class BulkImporter
                     continue;
             }
 
-            progress?.Report(Progress());
+            // Imported is what Mixpanel says it took; what it refused is named with its reasons; the rest goes again.
+            var refused = new List<MixpanelImportFailure>(settled.Refused.Count);
+            for (var i = 0; i < settled.Refused.Count; i++)
+            {
+                var at = settled.Refused[i];
+                var reason = reply.FailedReasons is { } reasons ? reasons[i] : reply.TooLarge ? "larger than Mixpanel takes" : reply.Why;
+                refused.Add(Failure(request.Indexes[at], request.Event(at), reason));
+            }
+
+            if (refused.Count > 0 && reply.Action == ReplyAction.DropNamed)
+            {
+                Log.ImportRejected(_logger, refused.Count, count, reply.Why);
+            }
+
+            Count(settled.Delivered, refused);
+            if (settled.Delivered > 0 || refused.Count > 0)
+            {
+                progress?.Report(Progress());
+            }
+
+            foreach (var run in settled.Resend)
+            {
+                await SendRangeAsync(request, run.Start, run.Count, progress, cancellationToken).ConfigureAwait(false);
+            }
+
             return;
         }
     }

@@ -100,7 +100,7 @@ internal sealed partial class FileRecordLog
     /// Reads a segment whole (segments are a few megabytes; a file far larger is damage beyond the bound), notes its
     /// intact frames, and cuts off a torn tail or a discarded release.
     /// </summary>
-    private ScanResult Scan(Segment segment, ByteBuffer buffer, long discardTag, long expected)
+    private ScanResult Scan(LogSegment segment, ByteBuffer buffer, long discardTag, long expected)
     {
         var bound = _segmentMaxBytes + (4L * RecordFrame.MaxPayloadLength);
         buffer.Clear();

@@ -26,32 +26,26 @@ internal sealed partial class FileRecordLog : IRecordLog
     public const string CursorFileName = "cursor";
 
     private const int CursorSize = 28;
-    private const int ReadAheadBytes = 64 * 1024;
 
     private readonly string _directory;
     private readonly long _segmentMaxBytes;
     private readonly bool _syncEveryCommit;
-    private readonly List<Segment> _segments;
+    private readonly List<LogSegment> _segments;
     private FileStream? _cursorStream;
     private long _nextSegmentNumber;
     private long _syncedCursorSegment = -1;
 
-    private Segment? _active;
+    private LogSegment? _active;
     private FileStream? _activeStream;
 
     private int _readIndex;
     private long _readOffset;
     private long _expected;
-    private FileStream? _readStream;
-    private Segment? _readStreamSegment;
-    private byte[] _ahead = new byte[ReadAheadBytes];
-    private Segment? _aheadSegment;
-    private long _aheadStart;
-    private int _aheadLength;
+    private readonly SegmentReader _reader = new();
     private long _consumed;
     private long _damaged;
 
-    private FileRecordLog(string directory, long segmentMaxBytes, bool syncEveryCommit, List<Segment> segments)
+    private FileRecordLog(string directory, long segmentMaxBytes, bool syncEveryCommit, List<LogSegment> segments)
     {
         _directory = directory;
         _segmentMaxBytes = segmentMaxBytes;
@@ -80,7 +74,7 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     public ReadMark ReadPosition => new(_consumed, ReadSegment?.Number ?? _nextSegmentNumber, _readOffset, _expected);
 
-    private Segment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
+    private LogSegment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
 
     private string CursorPath => Path.Combine(_directory, CursorFileName);
 
@@ -99,12 +93,12 @@ internal sealed partial class FileRecordLog : IRecordLog
     public static FileRecordLog Open(string directory, long segmentMaxBytes, bool syncEveryCommit, long discardTag)
     {
         StorageFiles.CreateOwnerOnlyDirectory(directory);
-        var segments = new List<Segment>();
+        var segments = new List<LogSegment>();
         foreach (var path in Directory.EnumerateFiles(directory, "*" + SegmentExtension))
         {
             if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             {
-                segments.Add(new Segment(number, path));
+                segments.Add(new LogSegment(number, path));
             }
         }
 
@@ -112,7 +106,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
         try
         {
-            log._cursorStream = StorageFiles.OpenOwnerOnly(log.CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            log._cursorStream = OpenCursor(log.CursorPath);
             log.Recover(discardTag);
             return log;
         }
@@ -139,10 +133,18 @@ internal sealed partial class FileRecordLog : IRecordLog
         catch
         {
             // Bytes may be half-written past the counted length; they are never read, and the next start cuts them
-            // off. Appending resumes in a fresh segment.
-            _activeStream?.Dispose();
+            // off. Appending resumes in a fresh segment; one left with nothing counted in it goes at once, so that a
+            // disk failing for minutes does not leave a file per attempt.
+            DisposeQuietly(_activeStream);
             _activeStream = null;
             _active = null;
+            if (segment.Length == 0 && _segments.Count > 0 && _segments[_segments.Count - 1] == segment)
+            {
+                TryDelete(segment.Path);
+                _segments.RemoveAt(_segments.Count - 1);
+                _readIndex = Math.Min(_readIndex, _segments.Count);
+            }
+
             throw;
         }
 
@@ -237,8 +239,10 @@ internal sealed partial class FileRecordLog : IRecordLog
             return;
         }
 
-        CompletedTotal = upTo.Consumed;
+        // The count moves once the cursor is written: a cursor that could not be written keeps the records counted
+        // as not completed, and the next commit writes it again.
         WriteCursor(upTo);
+        CompletedTotal = upTo.Consumed;
 
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
         while (_segments.Count > 0 && _segments[0].Number < upTo.SegmentNumber && _segments[0] != _active)
@@ -258,11 +262,24 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     public void Dispose()
     {
-        _activeStream?.Dispose();
+        // Nothing is buffered (segments and the cursor are written through), so closing never writes, and never throws.
+        DisposeQuietly(_activeStream);
         _activeStream = null;
-        _readStream?.Dispose();
-        _readStream = null;
-        _cursorStream?.Dispose();
+        _reader.Dispose();
+        DisposeQuietly(_cursorStream);
+        _cursorStream = null;
+    }
+
+    internal static void DisposeQuietly(FileStream? stream)
+    {
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Closing a file whose disk failed: what was not written was never counted.
+        }
     }
 
     private void Consume(RecordFrame header)
@@ -281,7 +298,7 @@ internal sealed partial class FileRecordLog : IRecordLog
     }
 
     /// <summary>Moves reading to the next intact frame of <paramref name="segment"/> at or after <paramref name="from"/>, or to its end.</summary>
-    private void Resync(Segment segment, long from)
+    private void Resync(LogSegment segment, long from)
     {
         var next = -1L;
         if (from < segment.Length)
@@ -301,7 +318,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         _readOffset = next;
     }
 
-    private void SkipRestOf(Segment segment)
+    private void SkipRestOf(LogSegment segment)
     {
         UnreadBytes -= segment.Length - _readOffset;
         _readOffset = segment.Length;
@@ -316,7 +333,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var path = Path.Combine(_directory, number.ToString("D16", CultureInfo.InvariantCulture) + SegmentExtension);
         var stream = StorageFiles.OpenOwnerOnly(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
         DirectorySync.Flush(_directory);
-        var segment = new Segment(number, path);
+        var segment = new LogSegment(number, path);
         _segments.Add(segment);
         _active = segment;
         _activeStream = stream;
@@ -329,16 +346,18 @@ internal sealed partial class FileRecordLog : IRecordLog
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), mark.Offset);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(16), mark.NextNumber);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(24), Crc32.HashToUInt32(bytes.Slice(0, 24)));
-        if (!File.Exists(CursorPath))
+        if (_cursorStream is null || !File.Exists(CursorPath))
         {
             // Deleted under us (the folder removed): written afresh, so that a restart does not resend from the start.
-            _cursorStream?.Dispose();
+            DisposeQuietly(_cursorStream);
+            _cursorStream = null;
             StorageFiles.CreateOwnerOnlyDirectory(_directory);
-            _cursorStream = StorageFiles.OpenOwnerOnly(CursorPath, FileMode.OpenOrCreate, FileAccess.ReadWrite);
+            _cursorStream = OpenCursor(CursorPath);
             _syncedCursorSegment = -1;
         }
 
-        var stream = _cursorStream!;
+        // Unbuffered: a write that fails leaves nothing behind in a buffer to be written again at some later flush.
+        var stream = _cursorStream;
         stream.Position = 0;
         stream.Write(bytes);
         var sync = _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
@@ -349,49 +368,10 @@ internal sealed partial class FileRecordLog : IRecordLog
         }
     }
 
-    /// <summary>Bytes of <paramref name="segment"/> at <paramref name="offset"/>, served from a read-ahead buffer.</summary>
-    private ReadOnlySpan<byte> Read(Segment segment, long offset, int length)
-    {
-        if (_aheadSegment == segment && offset >= _aheadStart && offset + length <= _aheadStart + _aheadLength)
-        {
-            return _ahead.AsSpan((int)(offset - _aheadStart), length);
-        }
+    private ReadOnlySpan<byte> Read(LogSegment segment, long offset, int length) => _reader.Read(segment, offset, length);
 
-        // Never read past what was counted: bytes beyond it may be half-written.
-        var available = (int)Math.Min(Math.Max(ReadAheadBytes, length), segment.Length - offset);
-        if (_ahead.Length < available)
-        {
-            _ahead = new byte[available];
-        }
-
-        if (_readStreamSegment != segment)
-        {
-            _readStream?.Dispose();
-            _readStream = null;
-            _readStreamSegment = null;
-            _readStream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            _readStreamSegment = segment;
-        }
-
-        _readStream!.Position = offset;
-        var read = 0;
-        while (read < available)
-        {
-            var n = _readStream.Read(_ahead, read, available - read);
-            if (n == 0)
-            {
-                // Shorter than what was written to it: truncated under us. What is missing is lost.
-                break;
-            }
-
-            read += n;
-        }
-
-        _aheadSegment = segment;
-        _aheadStart = offset;
-        _aheadLength = read;
-        return _ahead.AsSpan(0, Math.Min(read, length));
-    }
+    private static FileStream OpenCursor(string path) =>
+        StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
 
     private static void TryDelete(string path)
     {
@@ -403,16 +383,6 @@ internal sealed partial class FileRecordLog : IRecordLog
         {
             // Left for the next start, which deletes segments behind the cursor.
         }
-    }
-
-    private sealed class Segment(long number, string path)
-    {
-        public long Number { get; } = number;
-
-        public string Path { get; } = path;
-
-        /// <summary>Bytes written and flushed; the reader never looks past them.</summary>
-        public long Length { get; set; }
     }
 
     private readonly record struct ScanResult(long FirstNumber, long LastNumber, long FirstUnreadOffset, int Torn);

@@ -5,23 +5,19 @@ namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
 /// The hand-off from the app's threads to the engine's loop: records, identity changes and markers, in the order
-/// given. Records wait here as objects until the loop serializes and stores them; their memory is bounded by
-/// <see cref="BudgetBytes"/> of their JSON: past it, <c>Track</c> waits for the loop to catch up, for at most
-/// <see cref="StallTimeout"/> in all while the loop makes no progress (a disk that hangs). After that, records are
-/// kept here up to the queue's bounds, and beyond those new ones are dropped and counted.
+/// given. Records wait here as objects until the loop serializes and stores them; their memory is bounded by a budget
+/// of their JSON (<see cref="MixpanelOptions.TrackMemoryBudgetBytes"/>). Past it, <c>Track</c> waits for a loop that is
+/// catching up, for at most <see cref="StallTimeout"/> in all while the loop takes nothing; while storage is failing,
+/// or once the loop stalled, it never waits: a record beyond the budget is dropped, and counted by the caller.
 /// </summary>
 internal sealed class Intake : IDisposable
 {
-    /// <summary>Records waiting for the loop, measured as their JSON: about 8 MiB (their objects take two to three times that).</summary>
-    public const long BudgetBytes = 8L * 1024 * 1024;
-
-    /// <summary>The longest <c>Track</c> waits for a loop that makes no progress at all.</summary>
+    /// <summary>The longest <c>Track</c> waits for a loop that takes nothing at all.</summary>
     public static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentQueue<object> _items = new();
+    private readonly ConcurrentQueue<IntakeItem> _items = new();
     private readonly AsyncSignal _wake;
-    private readonly long _maxCount;
-    private readonly long _maxBytes;
+    private readonly long _budgetBytes;
     private readonly int _wakeEvery;
     private readonly object _roomGate = new();
     private readonly ITimer _stallTimer;
@@ -29,13 +25,13 @@ internal sealed class Intake : IDisposable
     private volatile int _averageRecordBytes = 512;
     private int _waiting;
     private volatile bool _stalled;
+    private volatile bool _storageFailing;
     private volatile bool _closed;
 
-    public Intake(AsyncSignal wake, TimeProvider timeProvider, long maxCount, long maxBytes, int wakeEvery)
+    public Intake(AsyncSignal wake, TimeProvider timeProvider, long budgetBytes, int wakeEvery)
     {
         _wake = wake;
-        _maxCount = maxCount;
-        _maxBytes = maxBytes;
+        _budgetBytes = budgetBytes;
         _wakeEvery = wakeEvery;
         _stallTimer = timeProvider.CreateTimer(static state => ((Intake)state!).OnStalled(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -47,26 +43,44 @@ internal sealed class Intake : IDisposable
     public long EstimatedBytes => (long)Records * _averageRecordBytes;
 
     /// <summary>
-    /// Adds a record, waiting for room if the loop is behind; false when it cannot be kept (the loop is stalled and
-    /// the queue's bounds are reached here alone).
+    /// Set by the loop while storage fails (and cleared once a write succeeds): nobody waits for room meanwhile, since
+    /// the loop is not going to make any.
+    /// </summary>
+    public bool StorageFailing
+    {
+        get => _storageFailing;
+        set
+        {
+            if (_storageFailing == value)
+            {
+                return;
+            }
+
+            _storageFailing = value;
+            if (value)
+            {
+                lock (_roomGate)
+                {
+                    Monitor.PulseAll(_roomGate);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a record; when the budget is spent, waits for the loop to make room, unless it cannot (storage failing,
+    /// the loop stalled): false then, and the record is not kept.
     /// </summary>
     public bool TryAdd(PendingRecord record)
     {
         var count = Interlocked.Increment(ref _records);
-        var average = _averageRecordBytes;
-        if ((long)count * average > BudgetBytes)
-        {
-            WaitForRoom();
-        }
-
-        // Only while the loop makes no progress: otherwise the loop applies the bounds, oldest records first.
-        if (_stalled && (count > _maxCount || (long)count * average > _maxBytes))
+        if ((long)count * _averageRecordBytes > _budgetBytes && (_storageFailing || _stalled || !WaitForRoom()))
         {
             Interlocked.Decrement(ref _records);
             return false;
         }
 
-        _items.Enqueue(record);
+        _items.Enqueue(new IntakeItem(record));
 
         // The loop is woken when records arrive after a pause and when a batch's worth is waiting, not on every
         // record: it takes everything waiting whenever it runs. (Each count is seen by one caller, so each crossing
@@ -80,23 +94,26 @@ internal sealed class Intake : IDisposable
     }
 
     /// <summary>Adds an identity change or a marker, and wakes the loop.</summary>
-    public void Add(object item)
+    public void Add(IntakeItem item)
     {
         _items.Enqueue(item);
         _wake.Set();
     }
 
     /// <summary>The loop's side: the next item, if any. Records taken are counted off by <see cref="OnProgress"/>.</summary>
-    public bool TryTake(out object item) => _items.TryDequeue(out item!);
+    public bool TryTake(out IntakeItem item) => _items.TryDequeue(out item);
 
     /// <summary>The loop has taken <paramref name="records"/> records: callers waiting for room may go on.</summary>
     public void OnProgress(int records, int recordBytes)
     {
-        // Counted off in groups: one write to the shared count for many records, not one each.
-        if (records > 0)
+        // A turn that took nothing is no progress: a loop that stores nothing must not keep callers waiting turn after turn.
+        if (records <= 0)
         {
-            Interlocked.Add(ref _records, -records);
+            return;
         }
+
+        // Counted off in groups: one write to the shared count for many records, not one each.
+        Interlocked.Add(ref _records, -records);
 
         // A running average of the JSON size, so that the budget follows the app's records.
         if (recordBytes > 0)
@@ -118,7 +135,7 @@ internal sealed class Intake : IDisposable
 
                 // Callers go on once the loop has taken half the budget: they then run for a while without waiting,
                 // rather than waking for every few records the loop takes.
-                if ((long)Records * _averageRecordBytes <= BudgetBytes / 2)
+                if (EstimatedBytes <= _budgetBytes / 2)
                 {
                     Monitor.PulseAll(_roomGate);
                 }
@@ -138,22 +155,18 @@ internal sealed class Intake : IDisposable
 
     public void Dispose() => _stallTimer.Dispose();
 
-    private void WaitForRoom()
+    /// <summary>Waits until the loop brings the records under budget; false when it will not (stalled, storage failing, closing).</summary>
+    private bool WaitForRoom()
     {
         lock (_roomGate)
         {
-            if (_stalled)
-            {
-                return;
-            }
-
             if (++_waiting == 1)
             {
                 _stallTimer.Change(StallTimeout, Timeout.InfiniteTimeSpan);
             }
 
             _wake.Set();
-            while ((long)Records * _averageRecordBytes > BudgetBytes && !_stalled && !_closed)
+            while (EstimatedBytes > _budgetBytes && !_stalled && !_storageFailing && !_closed)
             {
                 Monitor.Wait(_roomGate);
             }
@@ -162,6 +175,8 @@ internal sealed class Intake : IDisposable
             {
                 _stallTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             }
+
+            return !_stalled && !_storageFailing && !_closed;
         }
     }
 
@@ -174,3 +189,24 @@ internal sealed class Intake : IDisposable
         }
     }
 }
+
+/// <summary>One thing handed to the loop: a record, an identity change, or a marker (an opt-out's purge, a flush).</summary>
+internal readonly struct IntakeItem
+{
+    private readonly object _value;
+
+    public IntakeItem(PendingRecord record) => _value = record;
+
+    public IntakeItem(Users.IdentityChange change) => _value = change;
+
+    public IntakeItem(IntakeMarker marker) => _value = marker;
+
+    public PendingRecord? Record => _value as PendingRecord;
+
+    public Users.IdentityChange? Change => _value as Users.IdentityChange;
+
+    public IntakeMarker? Marker => _value as IntakeMarker;
+}
+
+/// <summary>A marker in the intake's order: what the loop does once it has taken everything given before it.</summary>
+internal abstract class IntakeMarker;

@@ -17,6 +17,12 @@ internal readonly record struct QueueRecovery(long Records, long Torn)
 /// (<c>queue/0</c>, <c>queue/1</c>, …) under an OS lock, so no record is ever read by two processes; a slot whose
 /// process has died is adopted by a live one, which moves its records into its own slot and delivers them.
 /// </summary>
+/// <remarks>
+/// The slot locks live beside <c>queue/</c> (<c>queue.0.lock</c>, …), not in it: a cache cleaner that deletes the
+/// folder must not free a live process's slot for the next process to take, or both would send the same records
+/// (and Mixpanel does not deduplicate a profile's <c>$add</c>). Should a lock file be deleted all the same, the lock
+/// is taken again before the slot is next written (<see cref="Append"/>).
+/// </remarks>
 internal sealed class RecordQueue : IDisposable
 {
     // Enough for every process of an app and its tools at once; beyond it a process queues in memory.
@@ -24,13 +30,17 @@ internal sealed class RecordQueue : IDisposable
 
     private readonly IRecordLog[] _logs;
     private readonly string? _queueDirectory;
-    private readonly FileStream? _slotLock;
+    private readonly int _slot;
+    private readonly FileStream? _legacyLock;
+    private FileStream? _slotLock;
     private long _nextSequence;
 
-    private RecordQueue(IRecordLog[] logs, string? queueDirectory, FileStream? slotLock, long nextSequence)
+    private RecordQueue(IRecordLog[] logs, string? queueDirectory, int slot, FileStream? slotLock, FileStream? legacyLock, long nextSequence)
     {
+        _legacyLock = legacyLock;
         _logs = logs;
         _queueDirectory = queueDirectory;
+        _slot = slot;
         _slotLock = slotLock;
         _nextSequence = nextSequence;
     }
@@ -45,7 +55,7 @@ internal sealed class RecordQueue : IDisposable
 
     public IRecordLog this[RecordEndpoint endpoint] => _logs[(int)endpoint];
 
-    public static RecordQueue InMemory() => new([.. RecordEndpoints.All.Select(static _ => (IRecordLog)new MemoryRecordLog())], null, null, 1);
+    public static RecordQueue InMemory() => new([.. RecordEndpoints.All.Select(static _ => (IRecordLog)new MemoryRecordLog())], null, -1, null, null, 1);
 
     /// <summary>
     /// Opens the first free slot under <paramref name="queueDirectory"/>, recovering what an earlier run left in it;
@@ -56,7 +66,7 @@ internal sealed class RecordQueue : IDisposable
         StorageFiles.CreateOwnerOnlyDirectory(queueDirectory);
         for (var slot = 0; slot < MaxSlots; slot++)
         {
-            if (StorageFiles.TryLock(SlotLockPath(queueDirectory, slot)) is not { } slotLock)
+            if (TryLockSlot(queueDirectory, slot) is not { } locks)
             {
                 continue;
             }
@@ -64,11 +74,12 @@ internal sealed class RecordQueue : IDisposable
             try
             {
                 var logs = OpenLogs(SlotPath(queueDirectory, slot), segmentBytes, discardTag, out recovery);
-                return new RecordQueue(logs, queueDirectory, slotLock, logs.Max(static log => ((FileRecordLog)log).MaxSequence) + 1);
+                return new RecordQueue(logs, queueDirectory, slot, locks.Lock, locks.Legacy, logs.Max(static log => ((FileRecordLog)log).MaxSequence) + 1);
             }
             catch
             {
-                slotLock.Dispose();
+                locks.Lock.Dispose();
+                locks.Legacy.Dispose();
                 throw;
             }
         }
@@ -78,6 +89,30 @@ internal sealed class RecordQueue : IDisposable
     }
 
     public long TakeSequence() => _nextSequence++;
+
+    /// <summary>
+    /// Appends frames to <paramref name="endpoint"/>'s log, the slot's lock taken again first if its file was deleted.
+    /// </summary>
+    /// <exception cref="IOException">The disk failed, or another process took the slot meanwhile: nothing was written.</exception>
+    public void Append(RecordEndpoint endpoint, ByteBuffer frames, int count)
+    {
+        HoldSlot();
+        _logs[(int)endpoint].Append(frames, count);
+    }
+
+    /// <summary>Makes sure this process still holds its slot's lock: a lock whose file was deleted protects nothing.</summary>
+    private void HoldSlot()
+    {
+        if (_slotLock is null || File.Exists(_slotLock.Name))
+        {
+            return;
+        }
+
+        var retaken = StorageFiles.TryLock(_slotLock.Name)
+            ?? throw new IOException($"The queue slot {_slot} was taken by another process after its lock file was deleted.");
+        _slotLock.Dispose();
+        _slotLock = retaken;
+    }
 
     /// <summary>
     /// Moves the records of every slot whose process has died into this queue, and empties those slots. A crash while
@@ -95,12 +130,13 @@ internal sealed class RecordQueue : IDisposable
         for (var slot = 0; slot < MaxSlots; slot++)
         {
             var path = SlotPath(_queueDirectory, slot);
-            if (!Directory.Exists(path) || StorageFiles.TryLock(SlotLockPath(_queueDirectory, slot)) is not { } slotLock)
+            if (!Directory.Exists(path) || TryLockSlot(_queueDirectory, slot) is not { } locks)
             {
                 continue;
             }
 
-            using (slotLock)
+            using (locks.Lock)
+            using (locks.Legacy)
             {
                 var logs = OpenLogs(path, segmentBytes, discardTag, out var recovery);
                 try
@@ -187,11 +223,43 @@ internal sealed class RecordQueue : IDisposable
         }
 
         _slotLock?.Dispose();
+        _legacyLock?.Dispose();
     }
 
     private static string SlotPath(string queueDirectory, int slot) => Path.Combine(queueDirectory, slot.ToString(CultureInfo.InvariantCulture));
 
-    private static string SlotLockPath(string queueDirectory, int slot) => SlotPath(queueDirectory, slot) + ".lock";
+    // Beside the queue folder, so that deleting the folder leaves every lock in place.
+    private static string SlotLockPath(string queueDirectory, int slot) =>
+        queueDirectory.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar) + "." + slot.ToString(CultureInfo.InvariantCulture) + ".lock";
+
+    // Where earlier versions kept the lock, inside the queue folder: still taken, so that a process of an earlier
+    // version running beside this one never shares a slot with it.
+    private static string LegacySlotLockPath(string queueDirectory, int slot) => SlotPath(queueDirectory, slot) + ".lock";
+
+    /// <summary>Both locks of a slot, or null (none held) when a process holds either.</summary>
+    private static (FileStream Lock, FileStream Legacy)? TryLockSlot(string queueDirectory, int slot)
+    {
+        if (StorageFiles.TryLock(SlotLockPath(queueDirectory, slot)) is not { } slotLock)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (StorageFiles.TryLock(LegacySlotLockPath(queueDirectory, slot)) is { } legacy)
+            {
+                return (slotLock, legacy);
+            }
+        }
+        catch
+        {
+            slotLock.Dispose();
+            throw;
+        }
+
+        slotLock.Dispose();
+        return null;
+    }
 
     private static IRecordLog[] OpenLogs(string slotDirectory, long segmentBytes, long discardTag, out QueueRecovery recovery)
     {

@@ -50,6 +50,7 @@ internal static class MixpanelConfigurationBinding
         options.FlushInterval = reader.Parse(nameof(MixpanelOptions.FlushInterval), options.FlushInterval, ParseTimeSpan, NotTimeSpan);
         options.MaxQueueSize = reader.Parse(nameof(MixpanelOptions.MaxQueueSize), options.MaxQueueSize, ParseInt32, NotWholeNumber);
         options.MaxQueueBytes = reader.Parse(nameof(MixpanelOptions.MaxQueueBytes), options.MaxQueueBytes, ParseInt64, NotWholeNumber);
+        options.TrackMemoryBudgetBytes = reader.Parse(nameof(MixpanelOptions.TrackMemoryBudgetBytes), options.TrackMemoryBudgetBytes, ParseInt64, NotWholeNumber);
         options.PersistInterval = reader.Parse(nameof(MixpanelOptions.PersistInterval), options.PersistInterval, ParseTimeSpan, NotTimeSpan);
         options.ShutdownTimeout = reader.Parse(nameof(MixpanelOptions.ShutdownTimeout), options.ShutdownTimeout, ParseTimeSpan, NotTimeSpan);
         options.FlushTimeout = reader.Parse(nameof(MixpanelOptions.FlushTimeout), options.FlushTimeout, ParseTimeSpan, NotTimeSpan);

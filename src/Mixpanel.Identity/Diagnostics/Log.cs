@@ -74,8 +74,8 @@ internal static partial class Log
     [LoggerMessage(2002, LogLevel.Warning, "{Count} records were found damaged or missing in the queue on disk and were skipped.")]
     public static partial void QueueDamagedRecords(ILogger logger, long count);
 
-    [LoggerMessage(2007, LogLevel.Warning, "The queue's writer made no progress and the queue's bounds are reached in memory; a new record was dropped.")]
-    public static partial void IntakeFull(ILogger logger);
+    [LoggerMessage(2007, LogLevel.Warning, "{Count} new records were dropped: storage is failing or the queue's writer is stalled, and the records waiting in memory are at MixpanelOptions.TrackMemoryBudgetBytes. Logged at most once a minute.")]
+    public static partial void IntakeFull(ILogger logger, long count);
 
     [LoggerMessage(2009, LogLevel.Warning, "Every queue slot in the storage directory is taken by other processes; records are kept in memory for this process.")]
     public static partial void QueueSlotsTaken(ILogger logger);

@@ -28,10 +28,11 @@ internal static class StorageFiles
     }
 
     /// <summary>Opens a file, creating it readable and writable by its owner only (Unix) when it is new.</summary>
-    public static FileStream OpenOwnerOnly(string path, FileMode mode = FileMode.Create, FileAccess access = FileAccess.Write, FileShare share = FileShare.None)
+    /// <remarks>A <paramref name="bufferSize"/> of 0 writes through: nothing waits in a buffer to be written when the stream closes.</remarks>
+    public static FileStream OpenOwnerOnly(string path, FileMode mode = FileMode.Create, FileAccess access = FileAccess.Write, FileShare share = FileShare.None, int bufferSize = 4096)
     {
 #if NET
-        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share };
+        var options = new FileStreamOptions { Mode = mode, Access = access, Share = share, BufferSize = bufferSize };
         if (UnixPermissions.IsUnix)
         {
 #pragma warning disable CA1416 // Unix only, checked above.
@@ -42,7 +43,7 @@ internal static class StorageFiles
         return new FileStream(path, options);
 #else
         var existed = mode != FileMode.CreateNew && File.Exists(path);
-        var stream = new FileStream(path, mode, access, share);
+        var stream = new FileStream(path, mode, access, share, Math.Max(1, bufferSize));
         if (!existed)
         {
             try
@@ -97,6 +98,29 @@ internal static class StorageFiles
             return null;
         }
     }
+
+    /// <summary>
+    /// Whether OS file locks hold in <paramref name="directory"/>: a file locked once cannot be locked a second time.
+    /// They do nothing where the runtime was told not to take them (<c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c>, set by
+    /// some container images) and on some network and FUSE file systems; there, processes sharing the directory would
+    /// share queue slots and send records twice.
+    /// </summary>
+    public static bool LockingWorks(string directory)
+    {
+        var path = Path.Combine(directory, LockProbeFileName);
+        using var first = TryLock(path);
+        if (first is null)
+        {
+            // Another process holds the probe this moment: it was kept out, so locks hold.
+            return true;
+        }
+
+        using var second = TryLock(path);
+        return second is null;
+    }
+
+    /// <summary>The file <see cref="LockingWorks"/> locks twice.</summary>
+    public const string LockProbeFileName = "locking.probe";
 
     /// <summary>
     /// Takes the lock on <paramref name="path"/>, waiting while another process holds it (it is held for the few

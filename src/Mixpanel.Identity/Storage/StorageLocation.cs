@@ -22,7 +22,8 @@ internal static class StorageLocation
         }
 
         var mode = UnixPermissions.GetMode(directory);
-        return Judge(mode, mode is { } current && IsOwner(directory, current));
+        return Judge(mode, mode is { } current && IsOwner(directory, current))
+            ?? (StorageFiles.LockingWorks(directory) ? null : "file locks do nothing there (DOTNET_SYSTEM_IO_DISABLEFILELOCKING, or a network or FUSE file system), so processes sharing it could send the same records twice");
     }
 
     /// <summary>

@@ -19,4 +19,10 @@ internal interface IRecordSink
     /// and every record stored and not yet delivered, including a batch being sent.
     /// </summary>
     void Purge(int optOutGeneration);
+
+    /// <summary>
+    /// Another process changed the stored identity: read it off the app's thread, and hand it to
+    /// <see cref="IdentitySession.OnStoredChange"/>.
+    /// </summary>
+    void CatchUp();
 }

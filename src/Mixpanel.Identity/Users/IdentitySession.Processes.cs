@@ -22,6 +22,36 @@ internal sealed partial class IdentitySession
         }
     }
 
+    /// <summary>
+    /// The sink read the stored identity at <paramref name="version"/> (off the app's thread, on
+    /// <see cref="IRecordSink.CatchUp"/>): it becomes this process's view unless a change of this process is on its way.
+    /// </summary>
+    public void OnStoredChange(IdentityState latest, int version)
+    {
+        lock (_gate)
+        {
+            if (_unsaved == 0 && version != _seenVersion)
+            {
+                Adopt(latest, version);
+            }
+        }
+    }
+
+    /// <summary>
+    /// This process's view as it is, for <c>Track</c>, which never reads a file: when another process changed the
+    /// identity, the sink is asked to read it, and the view follows from a later call on.
+    /// </summary>
+    private IdentityState CurrentWithoutReading()
+    {
+        var version = _store.Version;
+        if (version != _seenVersion && Interlocked.Exchange(ref _catchUpAsked, version) != version)
+        {
+            _sink.CatchUp();
+        }
+
+        return _state;
+    }
+
     private IdentityState CurrentLocked()
     {
         if (_store.Version != _seenVersion && _unsaved == 0)

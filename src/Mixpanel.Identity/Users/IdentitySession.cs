@@ -30,6 +30,9 @@ internal sealed partial class IdentitySession
     private readonly SessionHooks _hooks;
     private volatile IdentityState _state;
     private volatile int _seenVersion;
+
+    // The last version Track asked the sink to catch up with, so that it asks once per change, not once per call.
+    private int _catchUpAsked;
     private volatile int _optOutGeneration;
     private volatile bool _closed;
 
@@ -79,7 +82,7 @@ internal sealed partial class IdentitySession
 
         // The generation is read before the state; OptOut changes them in the other order (see OptOut).
         var generation = _optOutGeneration;
-        var state = Current;
+        var state = CurrentWithoutReading();
         if (state.OptedOut)
         {
             _counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);

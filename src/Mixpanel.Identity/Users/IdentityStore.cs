@@ -206,6 +206,8 @@ internal sealed class IdentityStore : IDisposable
     /// </summary>
     private sealed unsafe class ChangeCounter
     {
+        private const int PageBytes = 4096;
+
         private readonly MemoryMappedFile _map;
         private readonly MemoryMappedViewAccessor _view;
         private readonly int* _value;
@@ -235,10 +237,9 @@ internal sealed class IdentityStore : IDisposable
             {
                 using (var file = StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite))
                 {
-                    if (file.Length < sizeof(long))
-                    {
-                        file.SetLength(4096);
-                    }
+                    // Real blocks, never a sparse file: a write to a mapped hole on a full disk is a SIGBUS, not an
+                    // exception. On a full disk this throws, and the client keeps its identity in memory.
+                    FileBlocks.Allocate(file, PageBytes);
 
                     map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
                 }

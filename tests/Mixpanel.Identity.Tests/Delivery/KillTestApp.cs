@@ -49,12 +49,13 @@ internal static class KillTestApp
     }
 
     /// <summary>Starts the app in <paramref name="mode"/> (by default, to deliver whatever earlier runs left) and returns what it printed.</summary>
-    public static async Task<string> RunToEndAsync(string directory, LocalMixpanelServer server, long first, string mode = "deliver")
+    public static async Task<string> RunToEndAsync(
+        string directory, LocalMixpanelServer server, long first, string mode = "deliver", IReadOnlyDictionary<string, string?>? environment = null)
     {
         // The bound is a safety net so that an app that never exits fails the test instead of hanging it; never an
         // assertion on time.
         var run = await ChildProcess.RunAsync(
-            Environment.ProcessPath ?? "dotnet", Arguments(directory, server, first, mode), AppContext.BaseDirectory, TimeSpan.FromSeconds(60));
+            Environment.ProcessPath ?? "dotnet", Arguments(directory, server, first, mode), AppContext.BaseDirectory, TimeSpan.FromSeconds(60), environment);
         run.ExitCode.Should().Be(0, run.ToString());
         return run.StandardOutput.Trim();
     }

@@ -26,6 +26,7 @@ public sealed class ConfigurationBindingTests
             ["FlushInterval"] = "00:00:30",
             ["MaxQueueSize"] = "5000",
             ["MaxQueueBytes"] = "1048576",
+            ["TrackMemoryBudgetBytes"] = "131072",
             ["PersistInterval"] = "00:00:00.250",
             ["ShutdownTimeout"] = "00:00:02",
             ["RequestTimeout"] = "00:01:00",
@@ -64,6 +65,7 @@ public sealed class ConfigurationBindingTests
         options.FlushInterval.Should().Be(TimeSpan.FromSeconds(30));
         options.MaxQueueSize.Should().Be(5000);
         options.MaxQueueBytes.Should().Be(1_048_576);
+        options.TrackMemoryBudgetBytes.Should().Be(131_072);
         options.PersistInterval.Should().Be(TimeSpan.FromMilliseconds(250));
         options.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(2));
         options.RequestTimeout.Should().Be(TimeSpan.FromMinutes(1));

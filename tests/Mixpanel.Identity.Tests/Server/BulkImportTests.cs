@@ -218,7 +218,43 @@ public sealed class BulkImportTests
         { "properties", () => new MixpanelImportEvent("Viewed", "user", Started, new Dictionary<string, object?> { ["token"] = "another-project" }) },
         { "properties", () => new MixpanelImportEvent("Viewed", "user", Started, new Dictionary<string, object?> { ["bad"] = new object() }) },
         { "insertId", () => new MixpanelImportEvent("Viewed", "user", Started, insertId: "not/an/id") },
+        { "time", () => new MixpanelImportEvent("Viewed", "user", TimeProvider.System.GetUtcNow().AddDays(3)) },
+        { "time", () => new MixpanelImportEvent("Viewed", "user", TimeProvider.System.GetUtcNow().AddMinutes(90)) },
     };
+
+    [Fact]
+    public void MixpanelImportEvent_TimeWithinTheHourAhead_IsTaken()
+    {
+        var soon = TimeProvider.System.GetUtcNow().AddMinutes(50);
+
+        new MixpanelImportEvent("Viewed", "user", soon).Time.Should().Be(soon);
+    }
+
+    [Fact]
+    public async Task ImportAsync_ABatchMixpanelTookNoneOf_CountsOnlyWhatItTookAndSendsTheValidEventsAgain()
+    {
+        await using var harness = await StartAsync();
+        await using var client = harness.StartServerClient(options => options.ApiSecret = Secret);
+
+        // Mixpanel names one bad event and says it imported none of the batch.
+        harness.Server.Faults.Enqueue(ServerFault.Answer(
+            400,
+            """{"code":400,"error":"some data points in the request failed validation","failed_records":[{"index":1,"$insert_id":"bad-1","field":"properties.time","message":"'properties.time' is invalid"}],"num_records_imported":0,"status":"Bad Request"}""",
+            "application/json"));
+
+        var result = await client.ImportAsync(
+            Events(
+                new MixpanelImportEvent("Viewed", "user-1", Started.AddDays(-8)),
+                new MixpanelImportEvent("Bad", "user-1", Started.AddDays(-8), insertId: "bad-1"),
+                new MixpanelImportEvent("Viewed", "user-2", Started.AddDays(-7))),
+            cancellationToken: DeliveryHarness.Patience);
+
+        result.Imported.Should().Be(2, "the two valid events were sent again, and Mixpanel took them then");
+        result.Rejected.Should().Be(1);
+        result.Failures.Should().ContainSingle().Which.InsertId.Should().Be("bad-1");
+        harness.Server.Requests.Select(r => r.RecordCount).Should().Equal([0, 1, 1], "the refused batch, then each run of its valid events");
+        harness.Server.Records.Select(r => r.EventName).Should().Equal("Viewed", "Viewed");
+    }
 
     [Theory]
     [MemberData(nameof(BadEvents))]

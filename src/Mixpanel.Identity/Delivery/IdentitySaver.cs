@@ -1,0 +1,142 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Users;
+
+namespace Mixpanel.Identity.Delivery;
+
+/// <summary>
+/// The identity saver: saves a device's identity changes in order with its records, releases held profile updates
+/// once, and reads another process's change for the session off the app's thread. The server client, whose visitors
+/// are given per call, has none. Used by the loop alone.
+/// </summary>
+internal sealed class IdentitySaver
+{
+    private readonly IdentityStore _store;
+    private readonly IdentitySession _session;
+    private readonly RecordWriter _writer;
+    private readonly DeliveryCounters _counters;
+    private readonly ILogger _logger;
+    private readonly List<IdentityChange> _changes = [];
+    private IdentityState _lastSaved;
+    private int _catchUpAsked;
+
+    public IdentitySaver(IdentityStore store, IdentitySession session, RecordWriter writer, DeliveryCounters counters, ILogger logger)
+    {
+        _store = store;
+        _session = session;
+        _writer = writer;
+        _counters = counters;
+        _logger = logger;
+        _lastSaved = session.Current;
+    }
+
+    /// <summary>Whether changes wait to be saved.</summary>
+    public bool HasChanges => _changes.Count > 0;
+
+    public bool IsDurable => _store.IsDurable;
+
+    /// <summary>Takes a change, to be saved by <see cref="TrySave"/>.</summary>
+    public void Add(IdentityChange change) => _changes.Add(change);
+
+    /// <summary>Asks for another process's change to be read (from any thread): <see cref="CatchUp"/> reads it.</summary>
+    public void AskCatchUp() => Volatile.Write(ref _catchUpAsked, 1);
+
+    /// <summary>Reads the identity another process saved, for the session, if asked.</summary>
+    public void CatchUp()
+    {
+        if (Interlocked.Exchange(ref _catchUpAsked, 0) == 0)
+        {
+            return;
+        }
+
+        var version = _store.Version;
+        if (_store.ReadLatest() is { } latest)
+        {
+            _session.OnStoredChange(latest, version);
+        }
+    }
+
+    /// <summary>
+    /// Saves the changes taken, applied in order to the identity as stored (another process may have changed it); false
+    /// while the disk is failing, the changes kept for the next attempt. Held profile updates that a change releases
+    /// go into the queue under a tag that the stored identity names until the release is saved: if the process dies in
+    /// between, the next start finds the tag and cuts those records off, and the updates, still held, are released
+    /// once, later.
+    /// </summary>
+    public bool TrySave(bool final, Func<long, QueueRecovery> adoptOrphans)
+    {
+        if (_changes.Count == 0)
+        {
+            return true;
+        }
+
+        if (!final && _writer.IsPaused)
+        {
+            return false;
+        }
+
+        try
+        {
+            using (_store.Lock())
+            {
+                var stored = _store.ReadLatest() ?? _lastSaved;
+                if (stored.PendingRelease != 0)
+                {
+                    // A process died mid-release; adopting its slot discards that release's records.
+                    adoptOrphans(stored.PendingRelease);
+                    stored = stored.WithPendingRelease(0);
+                }
+
+                var effects = new ChangeEffects();
+                var state = stored;
+                foreach (var change in _changes)
+                {
+                    state = change.Apply(state, effects);
+                }
+
+                if (effects.Released.Count > 0)
+                {
+                    var tag = NewReleaseTag();
+                    _store.Save(stored.WithPendingRelease(tag));
+                    _writer.AppendReleased(effects.Released, tag);
+                }
+
+                _store.Save(state);
+                _lastSaved = state;
+                foreach (var drop in effects.Dropped)
+                {
+                    _counters.OnDropped(drop.Key, drop.Value, wasQueued: false);
+                    Log.HeldProfileUpdatesDropped(_logger, drop.Value, drop.Key);
+                }
+
+                var saved = _changes.Count;
+                _changes.Clear();
+                _session.OnSaved(state, _store.Version, saved);
+                return true;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Kept, and saved with the next attempt; this process goes on with its own view meanwhile.
+            Log.IdentitySaveFailed(_logger, exception);
+            _writer.PauseForDisk(exception, logged: true);
+            return false;
+        }
+    }
+
+    private static long NewReleaseTag()
+    {
+        var bytes = new byte[8];
+#if NET
+        RandomNumberGenerator.Fill(bytes);
+#else
+        using (var generator = RandomNumberGenerator.Create())
+        {
+            generator.GetBytes(bytes);
+        }
+#endif
+        var tag = BitConverter.ToInt64(bytes, 0);
+        return tag == 0 ? 1 : tag;
+    }
+}

@@ -1,0 +1,105 @@
+using FluentAssertions;
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Tests.Fakes;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Mixpanel.Identity.Tests.Delivery;
+
+/// <summary>One endpoint's log on disk, alone: what it appends it reads back, what it commits stays done, and a full disk leaves it whole.</summary>
+public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _folder = new();
+
+    [Fact]
+    public void Reopen_AfterACommit_ReadsOnlyTheRecordsAfterTheCursor()
+    {
+        using (var log = Open(_folder.Path))
+        {
+            log.Append(QueueFrames.Numbered(1, 5), 5);
+            log.Append(QueueFrames.Numbered(6, 5), 5);
+            for (var i = 0; i < 3; i++)
+            {
+                log.TryPeek(out _);
+                log.SkipNext();
+            }
+
+            log.CommitRead(log.ReadPosition);
+            log.CompletedTotal.Should().Be(3);
+        }
+
+        using var reopened = Open(_folder.Path);
+
+        reopened.Recovered.Should().Be(7);
+        QueueFrames.ReadAll(reopened).Should().Equal(4, 5, 6, 7, 8, 9, 10);
+    }
+
+    [Fact]
+    public void Segments_WhollyCommitted_AreDeleted()
+    {
+        using var log = FileRecordLog.Open(_folder.Path, segmentMaxBytes: 256, syncEveryCommit: false, discardTag: 0);
+        for (var n = 1; n <= 6; n++)
+        {
+            log.Append(QueueFrames.Numbered(n, 1, padding: 300), 1);
+        }
+
+        QueueFrames.ReadAll(log).Should().Equal(1, 2, 3, 4, 5, 6);
+        log.CommitRead(log.ReadPosition);
+
+        Directory.GetFiles(_folder.Path, "*" + FileRecordLog.SegmentExtension).Should().HaveCountLessThan(2, "only the segment being appended to stays");
+    }
+
+    [Fact]
+    public void Append_OnAFullDisk_LeavesNoEmptySegmentAndLosesNothingOnceThereIsRoom()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        using var log = Open(disk.Path);
+        log.Append(QueueFrames.Numbered(1, 2), 2);
+        disk.FillLeaving(freePages: 0);
+
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            var append = () => log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8);
+            append.Should().Throw<IOException>();
+        }
+
+        Directory.GetFiles(disk.Path, "*" + FileRecordLog.SegmentExtension).Select(path => new FileInfo(path).Length)
+            .Should().NotContain(0, "a write that failed leaves no empty file behind");
+        disk.FreeAll();
+        log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8);
+        QueueFrames.ReadAll(log).Should().Equal(Enumerable.Range(1, 10).Select(n => (long)n));
+    }
+
+    [Fact]
+    public void CommitRead_WhenTheCursorCannotBeWritten_KeepsTheCursorAndDisposesWithoutThrowing()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var log = Open(disk.Path);
+        log.Append(QueueFrames.Numbered(1, 3), 3);
+        QueueFrames.ReadAll(log);
+        disk.FillLeaving(freePages: 0);
+
+        var commit = () => log.CommitRead(log.ReadPosition);
+
+        commit.Should().Throw<IOException>();
+        log.CompletedTotal.Should().Be(0, "the cursor moves only once it is written");
+        log.Invoking(l => l.Dispose()).Should().NotThrow("nothing failed waits in a buffer to be written again");
+        disk.FreeAll();
+        using var reopened = Open(disk.Path);
+        QueueFrames.ReadAll(reopened).Should().Equal(1, 2, 3);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private static FileRecordLog Open(string directory) => FileRecordLog.Open(directory, 64 * 1024, syncEveryCommit: true, discardTag: 0);
+}

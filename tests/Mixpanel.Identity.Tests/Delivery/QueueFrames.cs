@@ -1,0 +1,41 @@
+using System.Text;
+using Mixpanel.Identity.Delivery;
+using Mixpanel.Identity.Payloads;
+
+namespace Mixpanel.Identity.Tests.Delivery;
+
+/// <summary>Frames as the engine writes them, for tests of the logs and the queue alone.</summary>
+internal static class QueueFrames
+{
+    /// <summary><paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number.</summary>
+    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0)
+    {
+        var frames = new ByteBuffer(1024);
+        for (var i = 0; i < count; i++)
+        {
+            var start = frames.Length;
+            frames.GetSpan(RecordFrame.HeaderSize);
+            frames.Advance(RecordFrame.HeaderSize);
+            frames.Write(Encoding.UTF8.GetBytes($"{{\"n\":{firstNumber + i},\"pad\":\"{new string('x', padding)}\"}}"));
+            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, 0, 0);
+        }
+
+        return frames;
+    }
+
+    /// <summary>Every unread record of <paramref name="log"/>, read in order, as its number.</summary>
+    public static List<long> ReadAll(IRecordLog log)
+    {
+        var numbers = new List<long>();
+        while (log.TryPeek(out var header))
+        {
+            var payload = new ByteBuffer(256);
+            if (log.ReadNext(payload))
+            {
+                numbers.Add(header.Number);
+            }
+        }
+
+        return numbers;
+    }
+}

@@ -40,9 +40,12 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         var clock = timeProvider ?? TimeProvider.System;
         var logger = ClientRuntime.CreateLogger(loggerFactory);
         var counters = new DeliveryCounters();
-        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
+        var enabled = checkedOptions.Enabled;
+        var directory = enabled && checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
         var hooks = new SessionHooks(checkedOptions, logger, counters);
-        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault));
+
+        // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
+        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault || !enabled));
         try
         {
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
@@ -59,8 +62,12 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
         _runtime.Start(_session, DisposeAsync);
-        NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
-        People = new MixpanelPeople(_session);
+        if (enabled)
+        {
+            NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
+        }
+
+        People = enabled ? new MixpanelPeople(_session) : new MixpanelPeople(_runtime.DisabledSink);
     }
 
     /// <inheritdoc />
@@ -94,7 +101,11 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
         EventProperties.RequireName(eventName, nameof(eventName));
-        _session.Track(eventName, PropertyValues.Snapshot(properties, nameof(properties)));
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (!_runtime.DropIfDisabled())
+        {
+            _session.Track(eventName, snapshot);
+        }
     }
 
     /// <summary>
@@ -180,7 +191,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void OptOutTracking(bool deleteUser) => _session.OptOut(deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
-    public void OptInTracking() => _session.OptIn(null, PropertyMap.Empty);
+    public void OptInTracking() => OptInTracking(null);
 
     /// <summary>Opts the user back in: identifies them as <paramref name="distinctId"/> (if given), then tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
     /// <param name="distinctId">The user's id, as for <see cref="Identify"/>; null to stay as the device is.</param>
@@ -193,11 +204,16 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
             DistinctIds.ValidateUserId(distinctId, nameof(distinctId));
         }
 
-        _session.OptIn(distinctId, PropertyValues.Snapshot(properties, nameof(properties)));
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (_runtime.Options.Enabled)
+        {
+            _session.OptIn(distinctId, snapshot);
+        }
     }
 
     /// <inheritdoc />
-    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
+    public MixpanelGroup GetGroup(string groupKey, object groupId) =>
+        _runtime.Options.Enabled ? new(_session, groupKey, groupId) : new(groupKey, groupId, _runtime.DisabledSink);
 
     /// <summary>
     /// Reads <see cref="MixpanelOptions.DeviceInfo"/> again: call it on the thread that may read the screen (a UI

@@ -10,7 +10,15 @@ public sealed class MixpanelOptions
 {
     internal const int MaxBatchSize = MixpanelLimits.MaxRecordsPerRequest;
 
-    /// <summary>The Mixpanel project token (Project Settings → Access Keys). Required.</summary>
+    /// <summary>
+    /// Whether the client tracks at all. False (in development, in tests, for a build with tracking switched off) makes
+    /// every call a no-op that still checks its arguments: nothing is stored on disk or sent, no token is needed, the
+    /// client reports itself opted out, and what the app records is counted as <see cref="DropReason.Disabled"/>.
+    /// </summary>
+    /// <value>The default value is true.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Mixpanel project token (Project Settings → Access Keys). Required unless <see cref="Enabled"/> is false.</summary>
     public string ProjectToken { get; set; } = string.Empty;
 
     /// <summary>
@@ -183,7 +191,7 @@ public sealed class MixpanelOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(ProjectToken))
+        if (string.IsNullOrWhiteSpace(ProjectToken) && Enabled)
         {
             errors.Add("MixpanelOptions.ProjectToken is required: copy it from your Mixpanel project's settings.");
         }

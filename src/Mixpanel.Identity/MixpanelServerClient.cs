@@ -32,7 +32,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         var clock = timeProvider ?? TimeProvider.System;
         var logger = ClientRuntime.CreateLogger(loggerFactory);
         var counters = new DeliveryCounters();
-        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
+        var directory = checkedOptions is { Enabled: true, Storage: StorageMode.Disk } ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
         _hooks = new SessionHooks(checkedOptions, logger, counters);
 
         // Identity is given per call: nothing of it is stored.
@@ -166,6 +166,11 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
 
     private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
     {
+        if (_runtime.DropIfDisabled())
+        {
+            return;
+        }
+
         // The visitor's request properties and address go as the event's "super" properties: the call's own win.
         var identity = visitor.EventIdentity;
         if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
@@ -181,6 +186,11 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     {
         public void Send(MixpanelProfileUpdate update)
         {
+            if (owner._runtime.DropIfDisabled())
+            {
+                return;
+            }
+
             if (visitor.UserId is not { } userId)
             {
                 owner._runtime.Counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
@@ -203,7 +213,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         public void Send(MixpanelProfileUpdate update)
         {
             var change = update.Update;
-            if (!owner._hooks.TryGroupUpdate(ref change))
+            if (owner._runtime.DropIfDisabled() || !owner._hooks.TryGroupUpdate(ref change))
             {
                 return;
             }

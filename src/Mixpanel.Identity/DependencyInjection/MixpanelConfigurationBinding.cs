@@ -33,6 +33,7 @@ internal static class MixpanelConfigurationBinding
     internal static void Bind(IConfiguration configuration, MixpanelOptions options, List<string>? errors)
     {
         var reader = new Reader(configuration, errors);
+        options.Enabled = reader.Parse(nameof(MixpanelOptions.Enabled), options.Enabled, ParseBoolean, NotBoolean);
         if (reader.Text(nameof(MixpanelOptions.ProjectToken)) is { } token)
         {
             options.ProjectToken = token.Trim();

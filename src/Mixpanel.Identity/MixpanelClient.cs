@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.AppEvents;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
@@ -19,6 +20,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 {
     private readonly ClientRuntime _runtime;
     private readonly IdentitySession _session;
+    private readonly AppLifecycle? _appLifecycle;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -45,7 +47,12 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         var hooks = new SessionHooks(checkedOptions, logger, counters);
 
         // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
-        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault || !enabled));
+        var newDevice = false;
+        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () =>
+        {
+            newDevice = true;
+            return IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault || !enabled);
+        });
         try
         {
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
@@ -68,6 +75,11 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         }
 
         People = enabled ? new MixpanelPeople(_session) : new MixpanelPeople(_runtime.DisabledSink);
+        if (enabled && checkedOptions.TrackAutomaticEvents)
+        {
+            _appLifecycle = new AppLifecycle(this, clock, checkedOptions.MinimumSessionDuration);
+            _appLifecycle.TrackStart(store.Directory, newDevice, DeviceProperties.ReadAppVersion(checkedOptions.AppVersion), clock.GetUtcNow(), logger);
+        }
     }
 
     /// <inheritdoc />
@@ -246,13 +258,21 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void NotifyNetworkAvailable() => _runtime.Engine.RetryNow();
 
     /// <summary>
+    /// Tells the client the app came to the foreground (a UI framework's resume or activate event): with
+    /// <see cref="MixpanelOptions.TrackAutomaticEvents"/>, a session starts, unless one is running. Returns at once.
+    /// </summary>
+    public void OnAppForegrounded() => _appLifecycle?.Foregrounded();
+
+    /// <summary>
     /// Tells the client the app is going to the background (a UI framework's suspend or deactivate event): what is
-    /// queued is sent now, in the background, as Mixpanel's mobile SDKs do. Returns at once.
+    /// queued is sent now, in the background, as Mixpanel's mobile SDKs do. With
+    /// <see cref="MixpanelOptions.TrackAutomaticEvents"/>, the session ends and is tracked as <c>$ae_session</c>. Returns at once.
     /// </summary>
     public void OnAppBackgrounded()
     {
         if (!_runtime.IsDisposed)
         {
+            _appLifecycle?.Backgrounded();
             _ = FlushAsync().ContinueWith(static flush => _ = flush.Exception, TaskScheduler.Default);
         }
     }
@@ -283,6 +303,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public ValueTask DisposeAsync() => _runtime.DisposeAsync(closing: () =>
     {
+        // Closing the app ends its session, as going to the background does.
+        _appLifecycle?.Backgrounded();
         NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
         _session.Close();
     });

@@ -136,4 +136,7 @@ internal static partial class Log
 
     [LoggerMessage(4021, LogLevel.Warning, "The host stopped waiting before flushing on application stop finished; what is left is tried again while the client is disposed. The queue is in memory: the records still undelivered then are dropped and counted (Disposed).")]
     public static partial void StopFlushAbandonedInMemory(ILogger logger);
+
+    [LoggerMessage(1020, LogLevel.Warning, "The app events' state could not be saved; the first open or the update just tracked may be tracked again at the next start.")]
+    public static partial void AppEventsStateNotSaved(ILogger logger, Exception exception);
 }

@@ -18,6 +18,8 @@ public sealed class ConfigurationBindingTests
         var values = new Dictionary<string, string?>
         {
             ["Enabled"] = "false",
+            ["TrackAutomaticEvents"] = "true",
+            ["MinimumSessionDuration"] = "00:00:30",
             ["ProjectToken"] = " token-1 ",
             ["ApiHost"] = "EU",
             ["IdMerge"] = "Simplified",

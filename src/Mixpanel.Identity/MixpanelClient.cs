@@ -21,6 +21,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     private readonly ClientRuntime _runtime;
     private readonly IdentitySession _session;
     private readonly AppLifecycle? _appLifecycle;
+    private readonly NetworkWatch? _network;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -71,7 +72,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         _runtime.Start(_session, DisposeAsync);
         if (enabled)
         {
-            NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
+            _network = new NetworkWatch(_runtime.Engine.RetryNow);
+            _network.Start();
         }
 
         People = enabled ? new MixpanelPeople(_session) : new MixpanelPeople(_runtime.DisabledSink);
@@ -305,7 +307,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     {
         // Closing the app ends its session, as going to the background does.
         _appLifecycle?.Backgrounded();
-        NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
+        _network?.Stop();
         _session.Close();
     });
 
@@ -330,12 +332,4 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     }
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
-
-    private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
-    {
-        if (e.IsAvailable)
-        {
-            _runtime.Engine.RetryNow();
-        }
-    }
 }

@@ -77,7 +77,7 @@ public sealed partial class ReadmeFirstScreenTests(ITestOutputHelper output) : I
 
     private async Task<ProcessOutput> RunAsync(string project)
     {
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dotnet = ChildProcess.Dotnet;
         string[] arguments =
         [
             "run", "--project", project,
@@ -86,15 +86,8 @@ public sealed partial class ReadmeFirstScreenTests(ITestOutputHelper output) : I
             // Build servers outlive the command and would hold its output open.
             "--disable-build-servers", "-nodeReuse:false", "-tl:off", "-clp:NoSummary", "-v:q",
         ];
-
-        // The test host runs inside a build of this repository: MSBuild's variables from it would steer the nested build.
-        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
-            .ToDictionary(static k => k, static string? (_) => null);
-        environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        environment["DOTNET_NOLOGO"] = "1";
         var stopwatch = Stopwatch.StartNew();
-        var result = await ChildProcess.RunAsync(dotnet, arguments, project, HangGuard, environment);
+        var result = await ChildProcess.RunAsync(dotnet, arguments, project, HangGuard, ChildProcess.NestedDotnetEnvironment());
         output.WriteLine($"{dotnet} {string.Join(" ", arguments)}: {result} after {stopwatch.Elapsed.TotalSeconds:0.0} s");
         return result;
     }

@@ -185,7 +185,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void OptOutTracking(bool deleteUser) => _calls.OptOut(deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
-    public void OptInTracking() => _calls.OptIn(null, null);
+    public void OptInTracking() => OptInTracking(null);
 
     /// <summary>Opts the user back in: identifies them as <paramref name="distinctId"/> (if given), then tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
     /// <param name="distinctId">The user's id, as for <see cref="Identify"/>; null to stay as the device is.</param>

@@ -8,7 +8,7 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle|coldstart]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
@@ -121,6 +121,19 @@ if (only is "track-loop")
     }
 }
 
+double? coldStartMs = null;
+double? coldStartReferenceMs = null;
+if (only is "coldstart" || (only is null && !quick))
+{
+    // A new process per measurement: the constructor and the first Track as an app's start-up thread meets them.
+    // Its processes are built first, a build of the whole library: on a busy 2-core machine that can take minutes.
+    var cold = BenchmarkRunner.Run<ColdStart>(DefaultConfig.Instance.WithOptions(ConfigOptions.DisableLogFile).WithBuildTimeout(TimeSpan.FromMinutes(10)));
+    coldStartMs = Figures(cold, nameof(ColdStart.ConstructorAndFirstTrack)).Nanoseconds / 1e6;
+    coldStartReferenceMs = Figures(cold, nameof(ColdStart.BareHttpClient)).Nanoseconds / 1e6;
+    Console.WriteLine();
+    Console.WriteLine($"Cold start: constructor and first Track {coldStartMs:F1} ms, a bare HttpClient {coldStartReferenceMs:F1} ms (means of new processes)");
+}
+
 Summary? summary = null;
 if (only is null or "track")
 {
@@ -148,6 +161,11 @@ Console.WriteLine(string.Create(
 if (imported is not null)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"import_events_per_s={imported.Value.EventsPerSecond:F0} import_ratio={imported.Value.EventsPerSecond / importReference!.Value.EventsPerSecond:F2} import_bare_ratio={importBare!.Value.EventsPerSecond / importReference.Value.EventsPerSecond:F2}"));
+}
+
+if (coldStartMs is not null)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"coldstart_ms={coldStartMs:F1} coldstart_reference_ms={coldStartReferenceMs:F1} coldstart_ratio={coldStartMs / coldStartReferenceMs:F1}"));
 }
 
 if (idleSwitches is not null)

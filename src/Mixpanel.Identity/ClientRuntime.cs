@@ -73,6 +73,24 @@ internal sealed class ClientRuntime
 
     public bool IsDisposed => Volatile.Read(ref _disposal) is not null;
 
+    /// <summary>Where profile and group updates go while the client is disabled: counted, never recorded.</summary>
+    public IMixpanelProfileSink DisabledSink => new DisabledProfiles(this);
+
+    /// <summary>
+    /// Counts a record the app made while <see cref="MixpanelOptions.Enabled"/> is false, and says so; false when the
+    /// client is enabled and the record goes on.
+    /// </summary>
+    public bool DropIfDisabled()
+    {
+        if (Options.Enabled)
+        {
+            return false;
+        }
+
+        Counters.OnDropped(DropReason.Disabled, 1, wasQueued: false);
+        return true;
+    }
+
     /// <summary>The app's options, checked and copied: the app changing them afterwards changes nothing.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
     public static MixpanelOptions CheckedCopy(MixpanelOptions options)
@@ -127,5 +145,10 @@ internal sealed class ClientRuntime
             _store?.Dispose();
             _ownedHttpClient?.Dispose();
         }
+    }
+
+    private sealed class DisabledProfiles(ClientRuntime runtime) : IMixpanelProfileSink
+    {
+        public void Send(MixpanelProfileUpdate update) => runtime.DropIfDisabled();
     }
 }

@@ -41,4 +41,7 @@ public enum DropReason
     /// person (servers built with Mixpanel.Identity.AspNetCore skip these unless told to track crawlers).
     /// </summary>
     Crawler = 11,
+
+    /// <summary>The client was made with <see cref="MixpanelOptions.Enabled"/> false: it records nothing.</summary>
+    Disabled = 12,
 }

@@ -1,6 +1,7 @@
 namespace Mixpanel.Identity;
 
-/// <summary>The user's groups: a super property of each group key, mirrored on the profile.</summary>
+// The user's groups: a super property of each group key, mirrored on the profile. The class's summary is the one in
+// MixpanelClient.cs: a second summary here would replace it in IntelliSense.
 public sealed partial class MixpanelClient
 {
     /// <inheritdoc />

@@ -1,8 +1,11 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.AppEvents;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
@@ -18,6 +21,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     private readonly ClientRuntime _runtime;
     private readonly IdentitySession _session;
     private readonly IdentityCalls _calls;
+    private readonly AppLifecycle? _appLifecycle;
+    private readonly NetworkWatch? _network;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -39,9 +44,17 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         var clock = timeProvider ?? TimeProvider.System;
         var logger = ClientRuntime.CreateLogger(loggerFactory);
         var counters = new DeliveryCounters();
-        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
+        var enabled = checkedOptions.Enabled;
+        var directory = enabled && checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
         var hooks = new SessionHooks(checkedOptions, logger, counters);
-        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, hooks.NewIdentity);
+
+        // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
+        var newDevice = false;
+        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () =>
+        {
+            newDevice = true;
+            return enabled ? hooks.NewIdentity() : hooks.NewIdentity().WithOptedOut(true);
+        });
         try
         {
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
@@ -59,8 +72,18 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
         _runtime.Start(_session, DisposeAsync);
-        NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
-        People = new MixpanelPeople(_session);
+        if (enabled)
+        {
+            _network = new NetworkWatch(_runtime.Engine.RetryNow);
+            _network.Start();
+        }
+
+        People = enabled ? new MixpanelPeople(_session) : new MixpanelPeople(_runtime.DisabledSink);
+        if (enabled && checkedOptions.TrackAutomaticEvents)
+        {
+            _appLifecycle = new AppLifecycle(this, clock, checkedOptions.MinimumSessionDuration);
+            _appLifecycle.TrackStart(store.Directory, newDevice, DeviceProperties.ReadAppVersion(checkedOptions.AppVersion), clock.GetUtcNow(), logger);
+        }
     }
 
     /// <inheritdoc />
@@ -91,7 +114,19 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// GUIDs, enums, lists and string-keyed dictionaries (depth at most 3, fewer than 255 entries each).
     /// </param>
     /// <exception cref="ArgumentException">The name is empty, or a property value is of a type Mixpanel cannot store.</exception>
-    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null) => _calls.Track(eventName, properties);
+    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
+    {
+        if (_runtime.Options.Enabled)
+        {
+            _calls.Track(eventName, properties);
+            return;
+        }
+
+        // Disabled: checked as when enabled, so that a mistake shows in development, then counted.
+        EventProperties.RequireName(eventName, nameof(eventName));
+        _ = PropertyValues.Snapshot(properties, nameof(properties));
+        _runtime.DropIfDisabled();
+    }
 
     /// <summary>
     /// Tells Mixpanel who the user is: call on sign-up, on login, and when the app starts logged in. With a new id,
@@ -151,16 +186,32 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void OptOutTracking(bool deleteUser) => _calls.OptOut(deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
-    public void OptInTracking() => _calls.OptIn(null, null);
+    public void OptInTracking() => OptInTracking(null);
 
     /// <summary>Opts the user back in: identifies them as <paramref name="distinctId"/> (if given), then tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
     /// <param name="distinctId">The user's id, as for <see cref="Identify"/>; null to stay as the device is.</param>
     /// <param name="properties">Properties of the <c>$opt_in</c> event.</param>
     /// <exception cref="ArgumentException">The id or a property is invalid.</exception>
-    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null) => _calls.OptIn(distinctId, properties);
+    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
+    {
+        if (_runtime.Options.Enabled)
+        {
+            _calls.OptIn(distinctId, properties);
+            return;
+        }
+
+        // Disabled: the client stays opted out; the arguments are checked as when enabled.
+        if (distinctId is not null)
+        {
+            DistinctIds.ValidateUserId(distinctId, nameof(distinctId));
+        }
+
+        _ = PropertyValues.Snapshot(properties, nameof(properties));
+    }
 
     /// <inheritdoc />
-    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
+    public MixpanelGroup GetGroup(string groupKey, object groupId) =>
+        _runtime.Options.Enabled ? new(_session, groupKey, groupId) : new(groupKey, groupId, _runtime.DisabledSink);
 
     /// <summary>
     /// Reads <see cref="MixpanelOptions.DeviceInfo"/> again: call it on the thread that may read the screen (a UI
@@ -193,13 +244,21 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void NotifyNetworkAvailable() => _runtime.Engine.RetryNow();
 
     /// <summary>
+    /// Tells the client the app came to the foreground (a UI framework's resume or activate event): with
+    /// <see cref="MixpanelOptions.TrackAutomaticEvents"/>, a session starts, unless one is running. Returns at once.
+    /// </summary>
+    public void OnAppForegrounded() => _appLifecycle?.Foregrounded();
+
+    /// <summary>
     /// Tells the client the app is going to the background (a UI framework's suspend or deactivate event): what is
-    /// queued is sent now, in the background, as Mixpanel's mobile SDKs do. Returns at once.
+    /// queued is sent now, in the background, as Mixpanel's mobile SDKs do. With
+    /// <see cref="MixpanelOptions.TrackAutomaticEvents"/>, the session ends and is tracked as <c>$ae_session</c>. Returns at once.
     /// </summary>
     public void OnAppBackgrounded()
     {
         if (!_runtime.IsDisposed)
         {
+            _appLifecycle?.Backgrounded();
             _ = FlushAsync().ContinueWith(static flush => _ = flush.Exception, TaskScheduler.Default);
         }
     }
@@ -230,7 +289,9 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public ValueTask DisposeAsync() => _runtime.DisposeAsync(closing: () =>
     {
-        NetworkChange.NetworkAvailabilityChanged -= OnNetworkAvailabilityChanged;
+        // Closing the app ends its session, as going to the background does.
+        _appLifecycle?.Backgrounded();
+        _network?.Stop();
         _session.Close();
     });
 
@@ -238,12 +299,4 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
-
-    private void OnNetworkAvailabilityChanged(object? sender, NetworkAvailabilityEventArgs e)
-    {
-        if (e.IsAvailable)
-        {
-            _runtime.Engine.RetryNow();
-        }
-    }
 }

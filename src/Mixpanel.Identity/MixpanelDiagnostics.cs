@@ -1,3 +1,4 @@
+using System.Globalization;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Diagnostics;
 
@@ -5,15 +6,21 @@ namespace Mixpanel.Identity;
 
 /// <summary>
 /// Live counters of what the client has done with the app's records: read them at any time from any thread. The same
-/// figures are published as <see cref="System.Diagnostics.Metrics"/> instruments on the <c>Mixpanel.Identity</c> meter.
+/// figures are published as <see cref="System.Diagnostics.Metrics"/> instruments on the meter <see cref="MeterName"/>.
 /// </summary>
 public sealed class MixpanelDiagnostics
 {
+    /// <summary>
+    /// The name of the <see cref="System.Diagnostics.Metrics.Meter"/> the clients' counters are published on: give it to
+    /// OpenTelemetry (<c>AddMeter(MixpanelDiagnostics.MeterName)</c>) or to <c>dotnet-counters</c>.
+    /// </summary>
+    public const string MeterName = "Mixpanel.Identity";
+
     private static readonly DropReason[] AllReasons =
     [
         DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
         DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
-        DropReason.Crawler,
+        DropReason.Crawler, DropReason.Disabled,
     ];
 
     private readonly DeliveryCounters _counters;
@@ -73,4 +80,33 @@ public sealed class MixpanelDiagnostics
     /// <summary>Records dropped for <paramref name="reason"/>.</summary>
     /// <param name="reason">The reason to read.</param>
     public long GetDropped(DropReason reason) => _counters.GetDropped(reason);
+
+    /// <summary>
+    /// The client's state on one line, for a log or a console: <c>Mixpanel: 120 accepted, 117 sent, 2 queued, 1 dropped
+    /// (Rejected 1), 0 retried; on disk; delivering</c>.
+    /// </summary>
+    /// <returns>The counters, the storage and whether delivery goes on.</returns>
+    public override string ToString()
+    {
+        var status = _status();
+        var reasons = AllReasons
+            .Select(reason => (Reason: reason, Count: _counters.GetDropped(reason)))
+            .Where(static dropped => dropped.Count > 0)
+            .Select(static dropped => string.Format(CultureInfo.InvariantCulture, "{0} {1}", dropped.Reason, dropped.Count))
+            .ToList();
+        var delivery = status.HaltedStatusCode is { } code
+            ? string.Format(CultureInfo.InvariantCulture, "halted: Mixpanel answered HTTP {0}", code)
+            : "delivering";
+        return string.Format(
+            CultureInfo.InvariantCulture,
+            "Mixpanel: {0} accepted, {1} sent, {2} queued, {3} dropped{4}, {5} retried; {6}; {7}",
+            Accepted,
+            Sent,
+            Queued,
+            Dropped,
+            reasons.Count > 0 ? " (" + string.Join(", ", reasons) + ")" : string.Empty,
+            Retried,
+            status.IsDurable ? "on disk" : "in memory",
+            delivery);
+    }
 }

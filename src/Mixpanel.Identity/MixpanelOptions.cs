@@ -10,7 +10,15 @@ public sealed class MixpanelOptions
 {
     internal const int MaxBatchSize = MixpanelLimits.MaxRecordsPerRequest;
 
-    /// <summary>The Mixpanel project token (Project Settings → Access Keys). Required.</summary>
+    /// <summary>
+    /// Whether the client tracks at all. False (in development, in tests, for a build with tracking switched off) makes
+    /// every call a no-op that still checks its arguments: nothing is stored on disk or sent, no token is needed, the
+    /// client reports itself opted out, and what the app records is counted as <see cref="DropReason.Disabled"/>.
+    /// </summary>
+    /// <value>The default value is true.</value>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Mixpanel project token (Project Settings → Access Keys). Required unless <see cref="Enabled"/> is false.</summary>
     public string ProjectToken { get; set; } = string.Empty;
 
     /// <summary>
@@ -125,6 +133,21 @@ public sealed class MixpanelOptions
     public string? AppBuildNumber { get; set; }
 
     /// <summary>
+    /// Whether the client tracks the app events Mixpanel's mobile SDKs track by themselves: <c>$ae_first_open</c> on a new
+    /// installation's first start, <c>$ae_updated</c> (with <c>$ae_updated_version</c>) when the app's version goes up,
+    /// and <c>$ae_session</c> (with <c>$ae_session_length</c> in seconds) when the app goes to the background after a
+    /// session of at least <see cref="MinimumSessionDuration"/>, adding to the profile's <c>$ae_total_app_sessions</c> and
+    /// <c>$ae_total_app_session_length</c>. Sessions need the app to call <see cref="MixpanelClient.OnAppForegrounded"/>
+    /// and <see cref="MixpanelClient.OnAppBackgrounded"/> from its framework's events.
+    /// </summary>
+    /// <value>The default value is false.</value>
+    public bool TrackAutomaticEvents { get; set; }
+
+    /// <summary>The shortest foreground session tracked as <c>$ae_session</c>.</summary>
+    /// <value>The default value is 10 seconds, as in Mixpanel's mobile SDKs.</value>
+    public TimeSpan MinimumSessionDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// What a UI app knows of its device: the screen and the Wi-Fi. Called on the thread that creates the client (an
     /// app's UI thread at start-up) and again on <see cref="MixpanelClient.RefreshDeviceInfo"/>; its values go with
     /// every event after.
@@ -191,7 +214,7 @@ public sealed class MixpanelOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(ProjectToken))
+        if (string.IsNullOrWhiteSpace(ProjectToken) && Enabled)
         {
             errors.Add("MixpanelOptions.ProjectToken is required: copy it from your Mixpanel project's settings.");
         }
@@ -231,6 +254,7 @@ public sealed class MixpanelOptions
         RequireWithin(errors, nameof(PersistInterval), PersistInterval, TimeSpan.Zero, TimeSpan.FromSeconds(10));
         RequireWithin(errors, nameof(ShutdownTimeout), ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
         RequireWithin(errors, nameof(FlushTimeout), FlushTimeout, TimeSpan.Zero, TimeSpan.FromDays(1));
+        RequireWithin(errors, nameof(MinimumSessionDuration), MinimumSessionDuration, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))
         {

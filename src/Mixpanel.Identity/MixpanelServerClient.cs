@@ -28,12 +28,13 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         var clock = timeProvider ?? TimeProvider.System;
         var logger = ClientRuntime.CreateLogger(loggerFactory);
         var counters = new DeliveryCounters();
-        var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
+        var directory = checkedOptions is { Enabled: true, Storage: StorageMode.Disk } ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
 
         // Identity is given per call: there is no device identity, and nothing of it is stored.
         _runtime = new ClientRuntime(
             this, checkedOptions, logger, clock, counters, store: null, directory is null ? null : Path.Combine(directory, "queue"), httpClient, RecordDefaults.ForVisitors(checkedOptions));
-        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, _runtime.Engine.Enqueue);
+        // Disabled, every record the calls make is counted instead of queued.
+        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, checkedOptions.Enabled ? _runtime.Engine.Enqueue : _ => _runtime.DropIfDisabled());
         _runtime.Start(session: null, DisposeAsync);
     }
 

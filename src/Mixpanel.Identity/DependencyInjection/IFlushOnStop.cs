@@ -6,6 +6,9 @@ internal interface IFlushOnStop
     /// <summary>Completes when what was queued before the call is delivered, or when <paramref name="cancellationToken"/> is cancelled.</summary>
     Task FlushAsync(CancellationToken cancellationToken);
 
+    /// <summary>The client's counters and state: whether its queue is on disk, for one.</summary>
+    MixpanelDiagnostics Diagnostics { get; }
+
     /// <summary>Shutdown has begun: the client's disposal delivers only until <paramref name="deadline"/>.</summary>
     void LimitShutdownTo(DateTimeOffset deadline);
 }

@@ -33,6 +33,7 @@ internal static class MixpanelConfigurationBinding
     internal static void Bind(IConfiguration configuration, MixpanelOptions options, List<string>? errors)
     {
         var reader = new Reader(configuration, errors);
+        options.Enabled = reader.Parse(nameof(MixpanelOptions.Enabled), options.Enabled, ParseBoolean, NotBoolean);
         if (reader.Text(nameof(MixpanelOptions.ProjectToken)) is { } token)
         {
             options.ProjectToken = token.Trim();
@@ -58,6 +59,8 @@ internal static class MixpanelConfigurationBinding
         options.UseGzip = reader.Parse(nameof(MixpanelOptions.UseGzip), options.UseGzip, ParseBoolean, NotBoolean);
         options.UseIpAddressForGeolocation = reader.Parse(nameof(MixpanelOptions.UseIpAddressForGeolocation), options.UseIpAddressForGeolocation, ParseBoolean, NotBoolean);
         options.SendDefaultProperties = reader.Parse(nameof(MixpanelOptions.SendDefaultProperties), options.SendDefaultProperties, ParseBoolean, NotBoolean);
+        options.TrackAutomaticEvents = reader.Parse(nameof(MixpanelOptions.TrackAutomaticEvents), options.TrackAutomaticEvents, ParseBoolean, NotBoolean);
+        options.MinimumSessionDuration = reader.Parse(nameof(MixpanelOptions.MinimumSessionDuration), options.MinimumSessionDuration, ParseTimeSpan, NotTimeSpan);
         options.OptOutTrackingByDefault = reader.Parse(nameof(MixpanelOptions.OptOutTrackingByDefault), options.OptOutTrackingByDefault, ParseBoolean, NotBoolean);
         options.AppVersion = reader.Text(nameof(MixpanelOptions.AppVersion))?.Trim() ?? options.AppVersion;
         options.AppBuildNumber = reader.Text(nameof(MixpanelOptions.AppBuildNumber))?.Trim() ?? options.AppBuildNumber;

@@ -74,8 +74,10 @@ public static class MixpanelServiceCollectionExtensions
         // rotation would never reach it: the handler lives as long as the client, and connections are recycled
         // inside it instead, so that a change in Mixpanel's DNS is picked up. The client applies
         // MixpanelOptions.RequestTimeout to each attempt itself; HttpClient's own 100-second timeout would cut a
-        // longer one short.
+        // longer one short. The factory's own request logging is removed: it would log every send at Information, and
+        // the client logs what matters itself. An app that wants it back adds AddDefaultLogger() to this client.
         services.AddHttpClient(HttpClientName)
+            .RemoveAllLoggers()
             .ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(HttpSender.CreateHandler)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);

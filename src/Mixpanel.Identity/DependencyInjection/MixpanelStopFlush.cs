@@ -68,14 +68,23 @@ internal sealed class MixpanelStopFlush<TClient> : IHostedLifecycleService, IDis
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
-            // Stopping never fails for Mixpanel: what was not delivered stays queued.
-            if (_deadline.IsCancellationRequested)
+            // Stopping never fails for Mixpanel: what was not delivered stays queued, on disk for the next start or, in
+            // memory, until the disposal drops (and counts) what it could not deliver either.
+            var onDisk = _client.Diagnostics.IsDurable;
+            switch (_deadline.IsCancellationRequested, onDisk)
             {
-                Log.StopFlushTimedOut(_logger, _timeout);
-            }
-            else
-            {
-                Log.StopFlushAbandoned(_logger);
+                case (true, true):
+                    Log.StopFlushTimedOut(_logger, _timeout);
+                    break;
+                case (true, false):
+                    Log.StopFlushTimedOutInMemory(_logger, _timeout);
+                    break;
+                case (false, true):
+                    Log.StopFlushAbandoned(_logger);
+                    break;
+                default:
+                    Log.StopFlushAbandonedInMemory(_logger);
+                    break;
             }
         }
     }

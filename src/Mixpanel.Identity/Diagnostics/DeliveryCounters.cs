@@ -8,9 +8,7 @@ namespace Mixpanel.Identity.Diagnostics;
 /// </summary>
 internal sealed class DeliveryCounters
 {
-    public const string MeterName = "Mixpanel.Identity";
-
-    private static readonly Meter Meter = new(MeterName, Protocol.LibraryInfo.Current.Version);
+    private static readonly Meter Meter = new(MixpanelDiagnostics.MeterName, Protocol.LibraryInfo.Current.Version);
     private static readonly Counter<long> AcceptedInstrument =
         Meter.CreateCounter<long>("mixpanel.records.accepted", "{record}", "Records (events and profile updates) accepted from the app.");
     private static readonly Counter<long> SentInstrument =
@@ -97,7 +95,7 @@ internal sealed class DeliveryCounters
         {
             DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
             DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
-            DropReason.Crawler,
+            DropReason.Crawler, DropReason.Disabled,
         };
         var tags = new string[reasons.Length];
         foreach (var reason in reasons)

@@ -59,7 +59,7 @@ internal static partial class Log
     [LoggerMessage(3006, LogLevel.Error, "The delivery loop failed unexpectedly and restarts after {Delay}.")]
     public static partial void DeliveryLoopFailed(ILogger logger, TimeSpan delay, Exception exception);
 
-    [LoggerMessage(3007, LogLevel.Warning, "Shutdown did not finish delivering within {Timeout}; unsent records stay queued for the next start.")]
+    [LoggerMessage(3007, LogLevel.Warning, "Shutdown did not finish delivering within {Timeout}; unsent records stay queued on disk for the next start, or, where the queue is in memory, are dropped and counted (Disposed).")]
     public static partial void ShutdownTimedOut(ILogger logger, TimeSpan timeout);
 
     [LoggerMessage(4001, LogLevel.Warning, "Flushing on application stop did not finish within {Timeout}; what is left is tried again while the client is disposed, and otherwise stays queued for the next start.")]
@@ -130,4 +130,13 @@ internal static partial class Log
 
     [LoggerMessage(4005, LogLevel.Warning, "Mixpanel refused {Count} of {Sent} imported events ({Why}); their reasons are in the import's result.")]
     public static partial void ImportRejected(ILogger logger, int count, int sent, string why);
+
+    [LoggerMessage(4020, LogLevel.Warning, "Flushing on application stop did not finish within {Timeout}; what is left is tried again while the client is disposed. The queue is in memory: the records still undelivered then are dropped and counted (Disposed).")]
+    public static partial void StopFlushTimedOutInMemory(ILogger logger, TimeSpan timeout);
+
+    [LoggerMessage(4021, LogLevel.Warning, "The host stopped waiting before flushing on application stop finished; what is left is tried again while the client is disposed. The queue is in memory: the records still undelivered then are dropped and counted (Disposed).")]
+    public static partial void StopFlushAbandonedInMemory(ILogger logger);
+
+    [LoggerMessage(1020, LogLevel.Warning, "The app events' state could not be saved; the first open or the update just tracked may be tracked again at the next start.")]
+    public static partial void AppEventsStateNotSaved(ILogger logger, Exception exception);
 }

@@ -65,6 +65,11 @@ internal sealed class ProfileUpdate
     {
         Guard.NotNull(properties);
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        foreach (var pair in snapshot)
+        {
+            RequireProfileProperty(pair.Key, nameof(properties));
+        }
+
         return snapshot.Count > 0 ? new ProfileUpdate(operation, snapshot) : null;
     }
 
@@ -76,6 +81,7 @@ internal sealed class ProfileUpdate
         [CallerArgumentExpression(nameof(value))] string? valueParamName = null)
     {
         PropertyValues.ValidateName(name, nameof(name));
+        RequireProfileProperty(name, nameof(name));
         var normalized = PropertyValues.Normalize(value, name, valueParamName ?? nameof(value));
         return new ProfileUpdate(operation, new PropertyMap([new(name, normalized)]));
     }
@@ -112,9 +118,20 @@ internal sealed class ProfileUpdate
         foreach (var name in names)
         {
             PropertyValues.ValidateName(name, nameof(names));
+            RequireProfileProperty(name, nameof(names));
         }
 
         return names.Length > 0 ? new ProfileUpdate(ProfileOperation.Unset, new PropertyList([.. names])) : null;
+    }
+
+    private static void RequireProfileProperty(string name, string paramName)
+    {
+        if (Array.IndexOf(ReservedNames.ProfileRecordFields, name) >= 0)
+        {
+            throw new ArgumentException(
+                $"'{name}' is a field of the update record, not a profile property: the client sets it. Use Identify to choose whose profile is updated.",
+                paramName);
+        }
     }
 
     public static string WireName(ProfileOperation operation) => operation switch

@@ -77,6 +77,13 @@ internal static class PropertyValues
             throw new ArgumentException("A property name must not be empty.", paramName);
         }
 
+        if (name.Length > MixpanelLimits.MaxPropertyNameLength)
+        {
+            throw new ArgumentException(
+                $"The property name '{name.Substring(0, 32)}…' has {name.Length} characters; Mixpanel takes names of at most {MixpanelLimits.MaxPropertyNameLength}.",
+                paramName);
+        }
+
         if (!WellFormedText.IsWellFormed(name))
         {
             throw WellFormedText.Refusal("A property name", paramName);

@@ -30,13 +30,20 @@ internal static class DeviceProperties
         Add(items, OsVersion, Environment.OSVersion.Version.ToString());
 
         var entry = Assembly.GetEntryAssembly();
-        Add(items, AppVersion, appVersion ?? WithoutBuildMetadata(entry?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
+        Add(items, AppVersion, ReadAppVersion(appVersion));
         Add(items, AppBuild, appBuild ?? entry?.GetCustomAttribute<AssemblyFileVersionAttribute>()?.Version);
         var (manufacturer, model) = ReadMachine();
         Add(items, Manufacturer, manufacturer);
         Add(items, Model, model);
 
         return items;
+    }
+
+    /// <summary>The app's version as <c>$app_version_string</c> carries it: <paramref name="appVersion"/>, else the entry assembly's informational version.</summary>
+    public static string? ReadAppVersion(string? appVersion)
+    {
+        var version = (appVersion ?? WithoutBuildMetadata(Assembly.GetEntryAssembly()?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion))?.Trim();
+        return string.IsNullOrEmpty(version) || !WellFormedText.IsWellFormed(version!) ? null : version;
     }
 
     private static void Add(List<KeyValuePair<string, object?>> items, string name, string? value)

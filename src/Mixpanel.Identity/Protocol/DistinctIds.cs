@@ -74,7 +74,7 @@ internal static class DistinctIds
 
         if (char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[id.Length - 1]))
         {
-            return "An id must not start or end with white space: ' u1' and 'u1' would be two different people in Mixpanel.";
+            return $"An id must not start or end with white space: '{id}' and '{id.Trim()}' would be two different people in Mixpanel.";
         }
 
         return WellFormedText.IsWellFormed(id) ? null : IllFormed;

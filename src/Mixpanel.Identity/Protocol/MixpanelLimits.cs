@@ -15,6 +15,9 @@ internal static class MixpanelLimits
     /// <summary>String values are truncated to 255 characters (the official SDKs truncate before queueing).</summary>
     public const int MaxStringLength = 255;
 
+    /// <summary>Property names: at most 255 characters ("Events FAQ" and "User Profiles FAQ").</summary>
+    public const int MaxPropertyNameLength = 255;
+
     /// <summary><c>$insert_id</c>: at most 36 characters of <c>[A-Za-z0-9-]</c>.</summary>
     public const int MaxInsertIdLength = 36;
 

@@ -47,6 +47,12 @@ internal static class ReservedNames
     public const string Unset = "$unset";
     public const string Delete = "$delete";
 
+    /// <summary>
+    /// The fields of a profile or group update record, which name whose profile it is and how Mixpanel takes it: as a
+    /// profile property they would change nobody's identity and only mislead, so an update may not name them.
+    /// </summary>
+    public static readonly string[] ProfileRecordFields = [ProfileToken, ProfileDistinctId, GroupKey, GroupId, ProfileTime, IgnoreTime, IgnoreAlias];
+
     /// <summary>Event properties the client sets on every event itself; an app's super properties may not take them.</summary>
     public static readonly string[] ManagedEventProperties = [Token, DistinctId, Time, InsertId, DeviceId, UserId];
 }

@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Mixpanel.Identity.AspNetCore.Tests.Requests;
+using Mixpanel.Identity.Testing;
 using Xunit;
 
 namespace Mixpanel.Identity.AspNetCore.Tests.DependencyInjection;
@@ -137,6 +139,54 @@ public sealed class AddMixpanelServerTests
 
         services.Invoking(s => s.AddMixpanelServer((Action<MixpanelOptions>)null!)).Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("configure");
         services.Invoking(s => s.AddMixpanelServer((IConfiguration)null!)).Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("configuration");
+    }
+
+    [Fact]
+    public async Task BuilderAddMixpanelServer_ReadsTheMixpanelSectionThenTheCallsChanges()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mixpanel:ProjectToken"] = "from-config",
+            ["Mixpanel:IdMerge"] = "Simplified",
+            ["Mixpanel:CookieName"] = "visitor",
+        });
+
+        builder.AddMixpanelServer(options => options.BatchSize = 7, web => web.TrackCrawlers = true);
+        await using var app = builder.Build();
+
+        var mixpanel = app.Services.GetRequiredService<IOptions<MixpanelOptions>>().Value;
+        var web = app.Services.GetRequiredService<IOptions<MixpanelWebOptions>>().Value;
+        (mixpanel.ProjectToken, mixpanel.IdMerge, mixpanel.BatchSize).Should().Be(("from-config", IdMergeApi.Simplified, 7));
+        (web.CookieName, web.TrackCrawlers).Should().Be(("visitor", true));
+        app.Services.GetRequiredService<MixpanelServerClient>().Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task BuilderAddMixpanelServer_DisabledWithoutAToken_StartsAndRecordsNothing()
+    {
+        await using var server = await LocalMixpanelServer.StartAsync();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Mixpanel:Enabled"] = "false" });
+        builder.AddMixpanelServer(options => options.ApiHost = server.BaseAddress);
+        await using var app = builder.Build();
+        await app.StartAsync();
+        var client = app.Services.GetRequiredService<MixpanelServerClient>();
+        var visitor = new MixpanelVisitor("device-1");
+
+        client.Track(visitor, "Viewed Home");
+        visitor = client.Identify(visitor, "user-1");
+        client.People(visitor).Set("plan", "pro");
+        client.GetGroup("company", "acme").Set(new Dictionary<string, object?> { ["size"] = 3 });
+        await client.FlushAsync();
+        await app.StopAsync();
+
+        client.Diagnostics.GetDropped(DropReason.Disabled).Should().Be(4, "the event, the $identify, the profile and the group update");
+        client.Diagnostics.Accepted.Should().Be(0);
+        server.Requests.Should().BeEmpty();
+        client.Invoking(c => c.Track(visitor, " ")).Should().Throw<ArgumentException>("arguments are checked all the same");
     }
 
     private static WebApplication Build(Dictionary<string, string?> settings)

@@ -17,6 +17,9 @@ public sealed class ConfigurationBindingTests
         // Every value differs from the option's default, so an option that is not read keeps its default and fails.
         var values = new Dictionary<string, string?>
         {
+            ["Enabled"] = "false",
+            ["TrackAutomaticEvents"] = "true",
+            ["MinimumSessionDuration"] = "00:00:30",
             ["ProjectToken"] = " token-1 ",
             ["ApiHost"] = "EU",
             ["IdMerge"] = "Simplified",

@@ -146,7 +146,22 @@ public sealed class StopFlushTests : IAsyncLifetime, IDisposable
         _logs.GetSnapshot().Where(r => r.Id.Id >= 4000).Should().BeEmpty();
     }
 
-    private (MixpanelClient Client, IHostedLifecycleService StopFlush) CreateSut()
+    [Fact(Timeout = 30_000)]
+    public async Task StopAsync_QueueInMemory_WarnsThatWhatIsLeftIsDroppedNotKeptForTheNextStart()
+    {
+        var (client, stopFlush) = CreateSut(StorageMode.Memory);
+        client.Track("Signed Up");
+
+        var stopping = stopFlush.StopAsync(CancellationToken.None);
+        _time.Advance(ShutdownTimeout);
+        await stopping;
+
+        var warning = _logs.GetSnapshot().Should().ContainSingle(r => r.Id.Id >= 4000).Which;
+        warning.Id.Id.Should().Be(4020);
+        warning.Message.Should().Contain("in memory").And.Contain("dropped").And.NotContain("next start");
+    }
+
+    private (MixpanelClient Client, IHostedLifecycleService StopFlush) CreateSut(StorageMode storage = StorageMode.Disk)
     {
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(_time);
@@ -157,6 +172,7 @@ public sealed class StopFlushTests : IAsyncLifetime, IDisposable
             options.StorageDirectory = _directory.Path;
             options.ApiHost = _stoppedServer!.BaseAddress;
             options.ShutdownTimeout = ShutdownTimeout;
+            options.Storage = storage;
         });
         _provider = services.BuildServiceProvider();
         var stopFlush = _provider.GetServices<IHostedService>().Should().ContainSingle().Which.Should().BeAssignableTo<IHostedLifecycleService>().Which;

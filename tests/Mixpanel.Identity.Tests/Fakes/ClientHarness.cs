@@ -17,9 +17,16 @@ internal sealed class ClientHarness : IDisposable
 
     private readonly ILoggerFactory _loggerFactory;
     private readonly bool _ownsServer;
+    private readonly Action<MixpanelOptions>? _configure;
 
-    public ClientHarness(string storageDirectory, IdMergeApi idMerge = IdMergeApi.Original, FakeTimeProvider? time = null, LocalMixpanelServer? server = null)
+    public ClientHarness(
+        string storageDirectory,
+        IdMergeApi idMerge = IdMergeApi.Original,
+        FakeTimeProvider? time = null,
+        LocalMixpanelServer? server = null,
+        Action<MixpanelOptions>? configure = null)
     {
+        _configure = configure;
         StorageDirectory = storageDirectory;
         IdMerge = idMerge;
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
@@ -54,13 +61,22 @@ internal sealed class ClientHarness : IDisposable
         }
     }
 
-    public MixpanelOptions Options => new()
+    /// <summary>The options of each start: the harness's, then the test's changes.</summary>
+    public MixpanelOptions Options
     {
-        ProjectToken = Token,
-        StorageDirectory = StorageDirectory,
-        IdMerge = IdMerge,
-        ApiHost = Server.BaseAddress,
-    };
+        get
+        {
+            var options = new MixpanelOptions
+            {
+                ProjectToken = Token,
+                StorageDirectory = StorageDirectory,
+                IdMerge = IdMerge,
+                ApiHost = Server.BaseAddress,
+            };
+            _configure?.Invoke(options);
+            return options;
+        }
+    }
 
     /// <summary>Disposes the client and starts a new one on the same directory, as an app restart does.</summary>
     public MixpanelClient Restart()

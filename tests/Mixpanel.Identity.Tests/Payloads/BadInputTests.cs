@@ -189,6 +189,56 @@ public sealed class BadInputTests : IDisposable
             e.Message.Contains("FlushInterval", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(" u7")]
+    [InlineData("account-9 ")]
+    public void Identify_IdWithSurroundingWhiteSpace_QuotesTheIdPassed(string id)
+    {
+        var act = () => _harness.Client.Identify(id);
+
+        act.Should().Throw<ArgumentException>().WithMessage($"*'{id}' and '{id.Trim()}'*").Which.ParamName.Should().Be("userId");
+        AssertNothingRecorded();
+    }
+
+    [Fact]
+    public void Track_PropertyNameOver255Characters_ThrowsNamingTheArgumentAndRecordsNothing()
+    {
+        var longest = new string('p', 255);
+        var tooLong = new string('p', 256);
+
+        var act = () => _harness.Client.Track("Event", new Dictionary<string, object?> { [tooLong] = 1 });
+        var actOnProfile = () => _harness.Client.People.Set(tooLong, 1);
+        var actOnSuper = () => _harness.Client.Register(new Dictionary<string, object?> { [tooLong] = 1 });
+
+        act.Should().Throw<ArgumentException>().WithMessage("*256 characters*at most 255*").Which.ParamName.Should().Be("properties");
+        actOnProfile.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("name");
+        actOnSuper.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("properties");
+        AssertNothingRecorded();
+        _harness.Client.Track("Event", new Dictionary<string, object?> { [longest] = "kept" });
+        _harness.Sent.Events.Single().Property(longest).Should().Be("kept");
+    }
+
+    [Theory]
+    [InlineData("$distinct_id")]
+    [InlineData("$token")]
+    [InlineData("$group_id")]
+    public void PeopleSet_FieldOfTheUpdateRecord_ThrowsNamingTheArgumentInTheClientAndItsFake(string name)
+    {
+        var fake = new FakeMixpanelClient();
+        _harness.Client.Identify("u1");
+        fake.Identify("u1");
+
+        foreach (var people in new[] { _harness.Client.People, fake.People })
+        {
+            people.Invoking(p => p.Set(name, "u2")).Should().Throw<ArgumentException>().WithMessage($"*'{name}'*Identify*").Which.ParamName.Should().Be("name");
+            people.Invoking(p => p.Set(new Dictionary<string, object?> { [name] = "u2" })).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("properties");
+            people.Invoking(p => p.Unset(name)).Should().Throw<ArgumentException>().Which.ParamName.Should().Be("names");
+        }
+
+        fake.ProfileUpdates.Should().BeEmpty();
+        _harness.Sent.ProfileUpdates.Should().BeEmpty();
+    }
+
     private void AssertNothingRecorded()
     {
         _harness.Sent.Records.Should().BeEmpty();

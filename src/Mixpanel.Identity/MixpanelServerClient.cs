@@ -3,6 +3,7 @@ using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
@@ -39,7 +40,15 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         var store = IdentityStore.InMemory(clock, logger);
         _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, directory is null ? null : Path.Combine(directory, "queue"), httpClient, describesThisMachine: false);
         _runtime.Start(session: null, DisposeAsync);
+        Flags = new MixpanelFlags(new FlagsApi(_runtime.Http, checkedOptions, clock), checkedOptions, clock, logger, TrackExposure);
     }
+
+    /// <summary>
+    /// Mixpanel's feature flags and experiments for visitors, evaluated as <see cref="MixpanelOptions.FlagsEvaluation"/>
+    /// says. Local evaluation fetches the definitions on first use: call <see cref="MixpanelFlags.WhenReadyAsync"/> at
+    /// start to have them before the first request.
+    /// </summary>
+    public MixpanelFlags Flags { get; }
 
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
     public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
@@ -142,10 +151,28 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     public Task PersistAsync(CancellationToken cancellationToken = default) => _runtime.PersistAsync(cancellationToken);
 
     /// <summary>Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops; what is left stays on disk for the next start.</summary>
-    public ValueTask DisposeAsync() => _runtime.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Flags.DisposeAsync().ConfigureAwait(false);
+        await _runtime.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+    // An exposure goes as the visitor's other events do: from the visitor the context was made from, else from its ids.
+    private void TrackExposure(MixpanelFlagContext context, string flagKey, IReadOnlyDictionary<string, object?> properties) =>
+        Track(context.Visitor ?? ExposureVisitor(context), ExposureProperties.EventName, properties);
+
+    private static MixpanelVisitor ExposureVisitor(MixpanelFlagContext context)
+    {
+        var anonymous = context.DistinctId.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal)
+            ? context.DistinctId.Substring(DistinctIds.DevicePrefix.Length)
+            : null;
+        return context.DeviceId is { } deviceId
+            ? (anonymous == deviceId ? new MixpanelVisitor(deviceId) : new MixpanelVisitor(deviceId, context.DistinctId))
+            : anonymous is not null ? new MixpanelVisitor(anonymous) : new MixpanelVisitor(context.DistinctId, context.DistinctId);
+    }
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
@@ -61,7 +62,20 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         _runtime.Start(_session, DisposeAsync);
         NetworkChange.NetworkAvailabilityChanged += OnNetworkAvailabilityChanged;
         People = new MixpanelPeople(_session);
+        Flags = new MixpanelClientFlags(
+            new FlagsApi(_runtime.Http, checkedOptions, clock),
+            new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
+            clock,
+            logger,
+            () => _session.Current is var current ? (current.DistinctId, current.DeviceId) : default,
+            (name, properties) => Track(name, properties));
     }
+
+    /// <summary>
+    /// Mixpanel's feature flags for this device's person, fetched from Mixpanel on first use and kept for the distinct
+    /// id; see <see cref="MixpanelClientFlags"/>.
+    /// </summary>
+    public MixpanelClientFlags Flags { get; }
 
     /// <inheritdoc />
     public string DistinctId => _session.Current.DistinctId;
@@ -108,6 +122,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     {
         DistinctIds.ValidateUserId(userId, nameof(userId));
         _session.Identify(userId);
+        Flags.OnIdentityChanged(reset: false);
     }
 
     /// <summary>Links <paramref name="alias"/> to the current distinct id by a <c>$create_alias</c> event (Original ID Merge only; a legacy call).</summary>
@@ -132,7 +147,11 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// updates. Call on logout, never on app start or profile switch. Events already recorded are still sent under
     /// the identity they were recorded with.
     /// </summary>
-    public void Reset() => _session.Reset();
+    public void Reset()
+    {
+        _session.Reset();
+        Flags.OnIdentityChanged(reset: true);
+    }
 
     /// <summary>Adds or replaces super properties, sent with every event and kept across restarts.</summary>
     /// <param name="properties">The properties.</param>

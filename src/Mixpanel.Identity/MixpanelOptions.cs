@@ -195,6 +195,10 @@ public sealed class MixpanelOptions
     /// <value>The default value is true.</value>
     public bool FlagsDeduplicateExposures { get; set; } = true;
 
+    /// <summary>How long an app's last feature flag variants, kept on disk for its distinct id, may stand in while Mixpanel cannot be reached.</summary>
+    /// <value>The default value is 24 hours, as in Mixpanel's client SDKs.</value>
+    public TimeSpan FlagsCacheTimeToLive { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Whether credentials for <c>/import</c> are set.</summary>
     internal bool CanImport => !string.IsNullOrEmpty(ApiSecret) || !string.IsNullOrEmpty(ServiceAccountUsername);
 
@@ -239,6 +243,7 @@ public sealed class MixpanelOptions
         RequireWithin(errors, nameof(FlushTimeout), FlushTimeout, TimeSpan.Zero, TimeSpan.FromDays(1));
 
         RequireWithin(errors, nameof(FlagsPollingInterval), FlagsPollingInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        RequireWithin(errors, nameof(FlagsCacheTimeToLive), FlagsCacheTimeToLive, TimeSpan.Zero, TimeSpan.FromDays(365));
         if (FlagsEvaluation is not (MixpanelFlagsEvaluation.Local or MixpanelFlagsEvaluation.Remote))
         {
             errors.Add($"MixpanelOptions.FlagsEvaluation has an unknown value {(int)FlagsEvaluation}.");

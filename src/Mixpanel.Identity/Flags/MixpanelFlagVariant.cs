@@ -44,10 +44,28 @@ public sealed class MixpanelFlagVariant
 
     /// <summary>A fallback holding a string.</summary>
     /// <param name="value">The value.</param>
-    public static MixpanelFlagVariant FromValue(string value) => new(null, Parse(JsonSerializerString(value)));
+    /// <exception cref="ArgumentNullException">The value is null.</exception>
+    public static MixpanelFlagVariant FromValue(string value) =>
+        new(null, Parse(JsonSerializerString(value ?? throw new ArgumentNullException(nameof(value)))));
 
-    internal static MixpanelFlagVariant Selected(string key, JsonElement value, MixpanelFlagSource source, string? experimentId, bool? isExperimentActive, bool? isQaTester) =>
-        new(key, value) { Source = source, ExperimentId = experimentId, IsExperimentActive = isExperimentActive, IsQaTester = isQaTester };
+    /// <summary>When the fetch that brought the variant started (a client's remote variants).</summary>
+    internal DateTimeOffset FetchStartedAt { get; private init; }
+
+    /// <summary>When the fetch that brought the variant completed.</summary>
+    internal DateTimeOffset FetchedAt { get; private init; }
+
+    internal static MixpanelFlagVariant Selected(
+        string key, JsonElement value, MixpanelFlagSource source, string? experimentId, bool? isExperimentActive, bool? isQaTester,
+        DateTimeOffset fetchStartedAt = default, DateTimeOffset fetchedAt = default) =>
+        new(key, value)
+        {
+            Source = source,
+            ExperimentId = experimentId,
+            IsExperimentActive = isExperimentActive,
+            IsQaTester = isQaTester,
+            FetchStartedAt = fetchStartedAt,
+            FetchedAt = fetchedAt,
+        };
 
     internal static MixpanelFlagVariant Fallback(MixpanelFlagVariant? fallback, MixpanelFlagFallbackReason reason) =>
         new(fallback?.Key, fallback?.Value ?? default) { FallbackReason = reason };

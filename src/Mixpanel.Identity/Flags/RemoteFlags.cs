@@ -5,7 +5,8 @@ namespace Mixpanel.Identity.Flags;
 /// <summary>Reads the answer of <c>/flags</c>: <c>{"flags": {"&lt;key&gt;": {"variant_key", "variant_value", …}}}</c>.</summary>
 internal static class RemoteFlags
 {
-    public static Dictionary<string, MixpanelFlagVariant> Read(JsonElement answer, MixpanelFlagSource source)
+    public static Dictionary<string, MixpanelFlagVariant> Read(
+        JsonElement answer, MixpanelFlagSource source, DateTimeOffset fetchStartedAt = default, DateTimeOffset fetchedAt = default)
     {
         var read = new Dictionary<string, MixpanelFlagVariant>(StringComparer.Ordinal);
         if (answer.ValueKind != JsonValueKind.Object || !answer.TryGetProperty("flags", out var flags) || flags.ValueKind != JsonValueKind.Object)
@@ -27,7 +28,9 @@ internal static class RemoteFlags
                 source,
                 variant.TryGetProperty("experiment_id", out var id) && id.ValueKind != JsonValueKind.Null ? JsValues.ToStr(JsConvert.FromJson(id, false, false)) : null,
                 Boolean(variant, "is_experiment_active"),
-                Boolean(variant, "is_qa_tester"));
+                Boolean(variant, "is_qa_tester"),
+                fetchStartedAt,
+                fetchedAt);
         }
 
         return read;

@@ -1,225 +1,138 @@
+using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
-using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity.Testing;
 
-/// <summary>An event an app tracked through a <see cref="FakeMixpanelClient"/>.</summary>
-/// <param name="Name">The event's name.</param>
-/// <param name="Properties">Its properties: the super properties registered then, overridden by the call's own, and <c>$duration</c> when timed.</param>
-/// <param name="DistinctId">The distinct id it went under: the user id once identified, <c>$device:</c> + device id before.</param>
-/// <param name="DeviceId">The device id then.</param>
-/// <param name="UserId">The user id then; null while anonymous.</param>
-/// <param name="Time">When it was tracked, on the fake's clock.</param>
-public sealed record TrackedEvent(string Name, IReadOnlyDictionary<string, object?> Properties, string DistinctId, string DeviceId, string? UserId, DateTimeOffset Time);
-
-/// <summary>A user profile update an app made through a <see cref="FakeMixpanelClient"/>.</summary>
-/// <param name="UserId">The user it went to (updates made while anonymous are held until <c>Identify</c>, as the client holds them).</param>
-/// <param name="Update">The operation and its properties.</param>
-public sealed record ProfileUpdateRecord(string UserId, MixpanelProfileUpdate Update);
-
-/// <summary>A group profile update an app made through a <see cref="FakeMixpanelClient"/>.</summary>
-/// <param name="GroupKey">The group key.</param>
-/// <param name="GroupId">The group's id.</param>
-/// <param name="Update">The operation and its properties.</param>
-public sealed record GroupUpdateRecord(string GroupKey, object GroupId, MixpanelProfileUpdate Update);
-
 /// <summary>
-/// An <see cref="IMixpanelClient"/> for an app's unit tests: it keeps in memory what the app tracked and set, with the
-/// client's own argument checks and identity rules (a <c>$device:</c> distinct id until <c>Identify</c>, a new device
-/// on <c>Reset</c>, super properties, profile updates held while anonymous, opt-out), and sends nothing. For what
-/// Mixpanel would receive and make of it, test against <see cref="LocalMixpanelServer"/> instead.
+/// An <see cref="IMixpanelClient"/> for an app's unit tests: it runs the client's own argument checks and identity rules
+/// (the same code as <see cref="MixpanelClient"/>: a <c>$device:</c> distinct id until <c>Identify</c>, a new device on
+/// <c>Reset</c>, super properties and their limits, profile updates held while anonymous, <c>Alias</c>, opt-out, the
+/// <c>BeforeSend</c> hooks of its options), keeps in memory what the client would send, and sends nothing. It delivers
+/// at once: what was tracked before an opt-out stays recorded, where the client discards what it has not yet sent.
+/// For what Mixpanel would receive and make of it, test against <see cref="LocalMixpanelServer"/> instead.
 /// </summary>
 public sealed class FakeMixpanelClient : IMixpanelClient
 {
-    private readonly object _gate = new();
-    private readonly TimeProvider _timeProvider;
-    private readonly List<TrackedEvent> _events = [];
-    private readonly List<ProfileUpdateRecord> _profileUpdates = [];
-    private readonly List<GroupUpdateRecord> _groupUpdates = [];
-    private readonly List<MixpanelProfileUpdate> _held = [];
-    private readonly Dictionary<string, long> _timers = new(StringComparer.Ordinal);
-    private PropertyMap _superProperties = PropertyMap.Empty;
+    private readonly IdentitySession _session;
+    private readonly IdentityCalls _calls;
+    private readonly FakeRecorder _recorder;
 
-    /// <summary>Creates a fake on a fresh device.</summary>
+    /// <summary>Creates a fake on a fresh device, with the options' defaults (Original ID Merge).</summary>
     /// <param name="timeProvider">The clock events are stamped and timed with; by default the system clock.</param>
+#pragma warning disable RS0027 // This constructor came first; the overloads with options take no optional parameter, so only a bare null argument would now need a cast.
     public FakeMixpanelClient(TimeProvider? timeProvider = null)
+#pragma warning restore RS0027
+        : this(new MixpanelOptions { ProjectToken = FakeOptions.ProjectToken }, timeProvider)
     {
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        DeviceId = Guid.NewGuid().ToString("D");
-        People = new MixpanelPeople(new Sink(this, null));
+    }
+
+    /// <summary>
+    /// Creates a fake on a fresh device that follows <paramref name="options"/> as the client does: its ID-merge system,
+    /// <c>BeforeSend</c> hooks, device-id provider and opt-out default. Nothing is stored or sent.
+    /// </summary>
+    /// <param name="options">The client's options, checked as the client checks them.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public FakeMixpanelClient(MixpanelOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>As <see cref="FakeMixpanelClient(MixpanelOptions)"/>, on the clock <paramref name="timeProvider"/>.</summary>
+    /// <param name="options">The client's options, checked as the client checks them.</param>
+    /// <param name="timeProvider">The clock events are stamped and timed with; null for the system clock.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public FakeMixpanelClient(MixpanelOptions options, TimeProvider? timeProvider)
+    {
+        var checkedOptions = ClientRuntime.CheckedCopy(options);
+        var clock = timeProvider ?? TimeProvider.System;
+        var logger = ClientRuntime.CreateLogger(null);
+        var counters = new DeliveryCounters();
+        var hooks = new SessionHooks(checkedOptions, logger, counters);
+        var (store, state) = ClientStorage.OpenIdentity(null, clock, logger, hooks.NewIdentity);
+        _recorder = new FakeRecorder(counters);
+        var device = new SavedIdentity(_recorder, counters, store, state);
+        _session = new IdentitySession(state, store.Version, device, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
+        device.Session = _session;
+        _calls = new IdentityCalls(_session, checkedOptions.IdMerge);
+        People = new MixpanelPeople(_session);
+        Diagnostics = new MixpanelDiagnostics(counters);
     }
 
     /// <inheritdoc />
-    public string DistinctId => UserId ?? DistinctIds.ForDevice(DeviceId);
+    public string DistinctId => _session.Current.DistinctId;
 
     /// <inheritdoc />
-    public string DeviceId { get; private set; }
+    public string DeviceId => _session.Current.DeviceId;
 
     /// <inheritdoc />
-    public string? UserId { get; private set; }
+    public string? UserId => _session.Current.UserId;
 
     /// <inheritdoc />
-    public bool IsOptedOut { get; private set; }
+    public bool IsOptedOut => _session.Current.OptedOut;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, object?> SuperProperties => _superProperties;
+    public IReadOnlyDictionary<string, object?> SuperProperties => _session.Current.SuperProperties;
 
     /// <inheritdoc />
     public MixpanelPeople People { get; }
 
-    /// <inheritdoc />
-    public MixpanelDiagnostics Diagnostics { get; } = new();
+    /// <summary>Counters of the records made and dropped (an update to delete an anonymous user's profile, one filtered by a hook…), as the client counts them.</summary>
+    public MixpanelDiagnostics Diagnostics { get; }
 
-    /// <summary>The events tracked, in order (<c>$opt_in</c> included; <c>$identify</c> and other events the client makes itself are not).</summary>
-    public IReadOnlyList<TrackedEvent> Events => Snapshot(_events);
+    /// <summary>The events tracked, in order (<c>$opt_in</c> included; <c>$identify</c> and <c>$create_alias</c>, which the client makes itself, are not).</summary>
+    public IReadOnlyList<TrackedEvent> Events => _recorder.Events;
+
+    /// <summary>Every event the client would send, in order: those tracked, and those it makes itself to link ids (<c>$identify</c>, <c>$create_alias</c>).</summary>
+    public IReadOnlyList<TrackedEvent> AllEvents => _recorder.AllEvents;
 
     /// <summary>The user profile updates, in order, each with the user it went to.</summary>
-    public IReadOnlyList<ProfileUpdateRecord> ProfileUpdates => Snapshot(_profileUpdates);
+    public IReadOnlyList<ProfileUpdateRecord> ProfileUpdates => _recorder.ProfileUpdates;
 
     /// <summary>The group profile updates, in order.</summary>
-    public IReadOnlyList<GroupUpdateRecord> GroupUpdates => Snapshot(_groupUpdates);
+    public IReadOnlyList<GroupUpdateRecord> GroupUpdates => _recorder.GroupUpdates;
 
     /// <inheritdoc />
-    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        EventProperties.RequireName(eventName, nameof(eventName));
-        var call = PropertyValues.Snapshot(properties, nameof(properties));
-        lock (_gate)
-        {
-            if (IsOptedOut)
-            {
-                return;
-            }
-
-            var merged = _superProperties.With(call, overwrite: true);
-            if (_timers.TryGetValue(eventName, out var started))
-            {
-                _timers.Remove(eventName);
-                merged = merged.With(new PropertyMap([new(ReservedNames.Duration, Math.Round(_timeProvider.GetElapsedTime(started).TotalSeconds, 3))]), overwrite: false);
-            }
-
-            _events.Add(new TrackedEvent(eventName, merged, DistinctId, DeviceId, UserId, _timeProvider.GetUtcNow()));
-        }
-    }
+    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null) => _calls.Track(eventName, properties);
 
     /// <inheritdoc />
-    public void Identify(string userId)
-    {
-        DistinctIds.ValidateUserId(userId, nameof(userId));
-        lock (_gate)
-        {
-            UserId = userId;
-            foreach (var update in _held)
-            {
-                _profileUpdates.Add(new ProfileUpdateRecord(userId, update));
-            }
-
-            _held.Clear();
-        }
-    }
+    public void Identify(string userId) => _calls.Identify(userId);
 
     /// <inheritdoc />
-    public void Alias(string alias) => DistinctIds.ValidateUserId(alias, nameof(alias));
+    public void Alias(string alias) => _calls.Alias(alias);
 
     /// <inheritdoc />
-    public void Reset()
-    {
-        lock (_gate)
-        {
-            Forget();
-        }
-    }
+    public void Reset() => _calls.Reset();
 
     /// <inheritdoc />
-    public void Register(IReadOnlyDictionary<string, object?> properties) => Register(properties, overwrite: true);
+    public void Register(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: false);
 
     /// <inheritdoc />
-    public void RegisterOnce(IReadOnlyDictionary<string, object?> properties) => Register(properties, overwrite: false);
+    public void RegisterOnce(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: true);
 
     /// <inheritdoc />
-    public void Unregister(string propertyName)
-    {
-        PropertyValues.ValidateName(propertyName, nameof(propertyName));
-        lock (_gate)
-        {
-            _superProperties = _superProperties.Without(propertyName);
-        }
-    }
+    public void Unregister(string propertyName) => _calls.Unregister(propertyName);
 
     /// <inheritdoc />
-    public void ClearSuperProperties()
-    {
-        lock (_gate)
-        {
-            _superProperties = PropertyMap.Empty;
-        }
-    }
+    public void ClearSuperProperties() => _calls.ClearSuperProperties();
 
     /// <inheritdoc />
-    public void TimeEvent(string eventName)
-    {
-        EventProperties.RequireName(eventName, nameof(eventName));
-        lock (_gate)
-        {
-            _timers[eventName] = _timeProvider.GetTimestamp();
-        }
-    }
+    public void TimeEvent(string eventName) => _calls.TimeEvent(eventName);
 
     /// <inheritdoc />
-    public void ClearTimedEvents()
-    {
-        lock (_gate)
-        {
-            _timers.Clear();
-        }
-    }
+    public void ClearTimedEvents() => _calls.ClearTimedEvents();
 
     /// <inheritdoc />
-    public void OptOutTracking() => OptOutTracking(deleteUser: true);
+    public void OptOutTracking() => _calls.OptOut(deleteUser: true);
 
     /// <inheritdoc />
-    public void OptOutTracking(bool deleteUser)
-    {
-        lock (_gate)
-        {
-            if (IsOptedOut)
-            {
-                return;
-            }
-
-            if (deleteUser && UserId is { } userId)
-            {
-                _profileUpdates.Add(new ProfileUpdateRecord(userId, new MixpanelProfileUpdate(new ProfileUpdate(ProfileOperation.Delete, null))));
-            }
-
-            Forget();
-            IsOptedOut = true;
-        }
-    }
+    public void OptOutTracking(bool deleteUser) => _calls.OptOut(deleteUser);
 
     /// <inheritdoc />
-    public void OptInTracking() => OptInTracking(null);
+    public void OptInTracking() => _calls.OptIn(null, null);
 
     /// <inheritdoc />
-    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        lock (_gate)
-        {
-            if (!IsOptedOut)
-            {
-                return;
-            }
-
-            IsOptedOut = false;
-        }
-
-        if (distinctId is not null)
-        {
-            Identify(distinctId);
-        }
-
-        Track("$opt_in", properties);
-    }
+    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null) => _calls.OptIn(distinctId, properties);
 
     /// <inheritdoc />
     public void SetGroup(string groupKey, object groupId) => SetGroup(groupKey, [groupId]);
@@ -243,75 +156,61 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     }
 
     /// <inheritdoc />
-    public MixpanelGroup GetGroup(string groupKey, object groupId)
-    {
-        var sink = new Sink(this, null);
-        var group = new MixpanelGroup(groupKey, groupId, sink);
-        sink.Group = (group.GroupKey, group.GroupId);
-        return group;
-    }
+    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
 
     /// <summary>Completes at once: the fake sends nothing.</summary>
     /// <param name="cancellationToken">Not used.</param>
     public Task FlushAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-    private void Register(IReadOnlyDictionary<string, object?> properties, bool overwrite)
+    /// <summary>
+    /// The identity as saved, in place of the client's store and queue: each change applied at once with the client's
+    /// own rule (<see cref="IdentityChange.Apply"/>), the profile updates it releases recorded, and the session told.
+    /// </summary>
+    private sealed class SavedIdentity(FakeRecorder recorder, DeliveryCounters counters, IdentityStore store, IdentityState initial) : IRecordSink
     {
-        ArgumentNullException.ThrowIfNull(properties);
-        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        lock (_gate)
-        {
-            _superProperties = _superProperties.With(snapshot, overwrite);
-        }
-    }
+        private IdentityState _saved = initial;
+        private int _purgedGeneration;
 
-    private void Forget()
-    {
-        DeviceId = Guid.NewGuid().ToString("D");
-        UserId = null;
-        _superProperties = PropertyMap.Empty;
-        _timers.Clear();
-        _held.Clear();
-    }
+        public IdentitySession? Session { get; set; }
 
-    private List<T> Snapshot<T>(List<T> list)
-    {
-        lock (_gate)
+        public void Enqueue(PendingRecord record)
         {
-            return [.. list];
-        }
-    }
-
-    private void Send(MixpanelProfileUpdate update, (string Key, object Id)? group)
-    {
-        lock (_gate)
-        {
-            if (IsOptedOut)
+            // A record made before an opt-out that arrives after it is dropped, as the client's writer drops it.
+            if (record.OptOutGeneration < Volatile.Read(ref _purgedGeneration))
             {
+                counters.OnDropped(DropReason.OptedOut, 1, wasQueued: false);
                 return;
             }
 
-            if (group is { } g)
-            {
-                _groupUpdates.Add(new GroupUpdateRecord(g.Key, g.Id, update));
-            }
-            else if (UserId is { } userId)
-            {
-                _profileUpdates.Add(new ProfileUpdateRecord(userId, update));
-            }
-            else if (update.Operation != ReservedNames.Delete)
-            {
-                // Held until Identify, as the client holds them: a profile on a $device: id would lose its properties.
-                _held.Add(update);
-            }
+            recorder.Record(record);
         }
-    }
 
-    private sealed class Sink(FakeMixpanelClient owner, (string Key, object Id)? group) : IMixpanelProfileSink
-    {
-        /// <summary>The group this sink's updates are for; null for the user's profile.</summary>
-        public (string Key, object Id)? Group { get; set; } = group;
+        // Called by the session under its lock, one change at a time.
+        public void Change(IdentityChange change)
+        {
+            var effects = new ChangeEffects();
+            _saved = change.Apply(_saved, effects);
+            foreach (var released in effects.Released)
+            {
+                recorder.Record(released);
+            }
 
-        public void Send(MixpanelProfileUpdate update) => owner.Send(update, Group);
+            foreach (var drop in effects.Dropped)
+            {
+                counters.OnDropped(drop.Key, drop.Value, wasQueued: false);
+            }
+
+            Session!.OnSaved(_saved, store.Version, changes: 1);
+        }
+
+        public void Purge(int optOutGeneration) => Volatile.Write(ref _purgedGeneration, optOutGeneration);
     }
+}
+
+/// <summary>What the fakes are made with when the test gives no options.</summary>
+internal static class FakeOptions
+{
+    public const string ProjectToken = "fake-project-token";
+
+    public const string ApiSecret = "fake-api-secret";
 }

@@ -1,11 +1,8 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
-using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Flags;
-using Mixpanel.Identity.Payloads;
-using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
@@ -20,6 +17,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 {
     private readonly ClientRuntime _runtime;
     private readonly IdentitySession _session;
+    private readonly IdentityCalls _calls;
 
     /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
@@ -43,7 +41,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         var counters = new DeliveryCounters();
         var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
         var hooks = new SessionHooks(checkedOptions, logger, counters);
-        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () => IdentityState.CreateNew(hooks.NewDeviceId(), checkedOptions.OptOutTrackingByDefault));
+        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, hooks.NewIdentity);
         try
         {
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
@@ -56,6 +54,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         }
 
         _session = new IdentitySession(state, store.Version, _runtime.Engine, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
+        _calls = new IdentityCalls(_session, checkedOptions.IdMerge);
         RefreshDeviceInfo();
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
@@ -105,11 +104,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// GUIDs, enums, lists and string-keyed dictionaries (depth at most 3, fewer than 255 entries each).
     /// </param>
     /// <exception cref="ArgumentException">The name is empty, or a property value is of a type Mixpanel cannot store.</exception>
-    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        EventProperties.RequireName(eventName, nameof(eventName));
-        _session.Track(eventName, PropertyValues.Snapshot(properties, nameof(properties)));
-    }
+    public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null) => _calls.Track(eventName, properties);
 
     /// <summary>
     /// Tells Mixpanel who the user is: call on sign-up, on login, and when the app starts logged in. With a new id,
@@ -120,8 +115,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="ArgumentException">The id is empty, starts with <c>$device:</c>, or is a placeholder Mixpanel rejects.</exception>
     public void Identify(string userId)
     {
-        DistinctIds.ValidateUserId(userId, nameof(userId));
-        _session.Identify(userId);
+        _calls.Identify(userId);
         Flags.OnIdentityChanged(reset: false);
     }
 
@@ -129,18 +123,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <param name="alias">The id to link; afterwards <c>Identify(alias)</c> on later logins sends no <c>$identify</c>.</param>
     /// <exception cref="NotSupportedException">The project uses Simplified ID Merge, which has no aliases.</exception>
     /// <exception cref="ArgumentException">The alias is invalid, or is the current distinct id.</exception>
-    public void Alias(string alias)
-    {
-        if (_runtime.Options.IdMerge == IdMergeApi.Simplified)
-        {
-            throw new NotSupportedException(
-                "Alias is not available with Simplified ID Merge: Mixpanel ignores $create_alias there and links a device to a user " +
-                "by the $device_id and $user_id on events. Call Identify(userId) on login instead.");
-        }
-
-        DistinctIds.ValidateUserId(alias, nameof(alias));
-        _session.Alias(alias);
-    }
+    public void Alias(string alias) => _calls.Alias(alias);
 
     /// <summary>
     /// Forgets the user on this device: a new device id, no user id, no super properties, timers or held profile
@@ -149,71 +132,53 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void Reset()
     {
-        _session.Reset();
+        _calls.Reset();
         Flags.OnIdentityChanged(reset: true);
     }
 
     /// <summary>Adds or replaces super properties, sent with every event and kept across restarts.</summary>
     /// <param name="properties">The properties.</param>
     /// <exception cref="ArgumentException">A value is invalid, or a name is one the client manages (<c>distinct_id</c>, <c>time</c>…).</exception>
-    public void Register(IReadOnlyDictionary<string, object?> properties) =>
-        _session.Register(SnapshotSuperProperties(properties), onlyIfAbsent: false);
+    public void Register(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: false);
 
     /// <summary>Adds super properties that are not set yet, leaving existing ones as they are.</summary>
     /// <param name="properties">The properties.</param>
     /// <exception cref="ArgumentException">A value is invalid, or a name is one the client manages.</exception>
-    public void RegisterOnce(IReadOnlyDictionary<string, object?> properties) =>
-        _session.Register(SnapshotSuperProperties(properties), onlyIfAbsent: true);
+    public void RegisterOnce(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: true);
 
     /// <summary>Removes a super property.</summary>
     /// <param name="propertyName">The property's name.</param>
-    public void Unregister(string propertyName)
-    {
-        PropertyValues.ValidateName(propertyName, nameof(propertyName));
-        _session.Unregister(propertyName);
-    }
+    public void Unregister(string propertyName) => _calls.Unregister(propertyName);
 
     /// <inheritdoc />
-    public void ClearSuperProperties() => _session.Unregister(null);
+    public void ClearSuperProperties() => _calls.ClearSuperProperties();
 
     /// <summary>Starts a timer: the next <see cref="Track"/> of <paramref name="eventName"/> carries <c>$duration</c>, in seconds to three decimals.</summary>
     /// <param name="eventName">The event to time.</param>
-    public void TimeEvent(string eventName)
-    {
-        EventProperties.RequireName(eventName, nameof(eventName));
-        _session.TimeEvent(eventName);
-    }
+    public void TimeEvent(string eventName) => _calls.TimeEvent(eventName);
 
     /// <inheritdoc />
-    public void ClearTimedEvents() => _session.ClearTimedEvents();
+    public void ClearTimedEvents() => _calls.ClearTimedEvents();
 
     /// <summary>
     /// Opts the user out of tracking, persistently: an identified user's profile is deleted (<c>$delete</c>, as Mixpanel's
     /// SDKs do by default), records not yet sent are discarded, the identity is forgotten, and <c>Track</c> and profile
     /// calls do nothing until <see cref="OptInTracking()"/>.
     /// </summary>
-    public void OptOutTracking() => _session.OptOut(deleteUser: true);
+    public void OptOutTracking() => _calls.OptOut(deleteUser: true);
 
     /// <summary>Opts the user out of tracking, as <see cref="OptOutTracking()"/>, deleting their profile or not.</summary>
     /// <param name="deleteUser">Whether an identified user's profile is deleted (<c>$delete</c>) before the rest is discarded.</param>
-    public void OptOutTracking(bool deleteUser) => _session.OptOut(deleteUser);
+    public void OptOutTracking(bool deleteUser) => _calls.OptOut(deleteUser);
 
     /// <summary>Opts the user back in and tracks <c>$opt_in</c>.</summary>
-    public void OptInTracking() => _session.OptIn(null, PropertyMap.Empty);
+    public void OptInTracking() => _calls.OptIn(null, null);
 
     /// <summary>Opts the user back in: identifies them as <paramref name="distinctId"/> (if given), then tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
     /// <param name="distinctId">The user's id, as for <see cref="Identify"/>; null to stay as the device is.</param>
     /// <param name="properties">Properties of the <c>$opt_in</c> event.</param>
     /// <exception cref="ArgumentException">The id or a property is invalid.</exception>
-    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
-    {
-        if (distinctId is not null)
-        {
-            DistinctIds.ValidateUserId(distinctId, nameof(distinctId));
-        }
-
-        _session.OptIn(distinctId, PropertyValues.Snapshot(properties, nameof(properties)));
-    }
+    public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null) => _calls.OptIn(distinctId, properties);
 
     /// <inheritdoc />
     public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
@@ -292,23 +257,6 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
-
-    private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)
-    {
-        Guard.NotNull(properties);
-        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        foreach (var managed in ReservedNames.ManagedEventProperties)
-        {
-            if (snapshot.ContainsKey(managed))
-            {
-                throw new ArgumentException(
-                    $"'{managed}' is set by the client on every event and cannot be a super property. Use Identify for the user's id.",
-                    nameof(properties));
-            }
-        }
-
-        return snapshot;
-    }
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
 

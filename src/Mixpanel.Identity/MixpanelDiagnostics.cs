@@ -21,7 +21,13 @@ public sealed class MixpanelDiagnostics
 
     /// <summary>Diagnostics of a client that has done nothing: every count 0, in memory, not halted. For a fake of <see cref="IMixpanelClient"/>.</summary>
     public MixpanelDiagnostics()
-        : this(new DeliveryCounters(), static () => new DeliveryStatus(false, null))
+        : this(new DeliveryCounters())
+    {
+    }
+
+    /// <summary>Diagnostics of records counted in <paramref name="counters"/> and never sent: in memory, not halted. For a fake's own rules.</summary>
+    internal MixpanelDiagnostics(DeliveryCounters counters)
+        : this(counters, static () => new DeliveryStatus(false, null))
     {
     }
 

@@ -1,11 +1,8 @@
 using Microsoft.Extensions.Logging;
-using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Flags;
-using Mixpanel.Identity.Payloads;
-using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
@@ -16,10 +13,10 @@ namespace Mixpanel.Identity;
 /// which is one device's client, it uses the same durable queue and sender. Every member is safe to call from any
 /// thread; <c>Track</c> and the profile calls never block on I/O.
 /// </summary>
-public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlushOnStop
+public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposable, IDisposable, IFlushOnStop
 {
     private readonly ClientRuntime _runtime;
-    private readonly SessionHooks _hooks;
+    private readonly VisitorCalls _calls;
 
     /// <summary>Creates a server client.</summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required. The queue lives in <c>server/</c> under the storage directory.</param>
@@ -34,11 +31,11 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
         var logger = ClientRuntime.CreateLogger(loggerFactory);
         var counters = new DeliveryCounters();
         var directory = checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger, "server") : null;
-        _hooks = new SessionHooks(checkedOptions, logger, counters);
 
         // Identity is given per call: nothing of it is stored.
         var store = IdentityStore.InMemory(clock, logger);
         _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, directory is null ? null : Path.Combine(directory, "queue"), httpClient, describesThisMachine: false);
+        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, _runtime.Engine.Enqueue);
         _runtime.Start(session: null, DisposeAsync);
         Flags = new MixpanelFlags(new FlagsApi(_runtime.Http, checkedOptions, clock), checkedOptions, clock, logger, TrackExposure);
     }
@@ -59,14 +56,14 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <param name="properties">The event's own properties; they win over the visitor's request properties.</param>
     /// <exception cref="ArgumentException">The name, or a property, is one Mixpanel cannot take.</exception>
     public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null) =>
-        Record(visitor, eventName, properties, skipped: null);
+        _calls.Track(visitor, eventName, properties);
 
     /// <summary>
     /// Checks an event as <see cref="Track"/> does, so that a call wrong for one visitor is wrong for all, then counts it
     /// as dropped for <paramref name="reason"/> instead of recording it (for instance a crawler's).
     /// </summary>
     internal void Skip(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason reason) =>
-        Record(visitor, eventName, properties, reason);
+        _calls.Skip(visitor, eventName, properties, reason);
 
     /// <summary>
     /// The visitor has signed in (sign-up, login): returns them as <paramref name="userId"/>. Under Original ID Merge
@@ -76,24 +73,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <param name="visitor">The visitor before signing in.</param>
     /// <param name="userId">The user's stable id, such as a database key.</param>
     /// <exception cref="ArgumentException">The id is one Mixpanel would refuse.</exception>
-    public MixpanelVisitor Identify(MixpanelVisitor visitor, string userId)
-    {
-        Guard.NotNull(visitor);
-        DistinctIds.ValidateUserId(userId, nameof(userId));
-        if (string.Equals(visitor.UserId, userId, StringComparison.Ordinal))
-        {
-            return visitor;
-        }
-
-        var identified = visitor.WithUser(userId);
-        if (_runtime.Options.IdMerge == IdMergeApi.Original)
-        {
-            var link = new PropertyMap([new(ReservedNames.AnonDistinctId, DistinctIds.ForDevice(visitor.DeviceId))]);
-            Enqueue(identified, ReservedNames.IdentifyEvent, link, _runtime.Clock.GetUtcNow().ToUnixTimeMilliseconds());
-        }
-
-        return identified;
-    }
+    public MixpanelVisitor Identify(MixpanelVisitor visitor, string userId) => _calls.Identify(visitor, userId);
 
     /// <summary>
     /// The profile of <paramref name="visitor"/>'s user. A visitor who is not signed in has no profile to update: an
@@ -101,20 +81,12 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// loses its properties when Mixpanel links the visitor to a user.
     /// </summary>
     /// <param name="visitor">Whose profile.</param>
-    public MixpanelPeople People(MixpanelVisitor visitor)
-    {
-        Guard.NotNull(visitor);
-        return new MixpanelPeople(new VisitorProfile(this, visitor));
-    }
+    public MixpanelPeople People(MixpanelVisitor visitor) => _calls.People(visitor);
 
     /// <summary>A group's profile, to update it.</summary>
     /// <param name="groupKey">The group key.</param>
     /// <param name="groupId">The group's id: a string or an integer.</param>
-    public MixpanelGroup GetGroup(string groupKey, object groupId)
-    {
-        var id = MixpanelGroup.ValidateGroup(groupKey, groupId);
-        return new MixpanelGroup(groupKey, id, new GroupProfile(this, groupKey, id));
-    }
+    public MixpanelGroup GetGroup(string groupKey, object groupId) => _calls.GetGroup(groupKey, groupId);
 
     /// <summary>
     /// Imports history through <c>/import</c>, at the wire's speed: batches of up to 2,000 events and 10 MB, gzipped, a few
@@ -130,12 +102,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
     /// <exception cref="InvalidOperationException">No credentials are set, or Mixpanel refused them (401, 403).</exception>
     public Task<MixpanelImportResult> ImportAsync(IAsyncEnumerable<MixpanelImportEvent> events, IProgress<MixpanelImportProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        Guard.NotNull(events);
-        if (!_runtime.Options.CanImport)
-        {
-            throw new InvalidOperationException("Importing needs MixpanelOptions.ApiSecret, or a service account (ServiceAccountUsername, ServiceAccountSecret, ProjectId).");
-        }
-
+        _calls.CheckImport(events);
         return new BulkImporter(_runtime.Engine.Sender, _runtime.Clock, _runtime.Logger).RunAsync(events, progress, cancellationToken);
     }
 
@@ -162,80 +129,7 @@ public sealed class MixpanelServerClient : IAsyncDisposable, IDisposable, IFlush
 
     // An exposure goes as the visitor's other events do: from the visitor the context was made from, else from its ids.
     private void TrackExposure(MixpanelFlagContext context, string flagKey, IReadOnlyDictionary<string, object?> properties) =>
-        Track(context.Visitor ?? ExposureVisitor(context), ExposureProperties.EventName, properties);
-
-    private static MixpanelVisitor ExposureVisitor(MixpanelFlagContext context)
-    {
-        var anonymous = context.DistinctId.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal)
-            ? context.DistinctId.Substring(DistinctIds.DevicePrefix.Length)
-            : null;
-        return context.DeviceId is { } deviceId
-            ? (anonymous == deviceId ? new MixpanelVisitor(deviceId) : new MixpanelVisitor(deviceId, context.DistinctId))
-            : anonymous is not null ? new MixpanelVisitor(anonymous) : new MixpanelVisitor(context.DistinctId, context.DistinctId);
-    }
+        Track(context.ToVisitor(), ExposureProperties.EventName, properties);
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
-
-    private void Record(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties, DropReason? skipped)
-    {
-        Guard.NotNull(visitor);
-        EventProperties.RequireName(eventName, nameof(eventName));
-        var time = _runtime.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var own = EventProperties.ApplyOverrides(PropertyValues.Snapshot(properties, nameof(properties)), nameof(properties), ref time);
-        if (skipped is { } reason)
-        {
-            _runtime.Counters.OnDropped(reason, 1, wasQueued: false);
-            return;
-        }
-
-        Enqueue(visitor, eventName, own, time);
-    }
-
-    private void Enqueue(MixpanelVisitor visitor, string eventName, PropertyMap properties, long time)
-    {
-        // The visitor's request properties and address go as the event's "super" properties: the call's own win.
-        var identity = visitor.EventIdentity;
-        if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
-        {
-            return;
-        }
-
-        _runtime.Engine.Enqueue(new EventRecord(eventName, properties, identity, time, null));
-    }
-
-    /// <summary>A visitor's profile updates: to their user, from their address.</summary>
-    private sealed class VisitorProfile(MixpanelServerClient owner, MixpanelVisitor visitor) : IMixpanelProfileSink
-    {
-        public void Send(MixpanelProfileUpdate update)
-        {
-            if (visitor.UserId is not { } userId)
-            {
-                owner._runtime.Counters.OnDropped(DropReason.NotIdentified, 1, wasQueued: false);
-                Log.ProfileUpdateWithoutUser(owner._runtime.Logger);
-                return;
-            }
-
-            var change = update.Update;
-            if (!owner._hooks.TryProfileUpdate(ref change))
-            {
-                return;
-            }
-
-            owner._runtime.Engine.Enqueue(new ProfileRecord(change, userId, visitor.DeviceId, visitor.IpAddress));
-        }
-    }
-
-    private sealed class GroupProfile(MixpanelServerClient owner, string groupKey, string groupId) : IMixpanelProfileSink
-    {
-        public void Send(MixpanelProfileUpdate update)
-        {
-            var change = update.Update;
-            if (!owner._hooks.TryGroupUpdate(ref change))
-            {
-                return;
-            }
-
-            owner._runtime.Engine.Enqueue(new GroupRecord(change, groupKey, groupId));
-        }
-    }
 }

@@ -100,6 +100,20 @@ public sealed class ReadmeTests
         File.ReadAllText(RepositoryPaths.Combine("README.md")).Should().Contain("new OrderService(mixpanel).Complete(\"account-42\", 19.99m);");
     }
 
+    [Fact]
+    public void FakeServerClient_TheReadmesExample_RunsAsWritten()
+    {
+        // The README's server example, as it is written there.
+        var mixpanel = new FakeMixpanelServerClient();
+        var user = mixpanel.Identify(new MixpanelVisitor("browser-1"), "account-42");
+        mixpanel.Track(user, "Order Completed");
+        Assert.Equal("account-42", Assert.Single(mixpanel.Events).DistinctId);
+
+        File.ReadAllText(RepositoryPaths.Combine("README.md")).Should()
+            .Contain("var user = mixpanel.Identify(new MixpanelVisitor(\"browser-1\"), \"account-42\");")
+            .And.Contain("Assert.Equal(\"account-42\", Assert.Single(mixpanel.Events).DistinctId);");
+    }
+
     private sealed class OrderService(IMixpanelClient mixpanel)
     {
         public void Complete(string accountId, decimal total)

@@ -15,8 +15,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class MixpanelServerServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="MixpanelServerClient"/> as a singleton (flushed when the application stops, within
-    /// <see cref="MixpanelOptions.ShutdownTimeout"/>, and disposed by the container), options validated at start-up, and
+    /// Registers <see cref="MixpanelServerClient"/> as a singleton, also as <see cref="IMixpanelServerClient"/> (flushed
+    /// when the application stops, within <see cref="MixpanelOptions.ShutdownTimeout"/>, and disposed by the container),
+    /// options validated at start-up, and
     /// <see cref="IMixpanelRequestTracker"/> for each request; add <c>app.UseMixpanel()</c> to the pipeline. The client
     /// sends with the <see cref="HttpClient"/> named <see cref="MixpanelServiceCollectionExtensions.HttpClientName"/>.
     /// </summary>
@@ -68,6 +69,7 @@ public static class MixpanelServerServiceCollectionExtensions
 
         // One client for every visitor of the app; the container disposes it on shutdown, after the flush on stop.
         services.TryAddSingleton(CreateClient);
+        services.TryAddSingleton<IMixpanelServerClient>(static provider => provider.GetRequiredService<MixpanelServerClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush<MixpanelServerClient>>());
         services.TryAddSingleton<RequestTracking>();
         services.TryAddScoped<MixpanelRequestTracker>();

@@ -1,4 +1,5 @@
 using Mixpanel.Identity.Compatibility;
+using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity;
 
@@ -47,5 +48,24 @@ public sealed class MixpanelFlagContext
     {
         Guard.NotNull(visitor);
         return new MixpanelFlagContext(visitor.DistinctId) { DeviceId = visitor.DeviceId, Visitor = visitor };
+    }
+
+    /// <summary>
+    /// The visitor an exposure is tracked as: the one the context was made from; else the device id as the anonymous
+    /// visitor (when the distinct id is its <c>$device:</c> id) or signed in as the distinct id; without a device id, the
+    /// distinct id stands for both.
+    /// </summary>
+    /// <exception cref="ArgumentException">An id is one Mixpanel would refuse.</exception>
+    internal MixpanelVisitor ToVisitor()
+    {
+        if (Visitor is { } visitor)
+        {
+            return visitor;
+        }
+
+        var anonymous = DistinctId.StartsWith(DistinctIds.DevicePrefix, StringComparison.Ordinal) ? DistinctId.Substring(DistinctIds.DevicePrefix.Length) : null;
+        return DeviceId is { } deviceId
+            ? (anonymous == deviceId ? new MixpanelVisitor(deviceId) : new MixpanelVisitor(deviceId, DistinctId))
+            : anonymous is not null ? new MixpanelVisitor(anonymous) : new MixpanelVisitor(DistinctId, DistinctId);
     }
 }

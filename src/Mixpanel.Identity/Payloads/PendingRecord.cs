@@ -40,6 +40,28 @@ internal sealed class EventRecord : PendingRecord
 
     /// <summary>Seconds since the matching <c>TimeEvent</c>, when there was one.</summary>
     public double? DurationSeconds { get; }
+
+    /// <summary>
+    /// The properties the app gave the event, merged as they are sent: the super properties, the call's own over them,
+    /// and <c>$duration</c> where neither set it. Without the automatic ones (token, time, ids, library).
+    /// </summary>
+    public PropertyMap AppProperties()
+    {
+        var merged = Identity.SuperProperties.With(Properties, overwrite: true);
+        return DurationSeconds is { } duration
+            ? merged.With(new PropertyMap([new(ReservedNames.Duration, duration)]), overwrite: false)
+            : merged;
+    }
+
+    /// <summary>
+    /// The id the event is sent with as <paramref name="name"/> (<c>distinct_id</c>, <c>$device_id</c>, <c>$user_id</c>):
+    /// the call's own or a super property's, which win as they do over every automatic property, else
+    /// <paramref name="identityValue"/>, the identity's.
+    /// </summary>
+    public string? SentId(string name, string? identityValue) =>
+        (Properties.TryGetValue(name, out var own) || Identity.SuperProperties.TryGetValue(name, out own)) && own is not null
+            ? Convert.ToString(own, System.Globalization.CultureInfo.InvariantCulture)
+            : identityValue;
 }
 
 /// <summary>A user profile update for <c>/engage</c>, addressed to a user id (never a <c>$device:</c> id).</summary>

@@ -16,6 +16,7 @@ internal sealed class SessionHooks(MixpanelOptions options, ILogger logger, Deli
     private readonly Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? _beforeSendProfileUpdate = options.BeforeSendProfileUpdate;
     private readonly Func<MixpanelProfileUpdate, MixpanelProfileUpdate?>? _beforeSendGroupUpdate = options.BeforeSendGroupUpdate;
     private readonly Func<string>? _deviceIdProvider = options.DeviceIdProvider;
+    private readonly bool _optedOutByDefault = options.OptOutTrackingByDefault;
 
     /// <summary>
     /// Runs <see cref="MixpanelOptions.BeforeSendEvent"/>, if any, on an event about to be queued: true, with the event
@@ -44,6 +45,9 @@ internal sealed class SessionHooks(MixpanelOptions options, ILogger logger, Deli
 
     /// <summary>Runs <see cref="MixpanelOptions.BeforeSendGroupUpdate"/>, if any: false when the update is dropped, counted.</summary>
     public bool TryGroupUpdate(ref ProfileUpdate update) => TryUpdate(_beforeSendGroupUpdate, ref update);
+
+    /// <summary>The identity of a device seen for the first time: a new device id, opted out if the options say so.</summary>
+    public IdentityState NewIdentity() => IdentityState.CreateNew(NewDeviceId(), _optedOutByDefault);
 
     /// <summary>A device id from the provider when there is one and its id is usable; a random UUID otherwise.</summary>
     public string NewDeviceId()

@@ -108,6 +108,29 @@ public sealed class AddMixpanelServerTests
     }
 
     [Fact]
+    public async Task AddMixpanelServer_ExposesTheClientAsItsInterface_OneSingleton()
+    {
+        await using var app = Build(new Dictionary<string, string?> { ["Mixpanel:ProjectToken"] = "from-config" });
+
+        var byInterface = app.Services.GetRequiredService<IMixpanelServerClient>();
+
+        byInterface.Should().BeSameAs(app.Services.GetRequiredService<MixpanelServerClient>());
+    }
+
+    [Fact]
+    public void AddMixpanelServer_AfterTheAppRegisteredItsOwnInterface_KeepsTheApps()
+    {
+        var services = new ServiceCollection();
+        var own = new Mixpanel.Identity.Testing.FakeMixpanelServerClient();
+        services.AddSingleton<IMixpanelServerClient>(own);
+
+        services.AddMixpanelServer(options => options.ProjectToken = "token");
+
+        using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IMixpanelServerClient>().Should().BeSameAs(own);
+    }
+
+    [Fact]
     public void AddMixpanelServer_NullArguments_ThrowArgumentNullExceptionNamingThem()
     {
         var services = new ServiceCollection();

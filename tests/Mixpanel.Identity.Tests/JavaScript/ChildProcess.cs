@@ -81,4 +81,21 @@ public static class ChildProcess
             return false;
         }
     }
+
+    /// <summary>The <c>dotnet</c> this test host runs under (or the one on the PATH), for a nested build, pack or publish.</summary>
+    public static string Dotnet => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+
+    /// <summary>
+    /// The environment for a nested <c>dotnet</c> command: the test host runs inside a build of this repository, and
+    /// MSBuild's variables from it would steer the nested one.
+    /// </summary>
+    public static Dictionary<string, string?> NestedDotnetEnvironment()
+    {
+        var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(static k => k, static string? (_) => null);
+        environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        environment["DOTNET_NOLOGO"] = "1";
+        return environment;
+    }
 }

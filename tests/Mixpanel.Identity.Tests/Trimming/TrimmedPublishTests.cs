@@ -74,7 +74,7 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TempDirectory>
     private async Task<ProcessResult> PublishAsync(string output, string extra)
     {
         var project = RepositoryPaths.Combine("tests", "Mixpanel.Identity.TrimCheck", "Mixpanel.Identity.TrimCheck.csproj");
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dotnet = ChildProcess.Dotnet;
         string[] arguments =
         [
             "publish", project, "-c", "Release", "-r", "linux-x64", extra, "-o", output,
@@ -102,20 +102,8 @@ public sealed partial class TrimmedPublishTests : IClassFixture<TempDirectory>
     {
         public static async Task<ProcessResult> RunAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan hangGuard)
         {
-            var output = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, hangGuard, Environment());
+            var output = await ChildProcess.RunAsync(fileName, arguments, workingDirectory, hangGuard, ChildProcess.NestedDotnetEnvironment());
             return new ProcessResult(output.ExitCode, output.StandardOutput + output.StandardError);
-        }
-
-        private static Dictionary<string, string?> Environment()
-        {
-            // The test host runs inside a build of this repository: MSBuild's variables from it would steer the
-            // nested build.
-            var environment = System.Environment.GetEnvironmentVariables().Keys.Cast<string>()
-                .Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase))
-                .ToDictionary(static k => k, static string? (_) => null);
-            environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-            environment["DOTNET_NOLOGO"] = "1";
-            return environment;
         }
     }
 }

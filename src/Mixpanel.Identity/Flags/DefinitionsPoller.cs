@@ -47,16 +47,7 @@ internal sealed class DefinitionsPoller : IAsyncDisposable
     public Task WhenFirstFetchedAsync(CancellationToken cancellationToken)
     {
         Start();
-        return _firstFetch.Task.IsCompleted || !cancellationToken.CanBeCanceled ? _firstFetch.Task : WaitAsync(_firstFetch.Task, cancellationToken);
-    }
-
-    private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
-    {
-        var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
-        {
-            await (await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
-        }
+        return _firstFetch.Task.WaitOrCancelAsync(cancellationToken);
     }
 
     /// <summary>Completes when the fetch after this call has ended (true when it brought definitions).</summary>

@@ -164,7 +164,7 @@ internal static class JsonLogic
                 double sum = 0;
                 foreach (var arg in args)
                 {
-                    sum = JsValues.ParseFloat(sum) + JsValues.ParseFloat(arg);
+                    sum = JsNumbers.ParseFloat(sum) + JsNumbers.ParseFloat(arg);
                 }
 
                 return sum;
@@ -177,7 +177,7 @@ internal static class JsonLogic
                 var product = args[0];
                 for (var i = 1; i < args.Count; i++)
                 {
-                    product = JsValues.ParseFloat(product) * JsValues.ParseFloat(args[i]);
+                    product = JsNumbers.ParseFloat(product) * JsNumbers.ParseFloat(args[i]);
                 }
 
                 return product;
@@ -200,9 +200,9 @@ internal static class JsonLogic
                 }
 
                 return merged;
-            case "var": return Var(a, b, data);
-            case "missing": return Missing(args, data);
-            case "missing_some": return MissingSome(a, b, data);
+            case "var": return JsonLogicData.Var(a, b, data);
+            case "missing": return JsonLogicData.Missing(args, data);
+            case "missing_some": return JsonLogicData.MissingSome(a, b, data);
             case "semver_compare": return JsValues.Bool(args.Count == 3 && MixpanelOperators.SemverCompare(a, b, args[2]));
             case "datetime_compare": return JsValues.Bool(args.Count == 3 && MixpanelOperators.DatetimeCompare(a, b, args[2]));
             default: throw new JsonLogicException("Unrecognized operation " + op);
@@ -246,7 +246,7 @@ internal static class JsonLogic
             // json-logic-js emulates PHP here: temp.substr(0, temp.length + end), with JavaScript's '+'.
             var rest = SubstrCore(text, start, JsValues.Undefined);
             var end = JsValues.ToPrimitive(length);
-            object? count = end is string s ? JsValues.NumberToString(rest.Length) + s : rest.Length + JsValues.ToNumber(end);
+            object? count = end is string s ? JsNumbers.NumberToString(rest.Length) + s : rest.Length + JsValues.ToNumber(end);
             return SubstrCore(rest, 0d, count);
         }
 
@@ -296,107 +296,6 @@ internal static class JsonLogic
 
     private static bool IsNegativeZero(double value) => value == 0 && BitConverter.DoubleToInt64Bits(value) < 0;
 
-    private static object? Var(object? path, object? fallback, object? data)
-    {
-        var notFound = ReferenceEquals(fallback, JsValues.Undefined) ? null : fallback;
-        if (ReferenceEquals(path, JsValues.Undefined) || path is null or "")
-        {
-            return data;
-        }
-
-        foreach (var name in JsValues.ToStr(path).Split('.'))
-        {
-            if (JsValues.IsNullish(data))
-            {
-                return notFound;
-            }
-
-            data = Property(data, name);
-            if (ReferenceEquals(data, JsValues.Undefined))
-            {
-                return notFound;
-            }
-        }
-
-        return data;
-    }
-
-    private static object? Property(object? target, string name)
-    {
-        switch (target)
-        {
-            case JsObject map:
-                return map.TryGetValue(name, out var value) ? value : JsValues.Undefined;
-            case JsArray array:
-                if (name == "length")
-                {
-                    return (double)array.Count;
-                }
-
-                return TryIndex(name, out var index) && index < array.Count ? array[index] : JsValues.Undefined;
-            case string text:
-                if (name == "length")
-                {
-                    return (double)text.Length;
-                }
-
-                return TryIndex(name, out var at) && at < text.Length ? text[at].ToString() : JsValues.Undefined;
-            default:
-                return JsValues.Undefined;
-        }
-    }
-
-    // A canonical array index: digits with no leading zero (or "0"), as JavaScript reads a property name as an index.
-    private static bool TryIndex(string name, out int index)
-    {
-        index = 0;
-        if (name.Length is 0 or > 9 || (name.Length > 1 && name[0] == '0'))
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (c is < '0' or > '9')
-            {
-                return false;
-            }
-
-            index = (index * 10) + (c - '0');
-        }
-
-        return true;
-    }
-
-    private static JsArray Missing(JsArray args, object? data)
-    {
-        var keys = args.Count > 0 && args[0] is JsArray first ? first : args;
-        var missing = new JsArray();
-        foreach (var key in keys)
-        {
-            var value = Apply(new JsObject { ["var"] = key }, data);
-            if (value is null or "")
-            {
-                missing.Add(key);
-            }
-        }
-
-        return missing;
-    }
-
-    private static JsArray MissingSome(object? needCount, object? options, object? data)
-    {
-        var missing = (JsArray)Apply(new JsObject { ["missing"] = options }, data)!;
-        double present = options switch
-        {
-            JsArray list => list.Count - missing.Count,
-            string text => text.Length - missing.Count,
-            null => throw new JsonLogicException("Cannot read properties of null (reading 'length')"),
-            _ when ReferenceEquals(options, JsValues.Undefined) => throw new JsonLogicException("Cannot read properties of undefined (reading 'length')"),
-            _ => double.NaN,
-        };
-        return JsValues.LessThan(needCount, present, orEqual: true) ? [] : missing;
-    }
 }
 
 /// <summary>A rule json-logic-js would throw on (an unknown operation, a reduce of nothing): the rule does not hold.</summary>

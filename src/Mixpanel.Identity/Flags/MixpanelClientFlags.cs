@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Flags;
 
@@ -43,7 +44,7 @@ public sealed class MixpanelClientFlags
     public Task WhenReadyAsync(CancellationToken cancellationToken = default)
     {
         EnsureStarted();
-        return cancellationToken.CanBeCanceled ? WaitAsync(_firstFetch.Task, cancellationToken) : _firstFetch.Task;
+        return _firstFetch.Task.WaitOrCancelAsync(cancellationToken);
     }
 
     /// <summary>The variant of <paramref name="flagKey"/> for this device's person, or <paramref name="fallback"/> with the reason.</summary>
@@ -134,15 +135,6 @@ public sealed class MixpanelClientFlags
 
     /// <summary>Completes when the fetch after this call has ended; true when it brought variants.</summary>
     internal Task<bool> NextFetchAsync() => Volatile.Read(ref _nextFetch).Task;
-
-    private static async Task WaitAsync(Task task, CancellationToken cancellationToken)
-    {
-        var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
-        {
-            await (await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
-        }
-    }
 
     private void EnsureStarted()
     {

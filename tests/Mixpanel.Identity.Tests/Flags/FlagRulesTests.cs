@@ -38,7 +38,7 @@ public sealed class FlagRulesTests
     [InlineData(123e-20, "1.23e-18")]
     [InlineData(9007199254740994, "9007199254740994")]
     public void NumberToString_AsJavaScriptPrintsIt(double value, string expected) =>
-        JsValues.NumberToString(value).Should().Be(expected);
+        JsNumbers.NumberToString(value).Should().Be(expected);
 
     [Theory]
     [InlineData(" 42 ", 42)]
@@ -48,14 +48,14 @@ public sealed class FlagRulesTests
     [InlineData(".5", 0.5)]
     [InlineData("-Infinity", double.NegativeInfinity)]
     public void StringToNumber_AsJavaScriptReadsIt(string text, double expected) =>
-        JsValues.StringToNumber(text).Should().Be(expected);
+        JsNumbers.StringToNumber(text).Should().Be(expected);
 
     [Theory]
     [InlineData("12px")]
     [InlineData("infinity")]
     [InlineData("1,000")]
     [InlineData("NaN")]
-    public void StringToNumber_NotALiteral_NaN(string text) => double.IsNaN(JsValues.StringToNumber(text)).Should().BeTrue();
+    public void StringToNumber_NotALiteral_NaN(string text) => double.IsNaN(JsNumbers.StringToNumber(text)).Should().BeTrue();
 
     [Theory]
     [InlineData("İ", "i\u0307")]

@@ -59,7 +59,12 @@ public sealed class SampleSite : IAsyncDisposable
         var app = builder.Build();
         app.UseAuthentication();
         app.UseMixpanel();
-        MapShop(app, mixpanel["ProjectToken"]!, mixpanel["BrowserApiHost"], localServer);
+        var browser = new ShopPage.BrowserSettings(
+            mixpanel["ProjectToken"]!,
+            mixpanel["BrowserApiHost"],
+            mixpanel["BrowserPersistence"] ?? "cookie",
+            app.Services.GetRequiredService<IOptions<MixpanelWebOptions>>().Value.BrowserCookieCrossSubdomain);
+        MapShop(app, browser, localServer);
         await app.StartAsync();
         return new SampleSite(app, localServer);
     }
@@ -77,9 +82,10 @@ public sealed class SampleSite : IAsyncDisposable
         }
     }
 
-    private static void MapShop(WebApplication app, string token, string? browserApiHost, LocalMixpanelServer? localServer)
+    private static void MapShop(WebApplication app, ShopPage.BrowserSettings browser, LocalMixpanelServer? localServer)
     {
-        app.MapGet("/", (HttpContext context) => Results.Content(ShopPage.Render(context.User, token, browserApiHost), "text/html; charset=utf-8"));
+        // Page views are the server's: the first one too, before the page's library has run.
+        app.MapGet("/", (HttpContext context) => Results.Content(ShopPage.Render(context.User, browser), "text/html; charset=utf-8")).TrackPageView();
         app.MapGet("/app.js", () => Results.Text(ShopPage.Script, "text/javascript; charset=utf-8"));
         app.MapGet("/lib/mixpanel.js", () => Results.File(BrowserLibrary.ScriptPath, "text/javascript; charset=utf-8"));
         app.MapGet("/help", () => Results.Content(ShopPage.Help, "text/html; charset=utf-8")).TrackPageView();
@@ -125,7 +131,8 @@ public sealed class SampleSite : IAsyncDisposable
             return Results.Redirect("/");
         });
 
-        // Logout: Reset makes the browser a new anonymous visitor, so that the next person is not taken for this one.
+        // Logout: Reset makes the browser a new anonymous visitor, in the server's cookie and the library's, so that the
+        // next person is not taken for this one, whatever the page does.
         app.MapPost("/logout", async (HttpContext context, IMixpanelRequestTracker mixpanel) =>
         {
             mixpanel.Track("Logged Out");

@@ -6,27 +6,41 @@ namespace Mixpanel.Identity.AspNetCoreSample;
 /// <summary>The shop's pages: server-rendered HTML whose script runs Mixpanel's browser library.</summary>
 public static class ShopPage
 {
+    /// <summary>How the page starts the library: the project, where it sends, and how it keeps its state.</summary>
+    /// <param name="Token">The project token.</param>
+    /// <param name="ApiHost">Where the library sends; null for Mixpanel's own.</param>
+    /// <param name="Persistence">The library's <c>persistence</c>: <c>cookie</c> (its default) or <c>localStorage</c>.</param>
+    /// <param name="CrossSubdomainCookie">The library's <c>cross_subdomain_cookie</c>, which the server's <c>BrowserCookieCrossSubdomain</c> must match.</param>
+    public sealed record BrowserSettings(string Token, string? ApiHost, string Persistence, bool CrossSubdomainCookie);
+
     /// <summary>
-    /// The page's script, as Mixpanel's docs set the browser library up: <c>identify</c> once the user has logged in,
-    /// <c>reset</c> once they have logged out. The server says who is signed in; the library's cookie says whom it
-    /// knows. Page views are the library's, tracked after that so that they go to the right person.
+    /// The page's script. The server has already tracked the page view and agreed the visitor's device id with the
+    /// library through the library's own cookie; the page identifies the signed-in user, as Mixpanel's docs show, and
+    /// tracks what happens in the page. It never needs <c>reset()</c>: the server's logout gives the library a new
+    /// anonymous visitor in its cookie. With <c>persistence: 'localStorage'</c> the library copies its cookie into local
+    /// storage only when it has none, so the page lets a cookie the server wrote win.
     /// </summary>
     public const string Script = """
         const page = document.body.dataset;
-        mixpanel.init(page.token, page.apiHost ? { api_host: page.apiHost } : {});
-        const signedIn = page.userId || null;
-        const known = mixpanel.get_property('$user_id') || null;
-        if (signedIn !== known) {
-          if (known) {
-            mixpanel.reset();
-          }
-
-          if (signedIn) {
-            mixpanel.identify(signedIn);
-          }
+        const persistence = page.persistence || 'cookie';
+        const cookieName = 'mp_' + page.token + '_mixpanel';
+        if (persistence === 'localStorage' && document.cookie.split('; ').some((c) => c.startsWith(cookieName + '='))) {
+          localStorage.removeItem(cookieName);   // the server wrote the cookie: a new visitor, or a logout
         }
 
-        mixpanel.track_pageview();
+        mixpanel.init(page.token, {
+          api_host: page.apiHost || undefined,
+          persistence,
+          cross_subdomain_cookie: page.crossSubdomainCookie !== 'false',
+        });
+        const signedIn = page.userId || null;
+        if (signedIn && mixpanel.get_property('$user_id') !== signedIn) {
+          mixpanel.identify(signedIn);
+        }
+
+        document.getElementById('wishlist')?.addEventListener('click', () => {
+          mixpanel.track('Added To Wishlist', { item: 'plan' });
+        });
         """;
 
     /// <summary>A page with no script: the server tracks its page views (<c>TrackPageView()</c>).</summary>
@@ -36,7 +50,7 @@ public static class ShopPage
         <body><h1>Help</h1><p>Sign up with any name; buying is free here.</p><p><a href="/">Back to the shop</a></p></body></html>
         """;
 
-    public static string Render(ClaimsPrincipal user, string token, string? browserApiHost)
+    public static string Render(ClaimsPrincipal user, BrowserSettings browser)
     {
         var signedIn = user.Identity?.IsAuthenticated == true;
         var userId = signedIn ? user.FindFirstValue(ClaimTypes.NameIdentifier) : null;
@@ -54,9 +68,10 @@ public static class ShopPage
         return $"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><title>Mixpanel.Identity shop</title></head>
-            <body data-token="{HtmlEncode(token)}" data-api-host="{HtmlEncode(browserApiHost)}" data-user-id="{HtmlEncode(userId)}">
+            <body data-token="{HtmlEncode(browser.Token)}" data-api-host="{HtmlEncode(browser.ApiHost)}" data-persistence="{HtmlEncode(browser.Persistence)}" data-cross-subdomain-cookie="{(browser.CrossSubdomainCookie ? "true" : "false")}" data-user-id="{HtmlEncode(userId)}">
             <h1>Mixpanel.Identity shop</h1>
             {forms}
+            <p><button id="wishlist" type="button">Add the plan to my wishlist</button></p>
             <p><a href="/help">Help</a> · <a href="/identity">How Mixpanel resolves what was tracked</a></p>
             <script src="/lib/mixpanel.js"></script>
             <script src="/app.js"></script>

@@ -38,9 +38,11 @@ public interface IMixpanelRequestTracker
     void Identify(string userId);
 
     /// <summary>
-    /// The visitor has logged out: they become a new anonymous visitor with a new anonymous id, kept in a new cookie,
-    /// so that the next person on the browser is not taken for them. The rest of the request's events go under the new
-    /// id. Call it before the response starts.
+    /// The visitor has logged out: they become a new anonymous visitor with a new anonymous id, so that the next person
+    /// on the browser is not taken for them. The id goes into the server's cookie and into the cookie of Mixpanel's
+    /// browser library, which starts the next page as that visitor whether or not the page calls its <c>reset()</c>; if
+    /// the page already reset the library, the library's new id is the one kept. The rest of the request's events go
+    /// under the new id. Call it before the response starts.
     /// </summary>
     /// <exception cref="InvalidOperationException">The request did not pass through <c>app.UseMixpanel()</c>.</exception>
     void Reset();

@@ -11,9 +11,10 @@ namespace Mixpanel.Identity.AspNetCore;
 public sealed class MixpanelWebOptions
 {
     /// <summary>
-    /// The name of the cookie in which the server keeps a visitor's anonymous id (their <c>$device_id</c>) when the
-    /// browser has no cookie of Mixpanel's browser library to continue. The cookie is HttpOnly, SameSite=Lax, and Secure
-    /// unless the site is served over plain HTTP on this machine (localhost, 127.0.0.1, [::1]).
+    /// The name of the cookie in which the server keeps the anonymous id (<c>$device_id</c>) it last tracked a visitor
+    /// under: the id it continues when the browser has no cookie of Mixpanel's browser library (a page whose library keeps
+    /// its state in local storage), and the one it tells a library's own reset from. The cookie is HttpOnly,
+    /// SameSite=Lax, and Secure unless the site is served over plain HTTP on this machine (localhost, 127.0.0.1, [::1]).
     /// </summary>
     /// <value>The default value is <c>mixpanel_device_id</c>.</value>
     public string CookieName { get; set; } = "mixpanel_device_id";
@@ -29,6 +30,15 @@ public sealed class MixpanelWebOptions
     /// <value>The default value is null: the library's own name, <c>mp_&lt;project token&gt;_mixpanel</c>.</value>
     public string? BrowserCookieName { get; set; }
 
+    /// <summary>
+    /// Whether the page's browser library keeps its cookie for the whole site, as its <c>cross_subdomain_cookie</c>
+    /// option says (on unless the page turns it off). The server writes the library's cookie for a new visitor and at
+    /// logout, so that the library adopts the server's device id; it must give the cookie the same domain as the
+    /// library does, or the browser keeps two cookies of the same name.
+    /// </summary>
+    /// <value>The default value is true, as the library's own default.</value>
+    public bool BrowserCookieCrossSubdomain { get; set; } = true;
+
     /// <summary>The claim of the signed-in principal that holds the user id Mixpanel knows the user by (your database key).</summary>
     /// <value>The default value is <see cref="ClaimTypes.NameIdentifier"/>.</value>
     public string UserIdClaimType { get; set; } = ClaimTypes.NameIdentifier;
@@ -43,8 +53,10 @@ public sealed class MixpanelWebOptions
 
     /// <summary>
     /// Whether events of visitors whose user agent is a crawler or an HTTP tool (Googlebot, curl, link previewers) are
-    /// tracked while they are not signed in. Skipped events are counted as <see cref="DropReason.Crawler"/>. A signed-in
-    /// visitor is tracked whatever their user agent: it is their own tool acting for them.
+    /// tracked while they are not signed in. Skipped events are counted as <see cref="DropReason.Crawler"/> and logged at
+    /// Information, at most once a minute with the count. A signed-in visitor is tracked whatever their user agent: it is
+    /// their own tool acting for them. Headless Chrome (an app's end-to-end tests) is a browser, not a crawler: it is
+    /// tracked, as Mixpanel's browser library tracks it.
     /// </summary>
     /// <value>The default value is false, as Mixpanel's browser library sends nothing for the crawlers it knows.</value>
     public bool TrackCrawlers { get; set; }

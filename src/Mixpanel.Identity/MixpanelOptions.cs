@@ -95,7 +95,7 @@ public sealed class MixpanelOptions
     /// <c>$app_version_string</c>, <c>$app_build_number</c>, <c>$manufacturer</c>, <c>$model</c>, and the screen and
     /// Wi-Fi of <see cref="DeviceInfo"/>). <c>$os</c>, <c>mp_lib</c> and <c>$lib_version</c> are always sent. The events
     /// of <see cref="MixpanelServerClient"/> are its visitors', not this machine's: they carry none of this machine's
-    /// <c>$os</c>, <c>$os_version</c>, <c>$manufacturer</c> and <c>$model</c>.
+    /// <c>$os</c>, <c>$os_version</c>, <c>$manufacturer</c>, <c>$model</c>, <c>$app_version_string</c> and <c>$app_build_number</c>.
     /// </summary>
     /// <value>The default value is true.</value>
     public bool SendDefaultProperties { get; set; } = true;
@@ -108,11 +108,11 @@ public sealed class MixpanelOptions
     /// <value>The default value is empty.</value>
     public ISet<string> ExcludeProperties { get; } = new HashSet<string>(StringComparer.Ordinal);
 
-    /// <summary>The app's version, sent as <c>$app_version_string</c>.</summary>
+    /// <summary>The app's version, sent as <c>$app_version_string</c>; never by <see cref="MixpanelServerClient"/>, whose events are its visitors'.</summary>
     /// <value>The default value is null: the entry assembly's informational version.</value>
     public string? AppVersion { get; set; }
 
-    /// <summary>The app's build, sent as <c>$app_build_number</c>.</summary>
+    /// <summary>The app's build, sent as <c>$app_build_number</c>; never by <see cref="MixpanelServerClient"/>.</summary>
     /// <value>The default value is null: the entry assembly's file version.</value>
     public string? AppBuildNumber { get; set; }
 

@@ -114,6 +114,26 @@ public sealed class ReadmeTests
             .And.Contain("Assert.Equal(\"account-42\", Assert.Single(mixpanel.Events).DistinctId);");
     }
 
+    [Fact]
+    public void Readme_WebAppSection_ShowsThePagesScriptAndTheServerCodeOfTheSampleTheSuiteRuns()
+    {
+        var readme = File.ReadAllText(RepositoryPaths.Combine("README.md")).ReplaceLineEndings("\n");
+        var section = readme[readme.IndexOf("### A web app: browser and server together", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n## ", StringComparison.Ordinal)];
+        var server = File.ReadAllText(RepositoryPaths.Combine("samples", "Mixpanel.Identity.AspNetCoreSample", "SampleSite.cs"));
+
+        CodeBlock(section, "js").Should().Be(AspNetCoreSample.ShopPage.Script.ReplaceLineEndings("\n").TrimEnd(), "the page's script is the sample's, as it runs");
+        var serverLines = CodeBlock(section, "csharp").Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0).ToList();
+        serverLines.Should().HaveCountGreaterThan(8);
+        serverLines.Should().OnlyContain(line => server.Contains(line, StringComparison.Ordinal), "every line of the server's code is the sample's");
+    }
+
+    private static string CodeBlock(string markdown, string language)
+    {
+        var start = markdown.IndexOf("```" + language + "\n", StringComparison.Ordinal) + language.Length + 4;
+        return markdown[start..markdown.IndexOf("\n```", start, StringComparison.Ordinal)];
+    }
+
     private sealed class OrderService(IMixpanelClient mixpanel)
     {
         public void Complete(string accountId, decimal total)

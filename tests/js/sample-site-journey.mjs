@@ -1,26 +1,29 @@
-// Walks people through the ASP.NET Core sample shop (samples/Mixpanel.Identity.AspNetCoreSample) in a page of an
-// already running Chromium, as a person would: clicking its forms while its page runs Mixpanel's browser library. Keeps
-// the browser open until the file doneFile exists (the caller makes it once Mixpanel's server has every event the
-// library tracked, which it sends on a timer and from later pages), then prints on stdout, as one JSON object, what each
-// step showed and which anonymous id the library held after it.
+// Walks people through the ASP.NET Core sample shop (samples/Mixpanel.Identity.AspNetCoreSample) in pages of an already
+// running Chromium, as a person would: clicking its forms and buttons while its page runs Mixpanel's browser library.
+// Each journey runs in a browser context of its own (a browser of its own: cookies and storage), all at once. Keeps the
+// browsers open until the file doneFile exists (the caller makes it once Mixpanel's server has every event the library
+// tracked, which it sends on a timer and from later pages), then prints on stdout, as one JSON object, what each step
+// showed and which anonymous id the library held after it.
 //
 // Usage: node sample-site-journey.mjs '<settings JSON>'
-//   settings: { cdpEndpoint, siteUrl, apiHost, userAgent, steps: [{ action, name?, browserEvents }], doneFile, timeoutMs }
-//   browserEvents: how many events the library tracks on the page the step ends on
-//   actions: visit (the shop's page), help (a page without the library), signup and login (with name), purchase, logout
+//   settings: { cdpEndpoint, apiHost, journeys: [{ siteUrl, userAgent, steps }], doneFile, timeoutMs }
+//   steps: [{ action, name?, pageReset?, browserEvents }]
+//   browserEvents: how many events the library tracks in the step (on the page it ends on, or by the click)
+//   actions: visit (the shop's page), help (a page without the library), wishlist (a button the page's script tracks),
+//            signup and login (with name), purchase, logout
+//   pageReset, for logout: 'click' (the page calls the library's reset() in the button's click handler), 'next-load'
+//            (the page resets on the next page when the library still names a user no one is signed in as), or 'never'
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { recordsIn } from './mixpanel-requests.mjs';
 
 const settings = JSON.parse(process.argv[2]);
 const apiOrigin = new URL(settings.apiHost).origin;
-// Events the browser saw delivered, once each: it may send a batch again after a navigation cut its answer short.
-const delivered = new Map();
-const output = { steps: [], delivered: [], timedOut: false, pageErrors: [], failed: [] };
+const output = { journeys: [], timedOut: false, pageErrors: [], failed: [] };
 
 // Waits until the events the library has delivered or queued number at least `count`; gives up when the time allowed
 // is up (the caller then finds events missing).
-async function inHand(tab, count) {
+async function inHand(tab, delivered, count) {
   const giveUpAt = Date.now() + settings.timeoutMs;
   while (Date.now() < giveUpAt) {
     const queued = await tab.evaluate(() => Object.keys(localStorage)
@@ -41,12 +44,13 @@ async function submit(tab, button) {
   await Promise.all([tab.waitForEvent('load'), tab.click(button)]);
 }
 
-const browser = await chromium.connectOverCDP(settings.cdpEndpoint);
-const context = await browser.newContext({ userAgent: settings.userAgent });
-try {
+async function walk(browser, journey) {
+  const context = await browser.newContext({ userAgent: journey.userAgent });
+  // Events the browser saw delivered, once each: it may send a batch again after a navigation cut its answer short.
+  const delivered = new Map();
+  const seen = { steps: [], delivered: [] };
   const tab = await context.newPage();
   tab.on('pageerror', (error) => output.pageErrors.push(String(error)));
-
   context.on('response', (response) => {
     const request = response.request();
     if (!request.url().startsWith(apiOrigin) || !response.ok()) {
@@ -66,13 +70,16 @@ try {
   });
 
   let tracked = 0;
-  for (const step of settings.steps) {
+  for (const step of journey.steps) {
     switch (step.action) {
       case 'visit':
-        await tab.goto(settings.siteUrl);
+        await tab.goto(journey.siteUrl);
         break;
       case 'help':
-        await tab.goto(new URL('/help', settings.siteUrl).href);
+        await tab.goto(new URL('/help', journey.siteUrl).href);
+        break;
+      case 'wishlist':
+        await tab.click('#wishlist');
         break;
       case 'signup':
       case 'login':
@@ -80,14 +87,30 @@ try {
         await submit(tab, `#${step.action}`);
         break;
       case 'purchase':
+        await submit(tab, '#purchase');
+        break;
       case 'logout':
-        await submit(tab, `#${step.action}`);
+        if (step.pageReset === 'click') {
+          // What a click handler on the logout button does before the form posts.
+          await tab.evaluate(() => document.getElementById('logout').addEventListener('click', () => mixpanel.reset()));
+        }
+
+        await submit(tab, '#logout');
+        if (step.pageReset === 'next-load') {
+          // What a page does on load that resets the library once no one is signed in but the library still names a user.
+          await tab.evaluate(() => {
+            if (mixpanel.get_property('$user_id') && !document.body.dataset.userId) {
+              mixpanel.reset();
+            }
+          });
+        }
+
         break;
       default:
         throw new Error(`unknown step ${step.action}`);
     }
 
-    output.steps.push({
+    seen.steps.push({
       action: step.action,
       path: new URL(tab.url()).pathname,
       ...(await tab.evaluate(() => ({
@@ -100,8 +123,16 @@ try {
     // keeps in localStorage for the next page) before the next step leaves the page. Leaving before its queue write
     // completes loses the event, in the library, before anything is sent.
     tracked += step.browserEvents;
-    await inHand(tab, tracked);
+    await inHand(tab, delivered, tracked);
   }
+
+  return { context, seen, delivered };
+}
+
+const browser = await chromium.connectOverCDP(settings.cdpEndpoint);
+const walks = [];
+try {
+  walks.push(...await Promise.all(settings.journeys.map((journey) => walk(browser, journey))));
 
   // The caller says when it has everything; the file is looked for a few times a second, until the time allowed is up.
   const giveUpAt = Date.now() + settings.timeoutMs;
@@ -110,9 +141,12 @@ try {
   }
 
   output.timedOut = !existsSync(settings.doneFile);
-  output.delivered = [...delivered.values()];
+  output.journeys = walks.map((w) => ({ steps: w.seen.steps, delivered: [...w.delivered.values()] }));
 } finally {
-  await context.close();
+  for (const w of walks) {
+    await w.context.close();
+  }
+
   await browser.close();
 }
 

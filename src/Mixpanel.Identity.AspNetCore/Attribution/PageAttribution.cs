@@ -15,6 +15,9 @@ internal sealed class PageAttribution
     public const string ReferrerProperty = "$referrer";
     public const string ReferringDomainProperty = "$referring_domain";
 
+    /// <summary>The library's first touch of a visit without a referrer.</summary>
+    public const string Direct = "$direct";
+
     /// <summary>
     /// Characters of a URL read: Kestrel's default limit on a request line is 8 KiB, and a <c>Referer</c> is a URL
     /// too. Text beyond it is ignored.

@@ -11,4 +11,11 @@ namespace Mixpanel.Identity.AspNetCore.Cookies;
 /// </param>
 /// <param name="DeviceId">The browser's <c>$device_id</c>; null in cookies written before the library kept one.</param>
 /// <param name="UserId">The <c>$user_id</c> the browser was identified as; null while anonymous.</param>
-internal sealed record BrowserIdentity(string DistinctId, string? DeviceId, string? UserId);
+internal sealed record BrowserIdentity(string DistinctId, string? DeviceId, string? UserId)
+{
+    /// <summary>The first-touch <c>$initial_referrer</c> the library keeps (<c>$direct</c> for a typed-in visit); null when absent.</summary>
+    public string? InitialReferrer { get; init; }
+
+    /// <summary>The first-touch <c>$initial_referring_domain</c> the library keeps; null when absent.</summary>
+    public string? InitialReferringDomain { get; init; }
+}

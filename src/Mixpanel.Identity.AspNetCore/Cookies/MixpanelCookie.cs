@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Mixpanel.Identity.AspNetCore.Text;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 
 namespace Mixpanel.Identity.AspNetCore.Cookies;
@@ -16,6 +17,16 @@ internal static class MixpanelCookie
 {
     /// <summary>Longest value read. Browsers keep at most 4,096 bytes per cookie; twice that allows for encoding.</summary>
     public const int MaxValueLength = 8 * 1024;
+
+    /// <summary>The library's first-touch referrer, kept in its cookie and sent with every event.</summary>
+    public const string InitialReferrer = "$initial_referrer";
+
+    /// <summary>The domain of <see cref="InitialReferrer"/>.</summary>
+    public const string InitialReferringDomain = "$initial_referring_domain";
+
+    private static ReadOnlySpan<byte> InitialReferrerUtf8 => "$initial_referrer"u8;
+
+    private static ReadOnlySpan<byte> InitialReferringDomainUtf8 => "$initial_referring_domain"u8;
 
     // The cookie holds a few flat maps and lists; anything deeper was not written by the library.
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 16 };
@@ -79,7 +90,7 @@ internal static class MixpanelCookie
             return null;
         }
 
-        string? distinctId = null, deviceId = null, userId = null;
+        string? distinctId = null, deviceId = null, userId = null, initialReferrer = null, initialReferringDomain = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // A key given twice counts the last time, as in JSON.parse.
@@ -94,6 +105,14 @@ internal static class MixpanelCookie
             else if (reader.ValueTextEquals("$user_id"u8))
             {
                 userId = ReadId(ref reader);
+            }
+            else if (reader.ValueTextEquals(InitialReferrerUtf8))
+            {
+                initialReferrer = ReadText(ref reader);
+            }
+            else if (reader.ValueTextEquals(InitialReferringDomainUtf8))
+            {
+                initialReferringDomain = ReadText(ref reader);
             }
             else
             {
@@ -118,7 +137,25 @@ internal static class MixpanelCookie
             userId = null;
         }
 
-        return new BrowserIdentity(distinctId, deviceId, userId);
+        return new BrowserIdentity(distinctId, deviceId, userId)
+        {
+            InitialReferrer = initialReferrer,
+            InitialReferringDomain = initialReferringDomain,
+        };
+    }
+
+    // First-touch attribution as the library keeps it: any string, cut to what Mixpanel keeps of a value.
+    private static string? ReadText(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var text = reader.GetString();
+        return string.IsNullOrEmpty(text) || !WellFormedText.IsWellFormed(text) ? null : JsonValues.TruncateToString(text);
     }
 
     // Strings, and numbers as written (the library stores whatever identify was given, so identify(42) stores 42).

@@ -73,7 +73,7 @@ public static class MixpanelServerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MixpanelStopFlush<MixpanelServerClient>>());
         services.TryAddSingleton<RequestTracking>();
         services.TryAddScoped<MixpanelRequestTracker>();
-        services.TryAddScoped<IMixpanelRequestTracker>(static provider => provider.GetRequiredService<MixpanelRequestTracker>());
+        services.TryAddScoped<IMixpanelRequestTracker>(static provider => provider.GetRequiredService<MixpanelRequestTracker>().Share());
     }
 
     private static MixpanelServerClient CreateClient(IServiceProvider provider) =>

@@ -15,6 +15,7 @@ internal static class MixpanelWebConfigurationBinding
         options.CookieName = reader.Text(nameof(MixpanelWebOptions.CookieName))?.Trim() ?? options.CookieName;
         options.CookieLifetime = reader.Parse(nameof(MixpanelWebOptions.CookieLifetime), options.CookieLifetime, MixpanelConfigurationBinding.ParseTimeSpan, MixpanelConfigurationBinding.NotTimeSpan);
         options.BrowserCookieName = reader.Text(nameof(MixpanelWebOptions.BrowserCookieName))?.Trim() ?? options.BrowserCookieName;
+        options.BrowserCookieCrossSubdomain = reader.Parse(nameof(MixpanelWebOptions.BrowserCookieCrossSubdomain), options.BrowserCookieCrossSubdomain, MixpanelConfigurationBinding.ParseBoolean, MixpanelConfigurationBinding.NotBoolean);
         options.UserIdClaimType = reader.Text(nameof(MixpanelWebOptions.UserIdClaimType))?.Trim() ?? options.UserIdClaimType;
         options.PageViewEventName = reader.Text(nameof(MixpanelWebOptions.PageViewEventName))?.Trim() ?? options.PageViewEventName;
         options.TrackCrawlers = reader.Parse(nameof(MixpanelWebOptions.TrackCrawlers), options.TrackCrawlers, MixpanelConfigurationBinding.ParseBoolean, MixpanelConfigurationBinding.NotBoolean);

@@ -34,9 +34,11 @@ internal sealed class MixpanelMiddleware(RequestTracking tracking)
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            // An id for this request only: the visitor's cookie, unread, is left as it is.
+            // An id for this request only: the visitor's cookies, unread, are left as they are.
             Log.VisitorUnreadable(tracking.Logger, exception);
-            return new RequestVisitor(RequestVisitor.NewDeviceId(), UserId: null, IsNewDevice: false, BrowserLibraryDeviceId: null);
+            // Given as the server's own id too, so that no cookie is written for it.
+            var deviceId = RequestVisitor.NewDeviceId();
+            return new RequestVisitor(deviceId, UserId: null, IsNewDevice: false, BrowserLibraryDeviceId: null) { ServerDeviceId = deviceId };
         }
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Mixpanel.Identity.AspNetCore.Cookies;
 using Mixpanel.Identity.AspNetCore.Diagnostics;
+using Mixpanel.Identity.AspNetCore.UserAgents;
 
 namespace Mixpanel.Identity.AspNetCore.Requests;
 
@@ -22,6 +23,7 @@ internal sealed class RequestTracking
         RetiredCookieName = Options.CookieName + "_retired";
         Time = timeProvider;
         Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger(Log.Category);
+        CrawlerSkips = new CrawlerSkips(timeProvider, Logger);
     }
 
     public MixpanelServerClient Client { get; }
@@ -40,4 +42,7 @@ internal sealed class RequestTracking
     public TimeProvider Time { get; }
 
     public ILogger Logger { get; }
+
+    /// <summary>The log's account of skipped crawler events.</summary>
+    public CrawlerSkips CrawlerSkips { get; }
 }

@@ -10,18 +10,36 @@ using Mixpanel.Identity.Protocol;
 namespace Mixpanel.Identity.AspNetCore.Requests;
 
 /// <summary>
-/// Who a request is from, as it arrives: their anonymous id and signed-in user, whether the anonymous id was made for
-/// this request (and so must be put in the cookie), and the anonymous id in the browser library's cookie, continued or
-/// not (the one a logout must retire). What the request says of the page and the browser is read only when something
-/// is tracked (<see cref="Describe"/>): most requests track nothing.
+/// Who a request is from, as it arrives: their anonymous id and signed-in user, and what the two cookies said of the
+/// browser — the browser library's anonymous id (continued or not: the one a logout retires), the id the server last
+/// tracked the browser under, and the browser's own new id when its library has reset while the user is still signed
+/// in (the one a logout adopts). What the request says of the page and the browser is read only when something is
+/// tracked (<see cref="Describe"/>): most requests track nothing.
 /// </summary>
 internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNewDevice, string? BrowserLibraryDeviceId)
 {
+    /// <summary>The id in the server's own cookie: the one the server last tracked this browser under.</summary>
+    public string? ServerDeviceId { get; init; }
+
     /// <summary>
-    /// Reads the visitor of <paramref name="context"/>. The anonymous id continues the browser library's <c>$device_id</c>
-    /// when its cookie is anonymous or names the request's signed-in user; else the server's own cookie; else a new UUID.
-    /// The user id comes only from the signed-in principal: the browser's cookie is written by the browser, so its user
-    /// id is compared with, never taken as, the user.
+    /// The anonymous id the browser library moved to on its own (its <c>reset()</c>, in a logout's click handler) while
+    /// the user is still signed in: not theirs, and the one the server's <c>Reset</c> continues.
+    /// </summary>
+    public string? BrowserResetDeviceId { get; init; }
+
+    /// <summary>The visitor's first-touch referrer: from the library's cookie, or read from this request for a new visitor.</summary>
+    public string? InitialReferrer { get; init; }
+
+    /// <summary>The domain of <see cref="InitialReferrer"/>.</summary>
+    public string? InitialReferringDomain { get; init; }
+
+    /// <summary>
+    /// Reads the visitor of <paramref name="context"/>. A request that is not signed in continues the browser library's
+    /// anonymous <c>$device_id</c> (unless a logout retired it, or the library still names a user); a signed-in one
+    /// continues it when the library names the same user, or is anonymous on the id the server tracked it under (the
+    /// page has not run <c>identify</c> yet). Otherwise the server's own cookie; otherwise a new UUID. The user id comes
+    /// only from the signed-in principal: the browser's cookie is written by the browser, so its user id is compared
+    /// with, never taken as, the user.
     /// </summary>
     public static RequestVisitor Read(HttpContext context, RequestTracking tracking)
     {
@@ -30,14 +48,57 @@ internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNe
         var cookies = context.Request.Cookies;
         var browser = MixpanelCookie.Read(cookies, tracking.BrowserCookieName);
         var browserDeviceId = Usable(browser?.DeviceId);
-        var deviceId = Continued(browserDeviceId, browser?.UserId, userId, cookies[tracking.RetiredCookieName])
-            ?? Usable(cookies[options.CookieName]);
-        return new RequestVisitor(deviceId ?? NewDeviceId(), userId, deviceId is null, browserDeviceId);
+        var serverDeviceId = Usable(cookies[options.CookieName]);
+        var retired = cookies[tracking.RetiredCookieName];
+
+        // The library's anonymous id, unless a logout on the server retired it.
+        var anonymousBrowser = browserDeviceId is not null && browser!.UserId is null && browserDeviceId != retired ? browserDeviceId : null;
+        string? continued, browserReset = null;
+        if (userId is null)
+        {
+            continued = anonymousBrowser;
+        }
+        else if (browserDeviceId is not null && browser!.UserId == userId)
+        {
+            continued = browserDeviceId;
+        }
+        else if (anonymousBrowser is not null && (serverDeviceId is null || serverDeviceId == anonymousBrowser))
+        {
+            continued = anonymousBrowser;
+        }
+        else
+        {
+            // An anonymous library on another id than the user's: the page reset it, so the user is leaving.
+            continued = null;
+            browserReset = anonymousBrowser;
+        }
+
+        var deviceId = continued ?? serverDeviceId;
+        var isNew = deviceId is null;
+        // The library's first touch is the visitor's when its id is the one continued; after the page reset it, it is
+        // no one's yet.
+        var ownCookie = continued is not null && continued == browserDeviceId;
+        string? initialReferrer = ownCookie ? browser!.InitialReferrer : null, initialReferringDomain = ownCookie ? browser!.InitialReferringDomain : null;
+        if (isNew && initialReferrer is null)
+        {
+            // As the library records a new visitor's first touch: the referrer, or $direct for a typed-in visit.
+            var page = PageAttribution.FromRequest(context.Request);
+            initialReferrer = page.Referrer ?? PageAttribution.Direct;
+            initialReferringDomain = page.ReferringDomain ?? PageAttribution.Direct;
+        }
+
+        return new RequestVisitor(deviceId ?? NewDeviceId(), userId, isNew, browserDeviceId)
+        {
+            ServerDeviceId = serverDeviceId,
+            BrowserResetDeviceId = browserReset,
+            InitialReferrer = initialReferrer,
+            InitialReferringDomain = initialReferringDomain,
+        };
     }
 
     /// <summary>
-    /// The visitor with what the request of <paramref name="context"/> says of them: the browser, device and page properties, and the
-    /// client's address; <paramref name="crawler"/> is the crawler their user agent names, if any.
+    /// The visitor with what the request of <paramref name="context"/> says of them: the browser, device and page properties, the
+    /// first touch, and the client's address; <paramref name="crawler"/> is the crawler their user agent names, if any.
     /// </summary>
     public MixpanelVisitor Describe(HttpContext context, out string? crawler)
     {
@@ -45,6 +106,16 @@ internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNe
         var properties = new Dictionary<string, object?>(StringComparer.Ordinal);
         agent.WriteTo(properties);
         PageAttribution.FromRequest(context.Request).WriteTo(properties);
+        if (InitialReferrer is not null)
+        {
+            properties[MixpanelCookie.InitialReferrer] = InitialReferrer;
+        }
+
+        if (InitialReferringDomain is not null)
+        {
+            properties[MixpanelCookie.InitialReferringDomain] = InitialReferringDomain;
+        }
+
         crawler = agent.IsCrawler ? agent.Browser : null;
         return new MixpanelVisitor(DeviceId, UserId)
         {
@@ -71,12 +142,6 @@ internal sealed record RequestVisitor(string DeviceId, string? UserId, bool IsNe
         Log.UnusableUserClaim(tracking.Logger, claimType);
         return null;
     }
-
-    // A browser that was identified as someone other than the request's user (or identified while no one is signed in
-    // now, after a logout the page has not yet caught up with) has a device id that Mixpanel links to that person; so
-    // does one whose id a logout on the server retired.
-    private static string? Continued(string? browserDeviceId, string? browserUserId, string? userId, string? retired) =>
-        browserDeviceId is not null && (browserUserId is null || browserUserId == userId) && browserDeviceId != retired ? browserDeviceId : null;
 
     private static string? Usable(string? id) => id is not null && DistinctIds.IsValidUserId(id) ? id : null;
 }

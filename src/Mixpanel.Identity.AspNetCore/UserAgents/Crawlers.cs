@@ -10,6 +10,8 @@ namespace Mixpanel.Identity.AspNetCore.UserAgents;
 /// Yandex and Pinterest apps' in-app browsers say those words too and their users are people. Other crawlers are
 /// recognised by the contact address they announce (<c>+http</c>), which no browser sends, or by saying they crawl.
 /// Apps' own HTTP stacks (okhttp, CFNetwork, Dalvik) are not listed: a native app calling its back end is a person.
+/// Nor is headless Chrome: the library tracks it, and it is the browser of apps' end-to-end tests, whose server events
+/// must be there beside the page's.
 /// </remarks>
 internal static class Crawlers
 {
@@ -44,7 +46,6 @@ internal static class Crawlers
         new("amazonbot", "Amazonbot"),
         new("screaming frog", "Screaming Frog SEO Spider"),
         new("chrome-lighthouse", "Chrome-Lighthouse"),
-        new("headlesschrome", "HeadlessChrome"),
         new("facebookexternal", "facebookexternalhit"),
         new("facebookcatalog", "facebookcatalog"),
         new("twitterbot", "Twitterbot"),

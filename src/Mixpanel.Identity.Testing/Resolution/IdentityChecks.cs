@@ -42,6 +42,8 @@ internal sealed class IdentityChecks
         CheckPersonalDataAsId();
         CheckEventsAfterLogout();
         CheckIgnoredIdentityEvents();
+        var afterLogout = _findings.Where(f => f.Kind == IdentityFindingKind.EventsAfterLogout).SelectMany(f => f.Records).ToHashSet();
+        _findings.AddRange(new BridgeChecks(_records, _merge).Run(afterLogout));
 
         return _findings
             .OrderBy(finding => finding.Records.Count == 0 ? long.MaxValue : finding.Records[0].Sequence)
@@ -49,7 +51,10 @@ internal sealed class IdentityChecks
             .ToList();
     }
 
-    internal static bool IsLogout(string? eventName)
+    internal static bool IsLogout(string? eventName) => Says(eventName, LogoutWords);
+
+    /// <summary>Whether an event's name holds one of <paramref name="words"/>, its case, spaces and punctuation aside.</summary>
+    internal static bool Says(string? eventName, IReadOnlyList<string> words)
     {
         if (eventName is null)
         {
@@ -57,40 +62,7 @@ internal sealed class IdentityChecks
         }
 
         var letters = new string(eventName.Where(char.IsLetter).Select(char.ToLowerInvariant).ToArray());
-        return LogoutWords.Any(word => letters.Contains(word, StringComparison.Ordinal));
-    }
-
-    internal static bool LooksLikeEmail(string id)
-    {
-        var at = id.IndexOf('@', StringComparison.Ordinal);
-        if (at <= 0 || at != id.LastIndexOf('@') || id.Any(char.IsWhiteSpace))
-        {
-            return false;
-        }
-
-        var domain = id[(at + 1)..];
-        var dot = domain.LastIndexOf('.');
-        return dot > 0 && dot < domain.Length - 1;
-    }
-
-    // Our choice: a phone number is "+" and 7 to 15 digits (E.164), or 7 to 15 digits written with phone separators
-    // ("555-010-2030", "(555) 010 2030"). A bare string of digits is not flagged: that is what database ids look like.
-    internal static bool LooksLikePhoneNumber(string id)
-    {
-        var text = id.Trim();
-        if (text.Length == 0 || text.Any(character => !char.IsAsciiDigit(character) && " -().+".IndexOf(character, StringComparison.Ordinal) < 0))
-        {
-            return false;
-        }
-
-        if (text.LastIndexOf('+') > 0)
-        {
-            return false;
-        }
-
-        var digits = text.Count(char.IsAsciiDigit);
-        var formatted = text[0] == '+' || text.Any(character => character is ' ' or '-' or '(' or ')');
-        return digits is >= 7 and <= 15 && formatted;
+        return words.Any(word => letters.Contains(word, StringComparison.Ordinal));
     }
 
     private void Add(IdentityFindingKind kind, string message, IEnumerable<ReceivedRecord> records) =>
@@ -302,7 +274,7 @@ internal sealed class IdentityChecks
                     continue;
                 }
 
-                if (LooksLikeEmail(id))
+                if (PersonalData.LooksLikeEmail(id))
                 {
                     Add(
                         IdentityFindingKind.PersonalDataAsId,
@@ -310,7 +282,7 @@ internal sealed class IdentityChecks
                         + "Identify users by a stable id from your database and set the email as the $email profile property.",
                         [record]);
                 }
-                else if (LooksLikePhoneNumber(id))
+                else if (PersonalData.LooksLikePhoneNumber(id))
                 {
                     Add(
                         IdentityFindingKind.PersonalDataAsId,

@@ -32,4 +32,23 @@ public enum IdentityFindingKind
 
     /// <summary>A <c>$create_alias</c> or <c>$merge</c> event that has no effect.</summary>
     IdentityEventIgnored,
+
+    /// <summary>
+    /// Events tracked after a user logged out, by time, still land on that user: the next person on the browser is counted as
+    /// the user who left. Seen when a server's logout event carries the browser library's freshly reset device id with the
+    /// old user id (Simplified ID Merge links them), or when the page's library is never reset.
+    /// </summary>
+    EventsAfterLogoutOnPreviousUser,
+
+    /// <summary>
+    /// A user made only of server-side page views while a browser library sends events too: the server tracked a device id the
+    /// page's library never adopted, so every such visit counts as an extra user and funnels break at their first step.
+    /// </summary>
+    ServerPageViewsOnly,
+
+    /// <summary>
+    /// One browser's anonymous events (the same address and browser, server and browser library side by side) are split
+    /// across two users: the server and the page's library each keep a device id of their own.
+    /// </summary>
+    BrowserSplitAcrossUsers,
 }

@@ -15,26 +15,26 @@ internal static class DeviceProperties
     public const string Model = "$model";
 
     /// <summary>
-    /// The properties for this process: the app's version and build and, when <paramref name="describeMachine"/>, the
-    /// OS version and the machine's maker and model.
+    /// The properties for this process when it is the user's device (<paramref name="describeMachine"/>): the app's
+    /// version and build, the OS version and the machine's maker and model. None for a server: its events are its
+    /// visitors', whose app is the page or app they use, not the server's build.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, object?>> Read(string? appVersion, string? appBuild, bool describeMachine)
     {
         var items = new List<KeyValuePair<string, object?>>(5);
-        if (describeMachine)
+        if (!describeMachine)
         {
-            Add(items, OsVersion, Environment.OSVersion.Version.ToString());
+            return items;
         }
+
+        Add(items, OsVersion, Environment.OSVersion.Version.ToString());
 
         var entry = Assembly.GetEntryAssembly();
         Add(items, AppVersion, appVersion ?? WithoutBuildMetadata(entry?.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion));
         Add(items, AppBuild, appBuild ?? entry?.GetCustomAttribute<AssemblyFileVersionAttribute>()?.Version);
-        if (describeMachine)
-        {
-            var (manufacturer, model) = ReadMachine();
-            Add(items, Manufacturer, manufacturer);
-            Add(items, Model, model);
-        }
+        var (manufacturer, model) = ReadMachine();
+        Add(items, Manufacturer, manufacturer);
+        Add(items, Model, model);
 
         return items;
     }

@@ -23,7 +23,11 @@ public sealed class MixpanelCookieTests
     {
         var identity = MixpanelCookie.Parse(AnonymousCookie);
 
-        identity.Should().Be(new BrowserIdentity("$device:" + DeviceId, DeviceId, UserId: null));
+        identity.Should().Be(new BrowserIdentity("$device:" + DeviceId, DeviceId, UserId: null)
+        {
+            InitialReferrer = "https://www.google.com/",
+            InitialReferringDomain = "www.google.com",
+        });
     }
 
     [Fact]
@@ -32,7 +36,7 @@ public sealed class MixpanelCookieTests
         var identity = MixpanelCookie.Parse(Encode(
             $$"""{"distinct_id":"user-1234","$device_id":"{{DeviceId}}","$initial_referrer":"$direct","$initial_referring_domain":"$direct","__mps":{},"__mpso":{},"__mpus":{},"__mpa":{},"__mpu":{},"__mpr":[],"__mpap":[],"$user_id":"user-1234"}"""));
 
-        identity.Should().Be(new BrowserIdentity("user-1234", DeviceId, "user-1234"));
+        identity.Should().Be(new BrowserIdentity("user-1234", DeviceId, "user-1234") { InitialReferrer = "$direct", InitialReferringDomain = "$direct" });
     }
 
     [Fact]
@@ -41,7 +45,7 @@ public sealed class MixpanelCookieTests
         var identity = MixpanelCookie.Parse(Encode(
             $$"""{"distinct_id":"{{OldDeviceId}}","$device_id":"{{OldDeviceId}}","$initial_referrer":"$direct","$initial_referring_domain":"$direct"}"""));
 
-        identity.Should().Be(new BrowserIdentity(OldDeviceId, OldDeviceId, UserId: null));
+        identity.Should().Be(new BrowserIdentity(OldDeviceId, OldDeviceId, UserId: null) { InitialReferrer = "$direct", InitialReferringDomain = "$direct" });
     }
 
     [Fact]
@@ -50,7 +54,7 @@ public sealed class MixpanelCookieTests
         var identity = MixpanelCookie.Parse(Encode(
             $$"""{"distinct_id":"u-77","$device_id":"{{OldDeviceId}}","$initial_referrer":"$direct","$initial_referring_domain":"$direct","$user_id":"u-77"}"""));
 
-        identity.Should().Be(new BrowserIdentity("u-77", OldDeviceId, "u-77"));
+        identity.Should().Be(new BrowserIdentity("u-77", OldDeviceId, "u-77") { InitialReferrer = "$direct", InitialReferringDomain = "$direct" });
     }
 
     [Fact]
@@ -59,7 +63,7 @@ public sealed class MixpanelCookieTests
         var identity = MixpanelCookie.Parse(Encode(
             $$"""{"distinct_id":"{{OldDeviceId}}","$initial_referrer":"$direct","$initial_referring_domain":"$direct"}"""));
 
-        identity.Should().Be(new BrowserIdentity(OldDeviceId, DeviceId: null, UserId: null));
+        identity.Should().Be(new BrowserIdentity(OldDeviceId, DeviceId: null, UserId: null) { InitialReferrer = "$direct", InitialReferringDomain = "$direct" });
     }
 
     [Fact]
@@ -124,7 +128,7 @@ public sealed class MixpanelCookieTests
         context.Request.Headers.Cookie = $"theme=dark; {MixpanelCookie.NameFor("tok3n")}={AnonymousCookie}; other=1";
 
         MixpanelCookie.Read(context.Request.Cookies, MixpanelCookie.NameFor("tok3n"))
-            .Should().Be(new BrowserIdentity("$device:" + DeviceId, DeviceId, UserId: null));
+            .Should().Be(new BrowserIdentity("$device:" + DeviceId, DeviceId, UserId: null) { InitialReferrer = "https://www.google.com/", InitialReferringDomain = "www.google.com" });
         MixpanelCookie.Read(context.Request.Cookies, MixpanelCookie.NameFor("another")).Should().BeNull();
     }
 

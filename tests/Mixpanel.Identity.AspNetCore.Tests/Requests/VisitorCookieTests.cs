@@ -3,13 +3,17 @@ using FluentAssertions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.AspNetCore.Cookies;
 using Mixpanel.Identity.Testing;
 using SameSiteMode = Microsoft.Net.Http.Headers.SameSiteMode;
 using Xunit;
 
 namespace Mixpanel.Identity.AspNetCore.Tests.Requests;
 
-/// <summary>The anonymous id of a visitor: continued from Mixpanel's browser library, else kept in the server's own cookie.</summary>
+/// <summary>
+/// The anonymous id of a visitor: continued from Mixpanel's browser library, else kept in the server's own cookie; a new
+/// one is written into the library's cookie too, so that the page's library adopts it.
+/// </summary>
 public sealed class VisitorCookieTests
 {
     private const string BrowserDeviceId = "0b9c5e1e-6f0e-4b6a-9f8e-3c2d1a0b9c8d";
@@ -24,8 +28,7 @@ public sealed class VisitorCookieTests
         await site.FlushAsync();
 
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        var cookie = browser.SetCookies.Should().ContainSingle().Subject;
-        cookie.Name.ToString().Should().Be("mixpanel_device_id");
+        var cookie = browser.SetCookies.Should().ContainSingle(c => c.Name == "mixpanel_device_id").Subject;
         cookie.HttpOnly.Should().BeTrue();
         cookie.SameSite.Should().Be(SameSiteMode.Lax);
         cookie.Path.ToString().Should().Be("/");
@@ -38,6 +41,62 @@ public sealed class VisitorCookieTests
         viewed.DeviceId.Should().Be(cookie.Value.ToString());
         viewed.DistinctId.Should().Be("$device:" + cookie.Value);
         viewed.UserId.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task FirstRequest_WithoutCookies_WritesTheBrowserLibrarysCookieAsTheLibraryWouldForANewVisitor()
+    {
+        await using var site = await WebHarness.StartAsync();
+        var browser = site.NewBrowser();
+
+        await browser.GetAsync("/track/Viewed%20Home", request => request.Headers.Referrer = new Uri("https://www.google.com/search?q=shop"));
+        await site.FlushAsync();
+
+        var deviceId = browser.Cookies["mixpanel_device_id"];
+        var cookie = browser.SetCookies.Should().ContainSingle(c => c.Name == WebHarness.BrowserCookieName).Subject;
+        cookie.HttpOnly.Should().BeFalse("the page's library reads it");
+        cookie.Path.ToString().Should().Be("/");
+        cookie.Domain.HasValue.Should().BeFalse("on 127.0.0.1 the library's cookie is the host's only");
+        cookie.MaxAge.Should().Be(TimeSpan.FromDays(365));
+        MixpanelCookie.Parse(cookie.Value.ToString()).Should().Be(new BrowserIdentity("$device:" + deviceId, deviceId, UserId: null)
+        {
+            InitialReferrer = "https://www.google.com/search?q=shop",
+            InitialReferringDomain = "www.google.com",
+        });
+        var viewed = site.Events.Should().ContainSingle().Subject;
+        viewed.Properties.GetProperty("$initial_referrer").GetString().Should().Be("https://www.google.com/search?q=shop", "the server's events carry the first touch the library will");
+        viewed.Properties.GetProperty("$initial_referring_domain").GetString().Should().Be("www.google.com");
+    }
+
+    [Theory]
+    [InlineData(true, "www.shop.example.com", ".example.com")]
+    [InlineData(true, "shop.example.co.uk", ".example.co.uk")]
+    [InlineData(false, "www.shop.example.com", null)]
+    public async Task FirstRequest_BrowserLibraryCookie_HasTheDomainTheLibraryGivesItsOwn(bool crossSubdomain, string host, string? domain)
+    {
+        await using var site = await WebHarness.StartAsync(web: options => options.BrowserCookieCrossSubdomain = crossSubdomain);
+        var browser = site.NewBrowser();
+
+        await browser.GetAsync("/track/Viewed%20Home", request => request.Headers.Host = host);
+
+        var cookie = browser.SetCookies.Should().ContainSingle(c => c.Name == WebHarness.BrowserCookieName).Subject;
+        (cookie.Domain.HasValue ? cookie.Domain.ToString() : null).Should().Be(domain);
+    }
+
+    [Fact]
+    public async Task BrowserLibraryCookie_WithFirstTouch_ItReachesTheServersEvents()
+    {
+        await using var site = await WebHarness.StartAsync();
+        var browser = site.NewBrowser();
+        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}","$initial_referrer":"https://news.example/post","$initial_referring_domain":"news.example"}""");
+
+        await browser.GetAsync("/track/Viewed%20Pricing", request => request.Headers.Referrer = new Uri("http://127.0.0.1/elsewhere"));
+        await site.FlushAsync();
+
+        var viewed = site.Events.Should().ContainSingle().Subject;
+        viewed.Properties.GetProperty("$initial_referrer").GetString().Should().Be("https://news.example/post");
+        viewed.Properties.GetProperty("$initial_referring_domain").GetString().Should().Be("news.example");
+        viewed.Properties.GetProperty("$referrer").GetString().Should().Be("http://127.0.0.1/elsewhere", "the latest touch is the request's own");
     }
 
     [Fact]
@@ -63,11 +122,11 @@ public sealed class VisitorCookieTests
 
         await browser.GetAsync("/track/Viewed%20Home", request => request.Headers.Host = "shop.example");
 
-        browser.SetCookies.Should().ContainSingle().Which.Secure.Should().BeTrue("only the site's own machine is served without TLS");
+        browser.SetCookies.Should().ContainSingle(c => c.Name == "mixpanel_device_id").Which.Secure.Should().BeTrue("only the site's own machine is served without TLS");
     }
 
     [Fact]
-    public async Task BrowserLibraryCookie_Anonymous_IsContinuedAndNoCookieOfOurOwnIsMade()
+    public async Task BrowserLibraryCookie_Anonymous_IsContinuedAndRememberedInTheServersCookie()
     {
         await using var site = await WebHarness.StartAsync();
         var browser = site.NewBrowser();
@@ -76,7 +135,8 @@ public sealed class VisitorCookieTests
         await browser.GetAsync("/track/Viewed%20Pricing");
         await site.FlushAsync();
 
-        browser.SetCookies.Should().BeEmpty();
+        browser.SetCookies.Should().ContainSingle().Which.Name.ToString().Should().Be("mixpanel_device_id", "the library's cookie is left as it is");
+        browser.Cookies["mixpanel_device_id"].Should().Be(BrowserDeviceId, "the server remembers the id it tracked the browser under");
         var viewed = site.Events.Should().ContainSingle().Subject;
         viewed.DeviceId.Should().Be(BrowserDeviceId, "server events continue the browser's own anonymous id");
         viewed.DistinctId.Should().Be("$device:" + BrowserDeviceId, "the distinct id the browser's events carry too");
@@ -151,40 +211,67 @@ public sealed class VisitorCookieTests
     [Theory]
     [InlineData(IdMergeApi.Original)]
     [InlineData(IdMergeApi.Simplified)]
-    public async Task Reset_WhileThePagesLibraryStillHoldsTheOldId_TheNextRequestIsNotTakenForTheUserWhoLeft(IdMergeApi api)
+    public async Task Reset_WithThePagesLibraryIdentified_WritesTheLibraryANewAnonymousVisitorAndNeverContinuesTheOldId(IdMergeApi api)
     {
         await using var site = await WebHarness.StartAsync(mixpanel: options => options.IdMerge = api);
         var browser = site.NewBrowser();
         browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}"}""");
         await browser.PostAsync("/signup/user-42");
+        var identified = $$"""{"distinct_id":"user-42","$device_id":"{{BrowserDeviceId}}","$user_id":"user-42"}""";
+        browser.SetBrowserLibraryCookie(identified);
 
-        // The page never resets its library: its cookie keeps the first person's id through both logouts.
         await browser.PostAsync("/logout");
+        var written = MixpanelCookie.Parse(browser.Cookies[WebHarness.BrowserCookieName])!;
         await browser.GetAsync("/track/Viewed%20Home");
-        await browser.PostAsync("/signup/user-43");
-        await browser.PostAsync("/logout");
+
+        // A page that writes its old state back over the server's: the retired id is still not continued.
+        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{BrowserDeviceId}}","$device_id":"{{BrowserDeviceId}}"}""");
         await browser.GetAsync("/track/Viewed%20Help");
-        var fresh = Guid.NewGuid().ToString();
-        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{fresh}}","$device_id":"{{fresh}}"}""");
-        await browser.GetAsync("/track/Viewed%20Pricing");
         await site.FlushAsync();
 
+        written.UserId.Should().BeNull("the library starts the next page as a new anonymous visitor");
+        written.DeviceId.Should().NotBe(BrowserDeviceId).And.Be(browser.Cookies["mixpanel_device_id"], "the server and the library end on one new id");
         browser.Cookies["mixpanel_device_id_retired"].Should().Be(BrowserDeviceId);
-        var events = site.Events.Where(e => e.EventName != "$identify").ToLookup(e => e.EventName!);
-        events["Signed Up"].First().DeviceId.Should().Be(BrowserDeviceId, "the server continues the browser library's id");
-        events["Viewed Home"].Single().DeviceId.Should().NotBe(BrowserDeviceId, "the library's cookie still holds the id the logout retired");
-        events["Viewed Help"].Single().DeviceId.Should().Be(browser.Cookies["mixpanel_device_id"]).And.NotBe(BrowserDeviceId, "a second logout retires it still");
-        events["Viewed Pricing"].Single().DeviceId.Should().Be(fresh, "once the page's library has reset too, its new id is continued");
+        var events = site.Events.ToDictionary(e => e.EventName!);
+        events["Logged Out"].Should().Match<ReceivedRecord>(e => e.DeviceId == BrowserDeviceId && e.UserId == "user-42");
+        events["Left"].DeviceId.Should().Be(written.DeviceId);
+        events["Viewed Home"].DeviceId.Should().Be(written.DeviceId);
+        events["Viewed Help"].DeviceId.Should().Be(written.DeviceId, "the id the logout retired is never continued");
         var resolution = site.Mixpanel.Resolve(api);
-        var first = resolution.ResolveDistinctId("user-42");
-        var second = resolution.ResolveDistinctId("user-43");
-        resolution.ResolvedDistinctIdOf(events["Signed Up"].First().InsertId!).Should().Be(first);
-        resolution.ResolvedDistinctIdOf(events["Signed Up"].Last().InsertId!).Should().Be(second);
-        resolution.ResolvedDistinctIdOf(events["Viewed Home"].Single().InsertId!).Should().Be(second, "the next person signed up from that anonymous visit");
-        foreach (var anonymous in new[] { "Viewed Help", "Viewed Pricing" })
+        resolution.Findings.Should().BeEmpty(resolution.ToMarkdown());
+        var user = resolution.ResolveDistinctId("user-42");
+        foreach (var anonymous in new[] { "Left", "Viewed Home", "Viewed Help" })
         {
-            resolution.ResolvedDistinctIdOf(events[anonymous].Single().InsertId!).Should().NotBe(first).And.NotBe(second, anonymous);
+            resolution.ResolvedDistinctIdOf(events[anonymous].InsertId!).Should().NotBe(user, anonymous);
         }
+    }
+
+    [Theory]
+    [InlineData(IdMergeApi.Original)]
+    [InlineData(IdMergeApi.Simplified)]
+    public async Task Logout_AfterThePageResetItsLibraryInTheClickHandler_TheUserKeepsTheirIdAndTheServerContinuesTheLibrarysNewOne(IdMergeApi api)
+    {
+        await using var site = await WebHarness.StartAsync(mixpanel: options => options.IdMerge = api);
+        var browser = site.NewBrowser();
+        await browser.GetAsync("/track/Landed");
+        var first = browser.Cookies["mixpanel_device_id"];
+        await browser.PostAsync("/signup/user-42");
+        var fresh = Guid.NewGuid().ToString();
+
+        // The logout button's handler calls the library's reset() before the form posts.
+        browser.SetBrowserLibraryCookie($$"""{"distinct_id":"$device:{{fresh}}","$device_id":"{{fresh}}"}""");
+        await browser.PostAsync("/logout");
+        await browser.GetAsync("/track/Viewed%20Home");
+        await site.FlushAsync();
+
+        var events = site.Events.ToDictionary(e => e.EventName!);
+        events["Logged Out"].Should().Match<ReceivedRecord>(e => e.DeviceId == first && e.UserId == "user-42", "the library's new id is not the user's");
+        events["Left"].DeviceId.Should().Be(fresh, "the server's Reset goes on with the library's new id");
+        events["Viewed Home"].DeviceId.Should().Be(fresh);
+        browser.Cookies["mixpanel_device_id"].Should().Be(fresh);
+        var resolution = site.Mixpanel.Resolve(api);
+        resolution.Findings.Should().BeEmpty(resolution.ToMarkdown());
+        resolution.ResolvedDistinctIdOf(events["Viewed Home"].InsertId!).Should().NotBe(resolution.ResolveDistinctId("user-42"));
     }
 
     [Fact]
@@ -213,6 +300,7 @@ public sealed class VisitorCookieTests
 
         await browser.GetAsync("/track/Viewed%20Home", request => request.Headers.Add("X-Forwarded-Proto", "https"));
 
-        browser.SetCookies.Should().ContainSingle().Which.Secure.Should().BeTrue();
+        browser.SetCookies.Should().ContainSingle(c => c.Name == "mixpanel_device_id").Which.Secure.Should().BeTrue();
+        browser.SetCookies.Should().ContainSingle(c => c.Name == WebHarness.BrowserCookieName).Which.Secure.Should().BeTrue();
     }
 }

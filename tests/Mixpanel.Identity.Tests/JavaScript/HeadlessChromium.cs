@@ -42,6 +42,9 @@ public sealed partial class HeadlessChromium : IAsyncDisposable
                      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--user-data-dir=" + profile.Path, "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+
+                     // Sites under test answer on 127.0.0.1; a *.localhost name gives them subdomains of one site.
+                     "--host-resolver-rules=MAP *.localhost 127.0.0.1",
                      "about:blank",
                  })
         {

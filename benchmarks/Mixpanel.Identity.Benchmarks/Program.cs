@@ -8,10 +8,17 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle|coldstart]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle|coldstart|flags]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
+if (only == "flags")
+{
+    // One local flag evaluation beside the official node library's, asked for by name only.
+    await FlagEvaluation.RunAsync(quick);
+    return;
+}
+
 var batchSize = new MixpanelOptions().BatchSize;
 var inFlight = 1; // the client puts one request on the wire at a time; the reference does the same
 

@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Http;
+using Mixpanel.Identity.Flags;
+using Mixpanel.Identity.Testing.Flags;
 using Mixpanel.Identity.Testing.Ingestion;
 
 namespace Mixpanel.Identity.Testing;
@@ -23,6 +26,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
     private readonly Recorder _recorder = new();
     private readonly ConditionWaiters<LocalMixpanelServer> _waiters;
     private readonly IngestionHandler _handler;
+    private readonly FlagsEndpoint _flags;
 
     // Start, stop, restart and dispose take turns; requests never take this.
     private readonly SemaphoreSlim _lifecycle = new(1, 1);
@@ -37,6 +41,30 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         Faults = new FaultScript();
         _waiters = new ConditionWaiters<LocalMixpanelServer>(this);
         _handler = new IngestionHandler(options, Faults, _recorder, _waiters.Notify);
+        _flags = new FlagsEndpoint(options);
+    }
+
+    /// <summary>How many requests the flag endpoints (<c>/flags</c>, <c>/flags/definitions</c>) have answered.</summary>
+    public int FlagRequestCount => _flags.RequestCount;
+
+    /// <summary>
+    /// The exposure events (<c>$experiment_started</c>) received, in arrival order: what an experiment's results are
+    /// computed from.
+    /// </summary>
+    public IReadOnlyList<ReceivedRecord> Exposures =>
+        [.. Records.Where(r => r.Json.TryGetProperty("event", out var name) && name.ValueEquals(ExposureProperties.EventName))];
+
+    /// <summary>
+    /// The feature flags this server serves: <c>/flags/definitions</c> answers them as given, and <c>/flags</c>
+    /// evaluates them for each request's context with the client's own local evaluation. Cohort-gated rollouts are
+    /// skipped (no cohorts here). Until set, there are no flags.
+    /// </summary>
+    /// <param name="definitionsJson">A definitions document, <c>{"flags": [flag, …]}</c>, as Mixpanel's <c>/flags/definitions</c> answers.</param>
+    /// <exception cref="ArgumentException">The text is not a definitions document.</exception>
+    public void SetFlagDefinitions(string definitionsJson)
+    {
+        ArgumentNullException.ThrowIfNull(definitionsJson);
+        _flags.SetDefinitions(definitionsJson);
     }
 
     /// <summary>
@@ -185,7 +213,7 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             await StopListeningAsync().ConfigureAwait(false);
             ReleaseReservation();
-            _listener = await KestrelListener.StartAsync(_port, Certificate, _handler.HandleAsync, CancellationToken.None).ConfigureAwait(false);
+            _listener = await KestrelListener.StartAsync(_port, Certificate, HandleAsync, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {
@@ -249,10 +277,13 @@ public sealed class LocalMixpanelServer : IAsyncDisposable, IDisposable
         CultureInfo.InvariantCulture,
         $"LocalMixpanelServer {BaseAddress} ({(IsListening ? "listening" : "stopped")}, {ReceivedRequestCount} requests, {AcceptedRecordCount} records)");
 
+    private Task HandleAsync(HttpContext context, CancellationToken stopping) =>
+        FlagsEndpoint.Handles(context.Request.Path) ? _flags.HandleAsync(context) : _handler.HandleAsync(context, stopping);
+
     private async Task ListenAsync(int port, CancellationToken cancellationToken)
     {
         Certificate = Options.UseHttps ? LoopbackCertificate.Create() : null;
-        var listener = await KestrelListener.StartAsync(port, Certificate, _handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+        var listener = await KestrelListener.StartAsync(port, Certificate, HandleAsync, cancellationToken).ConfigureAwait(false);
         _listener = listener;
         _port = listener.Port;
         var scheme = Certificate is null ? "http" : "https";

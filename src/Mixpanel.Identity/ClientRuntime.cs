@@ -46,6 +46,7 @@ internal sealed class ClientRuntime
         _shutdown = new ShutdownBudget(options.ShutdownTimeout, clock);
         _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
         var http = httpClient ?? _ownedHttpClient!;
+        Http = http;
         try
         {
             Engine = new DeliveryEngine(options, http, store, queueDirectory, defaults, clock, logger, Counters);
@@ -60,6 +61,9 @@ internal sealed class ClientRuntime
     }
 
     public MixpanelOptions Options { get; }
+
+    /// <summary>The HTTP client the engine sends with; the feature flags ask Mixpanel through it too.</summary>
+    public HttpClient Http { get; }
 
     public ILogger Logger { get; }
 

@@ -4,6 +4,7 @@ using Mixpanel.Identity.AppEvents;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Users;
@@ -84,7 +85,21 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
             _appLifecycle = new AppLifecycle(this, clock, checkedOptions.MinimumSessionDuration);
             _appLifecycle.TrackStart(store.Directory, newDevice, DeviceProperties.ReadAppVersion(checkedOptions.AppVersion), clock.GetUtcNow(), logger);
         }
+
+        Flags = new MixpanelClientFlags(
+            new FlagsApi(_runtime.Http, checkedOptions, clock),
+            new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
+            clock,
+            logger,
+            () => _session.Current is var current ? (current.DistinctId, current.DeviceId) : default,
+            (name, properties) => Track(name, properties));
     }
+
+    /// <summary>
+    /// Mixpanel's feature flags for this device's person, fetched from Mixpanel on first use and kept for the distinct
+    /// id; see <see cref="MixpanelClientFlags"/>.
+    /// </summary>
+    public MixpanelClientFlags Flags { get; }
 
     /// <inheritdoc />
     public string DistinctId => _session.Current.DistinctId;
@@ -135,7 +150,11 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="userId">The user's stable id, such as a database key; never an email address or phone number, which change.</param>
     /// <exception cref="ArgumentException">The id is empty, starts with <c>$device:</c>, or is a placeholder Mixpanel rejects.</exception>
-    public void Identify(string userId) => _calls.Identify(userId);
+    public void Identify(string userId)
+    {
+        _calls.Identify(userId);
+        Flags.OnIdentityChanged(reset: false);
+    }
 
     /// <summary>Links <paramref name="alias"/> to the current distinct id by a <c>$create_alias</c> event (Original ID Merge only; a legacy call).</summary>
     /// <param name="alias">The id to link; afterwards <c>Identify(alias)</c> on later logins sends no <c>$identify</c>.</param>
@@ -148,7 +167,11 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// updates. Call on logout, never on app start or profile switch. Events already recorded are still sent under
     /// the identity they were recorded with.
     /// </summary>
-    public void Reset() => _calls.Reset();
+    public void Reset()
+    {
+        _calls.Reset();
+        Flags.OnIdentityChanged(reset: true);
+    }
 
     /// <summary>Adds or replaces super properties, sent with every event and kept across restarts.</summary>
     /// <param name="properties">The properties.</param>

@@ -207,6 +207,29 @@ public sealed class MixpanelOptions
     /// <value>The default value is null.</value>
     public string? ProjectId { get; set; }
 
+    /// <summary>
+    /// How <see cref="MixpanelServerClient.Flags"/> evaluates feature flags: in the process from definitions fetched
+    /// and polled (no request per evaluation, no cohort targeting), or by asking Mixpanel each time. An app's
+    /// <see cref="MixpanelClient"/> always asks Mixpanel, as Mixpanel's client SDKs do.
+    /// </summary>
+    /// <value>The default value is <see cref="MixpanelFlagsEvaluation.Local"/>.</value>
+    public MixpanelFlagsEvaluation FlagsEvaluation { get; set; } = MixpanelFlagsEvaluation.Local;
+
+    /// <summary>How often local evaluation fetches the flag definitions again.</summary>
+    /// <value>The default value is 60 seconds, as in Mixpanel's server SDKs.</value>
+    public TimeSpan FlagsPollingInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Whether a server reports a visitor's exposure to a flag's variant (<c>$experiment_started</c>) once while it
+    /// remembers it (the last 50,000 exposures), rather than on every evaluation.
+    /// </summary>
+    /// <value>The default value is true.</value>
+    public bool FlagsDeduplicateExposures { get; set; } = true;
+
+    /// <summary>How long an app's last feature flag variants, kept on disk for its distinct id, may stand in while Mixpanel cannot be reached.</summary>
+    /// <value>The default value is 24 hours, as in Mixpanel's client SDKs.</value>
+    public TimeSpan FlagsCacheTimeToLive { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>Whether credentials for <c>/import</c> are set.</summary>
     internal bool CanImport => !string.IsNullOrEmpty(ApiSecret) || !string.IsNullOrEmpty(ServiceAccountUsername);
 
@@ -255,6 +278,13 @@ public sealed class MixpanelOptions
         RequireWithin(errors, nameof(ShutdownTimeout), ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
         RequireWithin(errors, nameof(FlushTimeout), FlushTimeout, TimeSpan.Zero, TimeSpan.FromDays(1));
         RequireWithin(errors, nameof(MinimumSessionDuration), MinimumSessionDuration, TimeSpan.Zero, TimeSpan.FromDays(1));
+
+        RequireWithin(errors, nameof(FlagsPollingInterval), FlagsPollingInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
+        RequireWithin(errors, nameof(FlagsCacheTimeToLive), FlagsCacheTimeToLive, TimeSpan.Zero, TimeSpan.FromDays(365));
+        if (FlagsEvaluation is not (MixpanelFlagsEvaluation.Local or MixpanelFlagsEvaluation.Remote))
+        {
+            errors.Add($"MixpanelOptions.FlagsEvaluation has an unknown value {(int)FlagsEvaluation}.");
+        }
 
         if (StorageDirectory is not null && string.IsNullOrWhiteSpace(StorageDirectory))
         {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 
 namespace Mixpanel.Identity;
 
@@ -36,7 +37,15 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         // Disabled, every record the calls make is counted instead of queued.
         _calls = new VisitorCalls(checkedOptions, clock, counters, logger, checkedOptions.Enabled ? _runtime.Engine.Enqueue : _ => _runtime.DropIfDisabled());
         _runtime.Start(session: null, DisposeAsync);
+        Flags = new MixpanelFlags(new FlagsApi(_runtime.Http, checkedOptions, clock), checkedOptions, clock, logger, TrackExposure);
     }
+
+    /// <summary>
+    /// Mixpanel's feature flags and experiments for visitors, evaluated as <see cref="MixpanelOptions.FlagsEvaluation"/>
+    /// says. Local evaluation fetches the definitions on first use: call <see cref="MixpanelFlags.WhenReadyAsync"/> at
+    /// start to have them before the first request.
+    /// </summary>
+    public MixpanelFlags Flags { get; }
 
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
     public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
@@ -109,10 +118,18 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
     public Task PersistAsync(CancellationToken cancellationToken = default) => _runtime.PersistAsync(cancellationToken);
 
     /// <summary>Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops; what is left stays on disk for the next start.</summary>
-    public ValueTask DisposeAsync() => _runtime.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Flags.DisposeAsync().ConfigureAwait(false);
+        await _runtime.DisposeAsync().ConfigureAwait(false);
+    }
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
+
+    // An exposure goes as the visitor's other events do: from the visitor the context was made from, else from its ids.
+    private void TrackExposure(MixpanelFlagContext context, string flagKey, IReadOnlyDictionary<string, object?> properties) =>
+        Track(context.ToVisitor(), ExposureProperties.EventName, properties);
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
 }

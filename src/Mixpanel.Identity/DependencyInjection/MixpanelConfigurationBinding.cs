@@ -25,6 +25,10 @@ internal static class MixpanelConfigurationBinding
         (nameof(StorageMode.Disk), StorageMode.Disk),
         (nameof(StorageMode.Memory), StorageMode.Memory));
 
+    private static readonly Parser<MixpanelFlagsEvaluation> FlagsEvaluationNames = Named(
+        (nameof(MixpanelFlagsEvaluation.Local), MixpanelFlagsEvaluation.Local),
+        (nameof(MixpanelFlagsEvaluation.Remote), MixpanelFlagsEvaluation.Remote));
+
     /// <summary>
     /// Sets each option whose key has a value; a key that is absent or empty keeps the option's default. A value that
     /// cannot be read leaves the option as it was and, when <paramref name="errors"/> is given, adds a message naming
@@ -68,6 +72,10 @@ internal static class MixpanelConfigurationBinding
         options.ServiceAccountUsername = reader.Text(nameof(MixpanelOptions.ServiceAccountUsername))?.Trim() ?? options.ServiceAccountUsername;
         options.ServiceAccountSecret = reader.Text(nameof(MixpanelOptions.ServiceAccountSecret))?.Trim() ?? options.ServiceAccountSecret;
         options.ProjectId = reader.Text(nameof(MixpanelOptions.ProjectId))?.Trim() ?? options.ProjectId;
+        options.FlagsEvaluation = reader.Parse(nameof(MixpanelOptions.FlagsEvaluation), options.FlagsEvaluation, FlagsEvaluationNames, "not Local or Remote");
+        options.FlagsPollingInterval = reader.Parse(nameof(MixpanelOptions.FlagsPollingInterval), options.FlagsPollingInterval, ParseTimeSpan, NotTimeSpan);
+        options.FlagsDeduplicateExposures = reader.Parse(nameof(MixpanelOptions.FlagsDeduplicateExposures), options.FlagsDeduplicateExposures, ParseBoolean, NotBoolean);
+        options.FlagsCacheTimeToLive = reader.Parse(nameof(MixpanelOptions.FlagsCacheTimeToLive), options.FlagsCacheTimeToLive, ParseTimeSpan, NotTimeSpan);
     }
 
     /// <summary>Reads a configured value; false when <paramref name="text"/> is not one.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Mixpanel.Identity.Diagnostics;
 
 /// <summary>
-/// Every message the client logs, with stable event ids (1xxx identity, 2xxx queue, 3xxx delivery, 4xxx hosting). Messages never
+/// Every message the client logs, with stable event ids (1xxx identity, 2xxx queue, 3xxx delivery, 4xxx hosting, 5xxx feature flags). Messages never
 /// carry the project token or property values.
 /// </summary>
 internal static partial class Log
@@ -139,4 +139,15 @@ internal static partial class Log
 
     [LoggerMessage(1020, LogLevel.Warning, "The app events' state could not be saved; the first open or the update just tracked may be tracked again at the next start.")]
     public static partial void AppEventsStateNotSaved(ILogger logger, Exception exception);
+    [LoggerMessage(5001, LogLevel.Warning, "Feature flag definitions could not be fetched ({Reason}); the last ones fetched stay in use and the next poll tries again.")]
+    public static partial void FlagDefinitionsFailed(ILogger logger, string reason);
+
+    [LoggerMessage(5002, LogLevel.Warning, "The feature flag '{FlagKey}' has {Count} rollout(s) targeting a cohort; local evaluation skips them (only Mixpanel knows who is in a cohort). Use remote evaluation for cohort targeting.")]
+    public static partial void FlagCohortRolloutsSkipped(ILogger logger, string flagKey, int count);
+
+    [LoggerMessage(5003, LogLevel.Warning, "The feature flag '{FlagKey}' could not be evaluated remotely ({Reason}); the fallback was returned.")]
+    public static partial void FlagRemoteFailed(ILogger logger, string flagKey, string reason);
+
+    [LoggerMessage(5004, LogLevel.Warning, "The exposure of feature flag '{FlagKey}' could not be tracked: {Reason}")]
+    public static partial void FlagExposureRefused(ILogger logger, string flagKey, string reason);
 }

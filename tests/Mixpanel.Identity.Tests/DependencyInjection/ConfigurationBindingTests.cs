@@ -44,6 +44,10 @@ public sealed class ConfigurationBindingTests
             ["ServiceAccountUsername"] = "importer.sa",
             ["ServiceAccountSecret"] = "sa-secret",
             ["ProjectId"] = "4242",
+            ["FlagsEvaluation"] = "Remote",
+            ["FlagsPollingInterval"] = "00:02:00",
+            ["FlagsDeduplicateExposures"] = "false",
+            ["FlagsCacheTimeToLive"] = "12:00:00",
         };
         var settable = typeof(MixpanelOptions)
             .GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -83,6 +87,10 @@ public sealed class ConfigurationBindingTests
         options.ServiceAccountUsername.Should().Be("importer.sa");
         options.ServiceAccountSecret.Should().Be("sa-secret");
         options.ProjectId.Should().Be("4242");
+        options.FlagsEvaluation.Should().Be(MixpanelFlagsEvaluation.Remote);
+        options.FlagsPollingInterval.Should().Be(TimeSpan.FromMinutes(2));
+        options.FlagsDeduplicateExposures.Should().BeFalse();
+        options.FlagsCacheTimeToLive.Should().Be(TimeSpan.FromHours(12));
     }
 
     [Fact]

@@ -39,12 +39,13 @@ internal sealed partial class IdentitySession
 
     /// <summary>
     /// This process's view as it is, for <c>Track</c>, which never reads a file: when another process changed the
-    /// identity, the sink is asked to read it, and the view follows from a later call on.
+    /// identity, the sink is asked to read it, and the view follows from a later call on. While a change of this
+    /// process is on its way there is nothing to ask: its save brings the stored identity with it (<see cref="OnSaved"/>).
     /// </summary>
     private IdentityState CurrentWithoutReading()
     {
         var version = _store.Version;
-        if (version != _seenVersion && Interlocked.Exchange(ref _catchUpAsked, version) != version)
+        if (version != _seenVersion && Volatile.Read(ref _unsaved) == 0 && Interlocked.Exchange(ref _catchUpAsked, version) != version)
         {
             _sink.CatchUp();
         }

@@ -91,7 +91,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
             new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
             clock,
             logger,
-            () => _session.Current is var current ? (current.DistinctId, current.DeviceId) : default,
+            () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
             (name, properties) => Track(name, properties));
     }
 

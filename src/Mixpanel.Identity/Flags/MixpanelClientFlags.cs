@@ -116,11 +116,6 @@ public sealed class MixpanelClientFlags
     /// <summary>The identity may have changed (Identify, Reset): fetched again when the distinct id is not the one held.</summary>
     internal void OnIdentityChanged(bool reset)
     {
-        if (reset)
-        {
-            _persisted.Delete();
-        }
-
         bool stale;
         lock (_gate)
         {
@@ -129,7 +124,8 @@ public sealed class MixpanelClientFlags
 
         if (stale)
         {
-            Refetch();
+            // After a reset the kept copy names the person who left: the fetch deletes it, off the app's thread.
+            Refetch(forgetKept: reset);
         }
     }
 
@@ -156,7 +152,7 @@ public sealed class MixpanelClientFlags
         Refetch();
     }
 
-    private void Refetch()
+    private void Refetch(bool forgetKept = false)
     {
         int generation;
         lock (_gate)
@@ -164,11 +160,16 @@ public sealed class MixpanelClientFlags
             generation = ++_fetchGeneration;
         }
 
-        _ = Task.Run(() => FetchAsync(generation));
+        _ = Task.Run(() => FetchAsync(generation, forgetKept));
     }
 
-    private async Task FetchAsync(int generation)
+    private async Task FetchAsync(int generation, bool forgetKept)
     {
+        if (forgetKept)
+        {
+            _persisted.Delete();
+        }
+
         var (distinctId, deviceId) = _identity();
         var context = new MixpanelFlagContext(distinctId) { DeviceId = deviceId };
         lock (_gate)

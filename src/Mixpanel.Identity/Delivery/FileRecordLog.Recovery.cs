@@ -41,6 +41,9 @@ internal sealed partial class FileRecordLog
     {
         var cursor = ReadCursor();
         _expected = cursor?.NextNumber ?? 0;
+
+        // New segments come after the cursor's, which may be gone: one numbered before it would count as delivered.
+        _nextSegmentNumber = cursor is { } atCursor ? atCursor.Segment + 1 : 0;
         var lastNumber = 0L;
         var buffer = new ByteBuffer(0);
         var readSegmentFound = false;

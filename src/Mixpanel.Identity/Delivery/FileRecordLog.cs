@@ -132,10 +132,12 @@ internal sealed partial class FileRecordLog : IRecordLog
         }
         catch
         {
-            // Bytes may be half-written past the counted length; they are never read, and the next start cuts them
-            // off. Appending resumes in a fresh segment; one left with nothing counted in it goes at once, so that a
-            // disk failing for minutes does not leave a file per attempt.
+            // Bytes may be half-written past the counted length: they are cut off at once, since on a full disk they
+            // hold the very space a later write needs (and were they to stay, the next start would cut them off).
+            // Appending resumes in a fresh segment; one left with nothing counted in it goes at once, so that a disk
+            // failing for minutes does not leave a file per attempt.
             DisposeQuietly(_activeStream);
+            TruncateQuietly(segment.Path, segment.Length);
             _activeStream = null;
             _active = null;
             if (segment.Length == 0 && _segments.Count > 0 && _segments[_segments.Count - 1] == segment)
@@ -247,9 +249,25 @@ internal sealed partial class FileRecordLog : IRecordLog
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
         while (_segments.Count > 0 && _segments[0].Number < upTo.SegmentNumber && _segments[0] != _active)
         {
+            _reader.Release(_segments[0]);
             TryDelete(_segments[0].Path);
             _segments.RemoveAt(0);
             _readIndex--;
+        }
+
+        // So is the cursor's own segment once read to its end, when nothing is appended to it any more (a write
+        // failed there): on a full disk it holds the room the next write needs, and no later segment may ever come
+        // to move the cursor past it.
+        if (_segments.Count > 0 && _segments[0].Number == upTo.SegmentNumber && _segments[0] != _active && upTo.Offset >= _segments[0].Length)
+        {
+            _reader.Release(_segments[0]);
+            TryDelete(_segments[0].Path);
+            _segments.RemoveAt(0);
+            if (--_readIndex < 0)
+            {
+                _readIndex = 0;
+                _readOffset = 0;
+            }
         }
     }
 
@@ -268,6 +286,23 @@ internal sealed partial class FileRecordLog : IRecordLog
         _reader.Dispose();
         DisposeQuietly(_cursorStream);
         _cursorStream = null;
+    }
+
+    /// <summary>Cuts a file back to <paramref name="length"/>; a disk too broken even for that leaves it to the next start.</summary>
+    private static void TruncateQuietly(string path, long length)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            if (file.Length > length)
+            {
+                file.SetLength(length);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Cut off on the next start instead.
+        }
     }
 
     internal static void DisposeQuietly(FileStream? stream)

@@ -70,6 +70,20 @@ internal sealed class SegmentReader : IDisposable
         return _ahead.AsSpan(0, Math.Min(read, length));
     }
 
+    /// <summary>Lets go of <paramref name="segment"/>, about to be deleted: an open file keeps its disk space.</summary>
+    public void Release(LogSegment segment)
+    {
+        if (_streamSegment == segment)
+        {
+            Dispose();
+        }
+
+        if (_aheadSegment == segment)
+        {
+            _aheadSegment = null;
+        }
+    }
+
     public void Dispose()
     {
         FileRecordLog.DisposeQuietly(_stream);

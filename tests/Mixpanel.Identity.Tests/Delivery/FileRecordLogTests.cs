@@ -99,6 +99,37 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
         QueueFrames.ReadAll(reopened).Should().Equal(1, 2, 3);
     }
 
+    [Fact]
+    public void CommitRead_OfEverythingBeforeAFailedWrite_FreesTheRoomTheNextWriteNeeds()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        using (var log = Open(disk.Path))
+        {
+            log.Append(QueueFrames.Numbered(1, 1), 1);
+            QueueFrames.ReadAll(log);
+            log.CommitRead(log.ReadPosition);
+            log.Append(QueueFrames.Numbered(2, 4, padding: 2000), 4);
+            disk.FillLeaving(freePages: 0);
+            var append = () => log.Append(QueueFrames.Numbered(6, 4, padding: 1000), 4);
+            append.Should().Throw<IOException>();
+
+            QueueFrames.ReadAll(log).Should().Equal(2, 3, 4, 5);
+            log.CommitRead(log.ReadPosition);
+
+            // The delivered segment made way: the write that failed now fits.
+            append.Should().NotThrow();
+            QueueFrames.ReadAll(log).Should().Equal(6, 7, 8, 9);
+        }
+
+        using var reopened = Open(disk.Path);
+        QueueFrames.ReadAll(reopened).Should().Equal(6, 7, 8, 9);
+    }
+
     public void Dispose() => _folder.Dispose();
 
     private static FileRecordLog Open(string directory) => FileRecordLog.Open(directory, 64 * 1024, syncEveryCommit: true, discardTag: 0);

@@ -8,7 +8,7 @@ using Mixpanel.Identity;
 using Mixpanel.Identity.Benchmarks;
 using Mixpanel.Identity.Testing;
 
-// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|e2e|import|idle|coldstart|flags]
+// dotnet run -c Release --project benchmarks/Mixpanel.Identity.Benchmarks [-- --quick] [--events N] [--rounds N] [--only track|track-loop|disk-full|e2e|import|idle|coldstart|flags]
 var quick = args.Contains("--quick");
 var events = ReadOption("--events") is { } given ? int.Parse(given, CultureInfo.InvariantCulture) : quick ? 200_000 : 1_000_000;
 var only = ReadOption("--only");
@@ -125,6 +125,17 @@ if (only is "track-loop")
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"Track loop, Storage = {loop.Storage}: {loop.Calls:N0} calls, mean {loop.MeanNanoseconds:F0} ns, longest {loop.Longest.TotalMilliseconds:F2} ms ({loop.LongestWithoutCollection.TotalMilliseconds:F2} ms without a collection), {loop.OverOneMillisecond} over 1 ms; {loop.Runtime}; reference mean {loop.ReferenceMeanNanoseconds:F0} ns (ratio {loop.MeanNanoseconds / loop.ReferenceMeanNanoseconds:F2})"));
+    }
+}
+
+if (only is "disk-full")
+{
+    // Track unpaced for 20 s while the storage disk is full, then the disk freed and what was kept delivered.
+    if (await DiskFull.RunAsync(TimeSpan.FromSeconds(20)) is { } full)
+    {
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"Disk full for {full.Period.TotalSeconds:F0} s: {full.Calls:N0} Track calls, mean {full.MeanNanoseconds:F0} ns, longest {full.Longest.TotalMilliseconds:F2} ms; {full.Dropped:N0} dropped and counted, {full.Delivered:N0} delivered after the disk was freed, {full.WarningLines} warning lines"));
     }
 }
 

@@ -7,8 +7,11 @@ namespace Mixpanel.Identity.Tests.Delivery;
 /// <summary>Frames as the engine writes them, for tests of the logs and the queue alone.</summary>
 internal static class QueueFrames
 {
-    /// <summary><paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number.</summary>
-    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0)
+    /// <summary>
+    /// <paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number,
+    /// recorded at <paramref name="timeMilliseconds"/> (0: a record with no time, as profile updates are).
+    /// </summary>
+    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0, long timeMilliseconds = 0)
     {
         var frames = new ByteBuffer(1024);
         for (var i = 0; i < count; i++)
@@ -17,7 +20,7 @@ internal static class QueueFrames
             frames.GetSpan(RecordFrame.HeaderSize);
             frames.Advance(RecordFrame.HeaderSize);
             frames.Write(Encoding.UTF8.GetBytes($"{{\"n\":{firstNumber + i},\"pad\":\"{new string('x', padding)}\"}}"));
-            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, 0, 0);
+            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, timeMilliseconds, 0);
         }
 
         return frames;

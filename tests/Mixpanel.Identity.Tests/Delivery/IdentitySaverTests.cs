@@ -9,6 +9,7 @@ using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Tests.Fakes;
 using Mixpanel.Identity.Users;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
@@ -17,7 +18,7 @@ namespace Mixpanel.Identity.Tests.Delivery;
 /// identity as stored, several in one write, kept and saved again after a failed write, held profile updates released
 /// exactly once, and another process's change read for the session only when asked.
 /// </summary>
-public sealed class IdentitySaverTests : IDisposable
+public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _folder = new();
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
@@ -126,6 +127,34 @@ public sealed class IdentitySaverTests : IDisposable
 
         _discarded.Should().Equal(42);
         _store.ReadLatest()!.PendingRelease.Should().Be(0);
+    }
+
+    [Fact]
+    public void TrySave_WhenTheIdentityCannotBeSavedAfterTheReleaseIsQueued_NeverReleasesTheHeldUpdatesTwice()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = CreateSut(disk.Path, held: 2);
+        _session.Identify("user-1");
+        TakeChanges(saver);
+
+        // Room for the identity's first write and the released records, none for its last write.
+        disk.FillLeaving(freePages: 1);
+        saver.TrySave(final: false, Adopt).Should().BeFalse();
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(2, "the release reached the queue before the disk filled");
+
+        disk.FreeAll();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
+
+        ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1", "user-1"], "Mixpanel does not deduplicate profile updates such as $add");
+        _store.ReadLatest()!.HeldProfileUpdates.Should().BeEmpty();
+        _store.ReadLatest()!.PendingRelease.Should().Be(0);
+        _counters.Accepted.Should().Be(2);
     }
 
     [Fact]

@@ -158,6 +158,34 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TrySave_WhenTheReleaseCannotBeQueued_ReleasesAndCountsTheHeldUpdatesOnceTheDiskRecovers()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = CreateSut(disk.Path, held: 40);
+        _session.Identify("user-1");
+        TakeChanges(saver);
+
+        // Room for the identity's first write, not for the released records, which take more than a page.
+        disk.FillLeaving(freePages: 1);
+        saver.TrySave(final: false, Adopt).Should().BeFalse();
+        _store.ReadLatest()!.PendingRelease.Should().NotBe(0, "the release was marked before the disk filled");
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(0);
+
+        disk.FreeAll();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
+
+        ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().HaveCount(40).And.OnlyContain(user => user == "user-1");
+        _counters.Accepted.Should().Be(40, "each released update is counted once, when it reaches the queue");
+        _counters.Queued.Should().Be(40);
+    }
+
+    [Fact]
     public void CatchUp_OnlyWhenAsked_ReadsAnotherProcessesChangeForTheSession()
     {
         var saver = CreateSut(_folder.Path);

@@ -9,6 +9,7 @@ using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
 
 namespace Mixpanel.Identity.Tests.Delivery;
@@ -360,6 +361,52 @@ public sealed class EndpointSenderTests : IDisposable
         header.TimeMilliseconds.Should().Be(_time.GetUtcNow().AddDays(-6).ToUnixTimeMilliseconds(), "an aged event keeps its time");
     }
 
+    [Fact]
+    public async Task Start_WhenAFileOfTheLogCannotBeRead_TriesAgainOverTheBackoffWhateverFlushesWantThenCountsItsRecordsLost()
+    {
+        using var folder = new TempDirectory();
+        var sender = CreateSut(RecordEndpoint.Engage, queueDirectory: folder.Path);
+        Store(RecordEndpoint.Engage, 3);
+
+        // Another program holds the segment (here a folder of its name): it cannot be opened, and is not gone either.
+        var engage = Path.Combine(folder.Path, "0", "engage");
+        var segment = Directory.GetFiles(engage, "*" + FileRecordLog.SegmentExtension).Should().ContainSingle().Subject;
+        File.Delete(segment);
+        Directory.CreateDirectory(segment);
+        Store(RecordEndpoint.Engage, 2);
+        sender.Drain(Log(RecordEndpoint.Engage).AppendedTotal);
+
+        var pauses = new List<double>();
+        for (var attempt = 1; attempt < 5; attempt++)
+        {
+            sender.Start(CancellationToken.None);
+            var due = sender.NextDue();
+            pauses.Add((due - _time.GetTimestamp()) / (double)_time.TimestampFrequency);
+
+            // The app flushes every second meanwhile: the file is not read again before its pause is over.
+            for (var second = 1; second < pauses[^1]; second++)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                sender.Drain(Log(RecordEndpoint.Engage).AppendedTotal);
+                sender.Start(CancellationToken.None);
+                sender.NextDue().Should().Be(due);
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        // The fifth attempt gives the file up; the next start reads what is behind it.
+        sender.Start(CancellationToken.None);
+        sender.NextDue().Should().Be(long.MaxValue);
+        Answer(HttpStatusCode.OK, Accepted);
+        await RoundAsync(sender);
+
+        pauses.Should().Equal(2, 4, 8, 16);
+        _requests.Single().Numbers.Should().Equal(4, 5);
+        _counters.GetDropped(DropReason.Corrupt).Should().Be(3, "the records of a file given up on are counted lost");
+        Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(5);
+    }
+
     public void Dispose()
     {
         _writer?.Dispose();
@@ -371,7 +418,7 @@ public sealed class EndpointSenderTests : IDisposable
         _handler.Dispose();
     }
 
-    private EndpointSender CreateSut(RecordEndpoint endpoint, Action<MixpanelOptions>? configure = null)
+    private EndpointSender CreateSut(RecordEndpoint endpoint, Action<MixpanelOptions>? configure = null, string? queueDirectory = null)
     {
         var options = new MixpanelOptions
         {
@@ -386,6 +433,11 @@ public sealed class EndpointSenderTests : IDisposable
         _owned.Add(client);
         _owned.Add(intake);
         _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, LibraryInfo.Current), intake, _time, NullLogger.Instance, _counters);
+        if (queueDirectory is not null)
+        {
+            _writer.Open(RecordQueue.OpenSlot(queueDirectory, 64 * 1024, discardTag: 0, out _) ?? throw new InvalidOperationException("No slot."), PropertyMap.Empty);
+        }
+
         var http = new HttpSender(client, options, _time);
         return new EndpointSender(endpoint, options, http, _writer, _wake, _time, NullLogger.Instance, _counters, static () => 0);
     }

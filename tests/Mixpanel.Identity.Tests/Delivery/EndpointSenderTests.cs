@@ -272,15 +272,7 @@ public sealed class EndpointSenderTests : IDisposable
     [Fact]
     public async Task Settle_ACancelledRequestWhileStopping_KeepsTheBatchStoredForTheNextStart()
     {
-        var sender = CreateSut(RecordEndpoint.Engage);
-        Store(RecordEndpoint.Engage, 3);
-        var answer = AnswerWhenReleased();
-        using var cancel = new CancellationTokenSource();
-
-        sender.Start(cancel.Token);
-        cancel.Cancel();
-        await _wake.WaitAsync(Patience);
-        sender.Settle(stopping: true);
+        var sender = await CancelOnTheWireAsync(stopping: true);
 
         Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(0);
         _counters.GetDropped(DropReason.OptedOut).Should().Be(0);
@@ -290,15 +282,7 @@ public sealed class EndpointSenderTests : IDisposable
     [Fact]
     public async Task Settle_ARequestCancelledByAnOptOut_DropsTheBatchCountedAndIsDoneWithIt()
     {
-        var sender = CreateSut(RecordEndpoint.Engage);
-        Store(RecordEndpoint.Engage, 3);
-        var answer = AnswerWhenReleased();
-        using var cancel = new CancellationTokenSource();
-
-        sender.Start(cancel.Token);
-        cancel.Cancel();
-        await _wake.WaitAsync(Patience);
-        sender.Settle(stopping: false);
+        var sender = await CancelOnTheWireAsync(stopping: false);
 
         _counters.GetDropped(DropReason.OptedOut).Should().Be(3);
         Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(3);
@@ -447,6 +431,21 @@ public sealed class EndpointSenderTests : IDisposable
     {
         _writer.Queue.Append(endpoint, QueueFrames.Numbered(_nextNumber, count, timeMilliseconds: time?.ToUnixTimeMilliseconds() ?? 0), count);
         _nextNumber += count;
+    }
+
+    /// <summary>Three records on the wire, their request cancelled (an opt-out, or stopping) and settled.</summary>
+    private async Task<EndpointSender> CancelOnTheWireAsync(bool stopping)
+    {
+        var sender = CreateSut(RecordEndpoint.Engage);
+        Store(RecordEndpoint.Engage, 3);
+        AnswerWhenReleased();
+        using var cancel = new CancellationTokenSource();
+
+        sender.Start(cancel.Token);
+        cancel.Cancel();
+        await _wake.WaitAsync(Patience);
+        sender.Settle(stopping);
+        return sender;
     }
 
     /// <summary>Starts a request, waits for its answer and settles it; returns the status that halts all delivery, or 0.</summary>

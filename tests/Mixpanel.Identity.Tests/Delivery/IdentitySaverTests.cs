@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FluentAssertions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -35,7 +34,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     public void TrySave_AChange_SavesItOntoTheIdentityAsStoredByAnotherProcessMeanwhile()
     {
         var saver = CreateSut(_folder.Path);
-        _session.Register(Properties(("plan", "pro")), onlyIfAbsent: false);
+        _session.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false);
 
         // Another process identifies the user before this process's change is saved.
         _store.Save(_store.ReadLatest()!.WithUser("other-user", alias: null));
@@ -54,8 +53,8 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     public void TrySave_SeveralChanges_SavesThemInOrderInOneWrite()
     {
         var saver = CreateSut(_folder.Path);
-        _session.Register(Properties(("plan", "free")), onlyIfAbsent: false);
-        _session.Register(Properties(("plan", "pro")), onlyIfAbsent: false);
+        _session.Register(QueueFrames.Properties(("plan", "free")), onlyIfAbsent: false);
+        _session.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false);
         _session.Identify("user-1");
         var version = _store.Version;
         TakeChanges(saver).Should().Be(3);
@@ -120,7 +119,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     {
         var saver = CreateSut(_folder.Path);
         _store.Save(_store.ReadLatest()!.WithPendingRelease(42));
-        _session.Register(Properties(("plan", "pro")), onlyIfAbsent: false);
+        _session.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false);
         TakeChanges(saver);
 
         saver.TrySave(final: false, Adopt).Should().BeTrue();
@@ -138,12 +137,8 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
             return;
         }
 
-        var saver = CreateSut(disk.Path, held: 2);
-        _session.Identify("user-1");
-        TakeChanges(saver);
-
         // Room for the identity's first write and the released records, none for its last write.
-        disk.FillLeaving(freePages: 1);
+        var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
         saver.TrySave(final: false, Adopt).Should().BeFalse();
         _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(2, "the release reached the queue before the disk filled");
 
@@ -166,12 +161,8 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
             return;
         }
 
-        var saver = CreateSut(disk.Path, held: 40);
-        _session.Identify("user-1");
-        TakeChanges(saver);
-
         // Room for the identity's first write, not for the released records, which take more than a page.
-        disk.FillLeaving(freePages: 1);
+        var saver = IdentifyOnANearlyFullDisk(disk, held: 40);
         saver.TrySave(final: false, Adopt).Should().BeFalse();
         _store.ReadLatest()!.PendingRelease.Should().NotBe(0, "the release was marked before the disk filled");
         _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(0);
@@ -219,7 +210,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         var options = new MixpanelOptions { ProjectToken = "token", IdMerge = IdMergeApi.Simplified };
         _store = IdentityStore.OpenOnDisk(directory, _time, NullLogger.Instance);
         _owned.Add(_store);
-        var heldUpdates = Enumerable.Range(0, held).Select(i => new ProfileUpdate(ProfileOperation.Add, Properties(("credits", 10)))).ToList();
+        var heldUpdates = Enumerable.Range(0, held).Select(i => new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))).ToList();
         var state = _store.ReadOrCreate(() => IdentityState.CreateNew("device-1").WithHeldProfileUpdates(heldUpdates));
         _intake = new Intake(new AsyncSignal(), _time, options.TrackMemoryBudgetBytes, options.BatchSize);
         _owned.Add(_intake);
@@ -231,6 +222,16 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         _session = new IdentitySession(
             state, _store.Version, _sink, _store, options.IdMerge, _time, _counters, NullLogger.Instance, new SessionHooks(options, NullLogger.Instance, _counters));
         return new IdentitySaver(_store, _session, _writer, _counters, NullLogger.Instance);
+    }
+
+    /// <summary>An identify that releases <paramref name="held"/> updates, handed to the saver, with one page left on the disk.</summary>
+    private IdentitySaver IdentifyOnANearlyFullDisk(SmallDisk disk, int held)
+    {
+        var saver = CreateSut(disk.Path, held);
+        _session.Identify("user-1");
+        TakeChanges(saver);
+        disk.FillLeaving(freePages: 1);
+        return saver;
     }
 
     /// <summary>Hands the saver the changes the session made, as the loop does; returns how many.</summary>
@@ -252,25 +253,8 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         return _writer.Queue.AdoptOrphans(64 * 1024, discardTag);
     }
 
-    private static PropertyMap Properties(params (string Name, object? Value)[] properties) =>
-        new([.. properties.Select(static property => new KeyValuePair<string, object?>(property.Name, property.Value))]);
-
     /// <summary>The user each unread profile update of <paramref name="log"/> is for.</summary>
-    private static List<string> ReleasedTo(IRecordLog log)
-    {
-        var users = new List<string>();
-        while (log.TryPeek(out _))
-        {
-            var payload = new ByteBuffer(256);
-            if (log.ReadNext(payload))
-            {
-                using var document = JsonDocument.Parse(payload.WrittenSpan.ToArray());
-                users.Add(document.RootElement.GetProperty("$distinct_id").GetString()!);
-            }
-        }
-
-        return users;
-    }
+    private static List<string> ReleasedTo(IRecordLog log) => [.. QueueFrames.Payloads(log).Select(static update => update.GetProperty("$distinct_id").GetString()!)];
 
     /// <summary>What the session hands on, kept for the test: the loop's side is the saver under test.</summary>
     private sealed class RecordingSink : IRecordSink

@@ -93,11 +93,7 @@ public sealed class IntakeTests : IDisposable
     [Fact]
     public async Task TryAdd_BeyondTheBudget_WaitsUntilTheLoopHasTakenHalfTheBudget()
     {
-        FillBudget();
-        var armed = _time.TimersCreated;
-
-        var adding = Task.Run(() => _intake.TryAdd(Record("beyond")));
-        await _time.WaitForTimerAsync(armed, due => due == Intake.StallTimeout);
+        var adding = await CallerBeyondTheBudgetAsync();
         TakeWake().Should().BeTrue("a caller waiting for room wakes the loop");
         _intake.TryTake(out _).Should().BeTrue();
         _intake.TryTake(out _).Should().BeTrue();
@@ -112,10 +108,7 @@ public sealed class IntakeTests : IDisposable
     [Fact]
     public async Task TryAdd_WhenTheLoopTakesNothingForTheStallTimeout_GivesUpAndLaterCallersDoNotWait()
     {
-        FillBudget();
-        var armed = _time.TimersCreated;
-        var adding = Task.Run(() => _intake.TryAdd(Record("beyond")));
-        await _time.WaitForTimerAsync(armed, due => due == Intake.StallTimeout);
+        var adding = await CallerBeyondTheBudgetAsync();
 
         // A turn that took nothing is no progress: it must not keep the caller waiting longer.
         _time.Advance(Intake.StallTimeout / 2);
@@ -136,10 +129,7 @@ public sealed class IntakeTests : IDisposable
     [Fact]
     public async Task StorageFailing_WhileACallerWaits_ReleasesItWithoutKeepingItsRecord()
     {
-        FillBudget();
-        var armed = _time.TimersCreated;
-        var adding = Task.Run(() => _intake.TryAdd(Record("beyond")));
-        await _time.WaitForTimerAsync(armed, due => due == Intake.StallTimeout);
+        var adding = await CallerBeyondTheBudgetAsync();
 
         _intake.StorageFailing = true;
 
@@ -150,10 +140,7 @@ public sealed class IntakeTests : IDisposable
     [Fact]
     public async Task Close_WhileACallerWaits_ReleasesItWithoutKeepingItsRecord()
     {
-        FillBudget();
-        var armed = _time.TimersCreated;
-        var adding = Task.Run(() => _intake.TryAdd(Record("beyond")));
-        await _time.WaitForTimerAsync(armed, due => due == Intake.StallTimeout);
+        var adding = await CallerBeyondTheBudgetAsync();
 
         _intake.Close();
 
@@ -189,6 +176,16 @@ public sealed class IntakeTests : IDisposable
         {
             _intake.TryAdd(Record("e")).Should().BeTrue("within the budget");
         }
+    }
+
+    /// <summary>Fills the budget, then adds one record more on another thread; returns once that caller waits for room.</summary>
+    private async Task<Task<bool>> CallerBeyondTheBudgetAsync()
+    {
+        FillBudget();
+        var armed = _time.TimersCreated;
+        var adding = Task.Run(() => _intake.TryAdd(Record("beyond")));
+        await _time.WaitForTimerAsync(armed, due => due == Intake.StallTimeout);
+        return adding;
     }
 
     private List<IntakeItem> TakeAll()

@@ -1,10 +1,11 @@
 using System.Text;
+using System.Text.Json;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
-/// <summary>Frames as the engine writes them, for tests of the logs and the queue alone.</summary>
+/// <summary>Frames and records as the engine writes and reads them, for tests of the logs, the queue and the writer alone.</summary>
 internal static class QueueFrames
 {
     /// <summary>
@@ -41,4 +42,25 @@ internal static class QueueFrames
 
         return numbers;
     }
+
+    /// <summary>Every unread record of <paramref name="log"/>, read in order, as its JSON.</summary>
+    public static List<JsonElement> Payloads(IRecordLog log)
+    {
+        var payloads = new List<JsonElement>();
+        while (log.TryPeek(out _))
+        {
+            var payload = new ByteBuffer(256);
+            if (log.ReadNext(payload))
+            {
+                using var document = JsonDocument.Parse(payload.WrittenSpan.ToArray());
+                payloads.Add(document.RootElement.Clone());
+            }
+        }
+
+        return payloads;
+    }
+
+    /// <summary>Properties as a record carries them.</summary>
+    public static PropertyMap Properties(params (string Name, object? Value)[] properties) =>
+        new([.. properties.Select(static property => new KeyValuePair<string, object?>(property.Name, property.Value))]);
 }

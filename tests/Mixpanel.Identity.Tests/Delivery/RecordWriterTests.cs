@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using FluentAssertions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -34,8 +33,8 @@ public sealed class RecordWriterTests : IDisposable
     {
         var writer = CreateSut();
         writer.Write(Event("first"), PropertyMap.Empty);
-        writer.Write(new ProfileRecord(new ProfileUpdate(ProfileOperation.Set, Properties(("plan", "pro"))), "user-1", "device-1"), PropertyMap.Empty);
-        writer.Write(new GroupRecord(new ProfileUpdate(ProfileOperation.Set, Properties(("size", 10))), "company", "acme"), PropertyMap.Empty);
+        writer.Write(new ProfileRecord(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("plan", "pro"))), "user-1", "device-1"), PropertyMap.Empty);
+        writer.Write(new GroupRecord(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("size", 10))), "company", "acme"), PropertyMap.Empty);
         writer.Write(Event("second"), PropertyMap.Empty);
 
         writer.GroupCount.Should().Be(4);
@@ -46,8 +45,8 @@ public sealed class RecordWriterTests : IDisposable
         writer.GroupCount.Should().Be(0);
         _counters.Persisted.Should().Be(4);
         Names(writer.Queue[RecordEndpoint.Track]).Should().Equal("first", "second");
-        Payloads(writer.Queue[RecordEndpoint.Engage]).Should().ContainSingle().Which.GetProperty("$distinct_id").GetString().Should().Be("user-1");
-        Payloads(writer.Queue[RecordEndpoint.Groups]).Should().ContainSingle().Which.GetProperty("$group_id").GetString().Should().Be("acme");
+        QueueFrames.Payloads(writer.Queue[RecordEndpoint.Engage]).Should().ContainSingle().Which.GetProperty("$distinct_id").GetString().Should().Be("user-1");
+        QueueFrames.Payloads(writer.Queue[RecordEndpoint.Groups]).Should().ContainSingle().Which.GetProperty("$group_id").GetString().Should().Be("acme");
         writer.Queue[RecordEndpoint.Import].UnreadCount.Should().Be(0);
     }
 
@@ -264,7 +263,7 @@ public sealed class RecordWriterTests : IDisposable
     private EventRecord Event(string name, int padding = 0, long? time = null) =>
         new(
             name,
-            padding == 0 ? PropertyMap.Empty : Properties(("pad", new string('x', padding))),
+            padding == 0 ? PropertyMap.Empty : QueueFrames.Properties(("pad", new string('x', padding))),
             new EventIdentity("$device:d", "d", null, PropertyMap.Empty),
             time ?? _time.GetUtcNow().ToUnixTimeMilliseconds(),
             null);
@@ -273,33 +272,13 @@ public sealed class RecordWriterTests : IDisposable
     private EventRecord HugeEvent()
     {
         var list = new PropertyList([.. Enumerable.Range(0, 250).Select(static i => (object?)new string('x', 250))]);
-        var properties = Properties([.. Enumerable.Range(0, 20).Select(i => ($"list{i}", (object?)list))]);
+        var properties = QueueFrames.Properties([.. Enumerable.Range(0, 20).Select(i => ($"list{i}", (object?)list))]);
         return new EventRecord("huge", properties, new EventIdentity("$device:d", "d", null, PropertyMap.Empty), _time.GetUtcNow().ToUnixTimeMilliseconds(), null);
     }
 
-    private static PropertyMap Properties(params (string Name, object? Value)[] properties) =>
-        new([.. properties.Select(static property => new KeyValuePair<string, object?>(property.Name, property.Value))]);
-
     private long Timestamp(TimeSpan fromNow) => _time.GetTimestamp() + (long)(fromNow.TotalSeconds * _time.TimestampFrequency);
 
-    /// <summary>Every unread record of <paramref name="log"/>, read in order, as its JSON.</summary>
-    private static List<JsonElement> Payloads(IRecordLog log)
-    {
-        var payloads = new List<JsonElement>();
-        while (log.TryPeek(out _))
-        {
-            var payload = new ByteBuffer(256);
-            if (log.ReadNext(payload))
-            {
-                using var document = JsonDocument.Parse(payload.WrittenSpan.ToArray());
-                payloads.Add(document.RootElement.Clone());
-            }
-        }
-
-        return payloads;
-    }
-
-    private static List<string> Names(IRecordLog log) => [.. Payloads(log).Select(static record => record.GetProperty("event").GetString()!)];
+    private static List<string> Names(IRecordLog log) => [.. QueueFrames.Payloads(log).Select(static record => record.GetProperty("event").GetString()!)];
 
     /// <summary>Directories where the log's next segment files would go: creating a segment fails, as on a failing disk.</summary>
     private static List<string> BlockSegments(string folder)

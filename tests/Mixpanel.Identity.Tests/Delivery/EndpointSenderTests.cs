@@ -200,6 +200,43 @@ public sealed class EndpointSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task Settle_AnImportRefusedWhole_SendsItsValidRecordsAgainAndCountsThemOnlyWhenTaken()
+    {
+        var sender = CreateSut(RecordEndpoint.Import, options => options.ApiSecret = "secret");
+        Store(RecordEndpoint.Import, 3);
+        Answer(HttpStatusCode.BadRequest, """{"code":400,"error":"some data points in the request failed validation","num_records_imported":0,"status":"Bad Request","failed_records":[{"index":1,"insert_id":"x","field":"properties.time","message":"'properties.time' is invalid"}]}""");
+        Answer(HttpStatusCode.OK, """{"code":200,"num_records_imported":1,"status":"OK"}""");
+        Answer(HttpStatusCode.OK, """{"code":200,"num_records_imported":1,"status":"OK"}""");
+
+        await RoundAsync(sender);
+        _counters.Sent.Should().Be(0, "Mixpanel says it imported none of them");
+        Log(RecordEndpoint.Import).CompletedTotal.Should().Be(0);
+        await RoundAsync(sender);
+        await RoundAsync(sender);
+
+        Bodies().Should().Equal("1,2,3", "1", "3");
+        _counters.Sent.Should().Be(2);
+        _counters.GetDropped(DropReason.Rejected).Should().Be(1);
+        Log(RecordEndpoint.Import).CompletedTotal.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Start_WithRecordsBeyondTheRequestSizeLimit_SendsThemInRequestsWithinIt()
+    {
+        var sender = CreateSut(RecordEndpoint.Engage);
+        _writer.Queue.Append(RecordEndpoint.Engage, QueueFrames.Numbered(1, 3, padding: 900_000), 3);
+        Answer(HttpStatusCode.OK, Accepted);
+        Answer(HttpStatusCode.OK, Accepted);
+
+        await RoundAsync(sender);
+        sender.Drain(Log(RecordEndpoint.Engage).AppendedTotal);
+        await RoundAsync(sender);
+
+        Bodies().Should().Equal(["1,2", "3"], "Mixpanel takes requests of at most 2 MB");
+        Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(3);
+    }
+
+    [Fact]
     public async Task Settle_TooLarge_SendsTheBatchAgainInHalvesFirstHalfFirst()
     {
         var sender = CreateSut(RecordEndpoint.Engage, options => options.BatchSize = 4);

@@ -115,6 +115,22 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TrySave_AResetWithHeldProfileUpdates_SavesANewDeviceAndCountsTheUpdatesDropped()
+    {
+        var saver = CreateSut(_folder.Path, held: 2);
+        _session.Reset();
+        TakeChanges(saver);
+
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
+
+        var stored = _store.ReadLatest()!;
+        stored.DeviceId.Should().NotBe("device-1");
+        stored.HeldProfileUpdates.Should().BeEmpty();
+        _counters.GetDropped(DropReason.Reset).Should().Be(2);
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(0);
+    }
+
+    [Fact]
     public void TrySave_AfterAReleaseCutShortByAnotherProcess_DiscardsThatReleasesRecordsFirst()
     {
         var saver = CreateSut(_folder.Path);

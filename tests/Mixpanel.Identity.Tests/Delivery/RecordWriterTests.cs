@@ -122,6 +122,39 @@ public sealed class RecordWriterTests : IDisposable
     }
 
     [Fact]
+    public void TryCommit_WhenOneLogFailsAndTheOthersAreWritten_WritesOnlyWhatWasLeftOnceTheDiskRecovers()
+    {
+        var writer = CreateSut();
+        var blocked = BlockSegments(Path.Combine(SlotPath, "engage"));
+        writer.Write(Event("event"), PropertyMap.Empty);
+        writer.Write(new ProfileRecord(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("plan", "pro"))), "user-1", "device-1"), PropertyMap.Empty);
+
+        writer.TryCommit(final: false, out _).Should().BeFalse();
+        writer.GroupCount.Should().Be(1, "the event was written; the profile update waits");
+
+        Unblock(blocked);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        writer.TryCommit(final: false, out _).Should().BeTrue();
+
+        Names(writer.Queue[RecordEndpoint.Track]).Should().Equal(["event"], "nothing is written twice");
+        writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(1);
+        _counters.Persisted.Should().Be(2);
+    }
+
+    [Fact]
+    public void Write_AfterTheAppGaveDeviceInfo_PutsItAmongTheDefaultPropertiesOfTheRecordsFromThen()
+    {
+        var writer = CreateSut(options => options.SendDefaultProperties = true);
+        writer.Write(Event("before"), PropertyMap.Empty);
+        writer.Write(Event("after"), QueueFrames.Properties(("$screen_width", 1920)));
+        writer.TryCommit(final: false, out _);
+
+        var properties = QueueFrames.Payloads(writer.Queue[RecordEndpoint.Track]).Select(static record => record.GetProperty("properties")).ToList();
+        properties[0].TryGetProperty("$screen_width", out _).Should().BeFalse();
+        properties[1].GetProperty("$screen_width").GetInt32().Should().Be(1920);
+    }
+
+    [Fact]
     public void PauseForDisk_AfterEachFailure_DoublesThePauseUpToThirtySeconds()
     {
         var writer = CreateSut(onDisk: false);

@@ -91,7 +91,7 @@ public sealed class IntakeTests : IDisposable
     }
 
     [Fact]
-    public async Task TryAdd_BeyondTheBudget_WaitsUntilTheLoopHasTakenHalfTheBudget()
+    public async Task TryAdd_BeyondTheBudget_WaitsForTheLoopToMakeRoomAndThenKeepsTheRecord()
     {
         var adding = await CallerBeyondTheBudgetAsync();
         TakeWake().Should().BeTrue("a caller waiting for room wakes the loop");

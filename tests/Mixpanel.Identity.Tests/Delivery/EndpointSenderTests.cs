@@ -11,6 +11,7 @@ using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
@@ -33,7 +34,13 @@ public sealed class EndpointSenderTests : IDisposable
     private RecordWriter _writer = null!;
     private long _nextNumber = 1;
 
-    public EndpointSenderTests() => _handler = new ScriptedHandler(this);
+    private readonly ITestOutputHelper _output;
+
+    public EndpointSenderTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _handler = new ScriptedHandler(this);
+    }
 
     /// <summary>A safety net for waits, so a broken test fails instead of hanging; never an assertion on time.</summary>
     private static CancellationToken Patience => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
@@ -426,6 +433,36 @@ public sealed class EndpointSenderTests : IDisposable
         _requests.Single().Numbers.Should().Equal(4, 5);
         _counters.GetDropped(DropReason.Corrupt).Should().Be(3, "the records of a file given up on are counted lost");
         Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task Commit_WhenTheCursorCannotBeWritten_PausesTheWriterKeepsTheCursorAndWritesItLaterWithoutSendingAgain()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, _output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var sender = CreateSut(RecordEndpoint.Engage, queueDirectory: disk.Path);
+        Store(RecordEndpoint.Engage, 3);
+        Answer(HttpStatusCode.OK, Accepted);
+        disk.FillLeaving(freePages: 0);
+
+        await RoundAsync(sender);
+
+        _counters.Sent.Should().Be(3);
+        Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(0, "the cursor moves only once it is written");
+        _writer.IsPaused.Should().BeTrue("a failing disk pauses the writer");
+        sender.IsBusy.Should().BeFalse();
+
+        disk.FreeAll();
+        sender.Start(CancellationToken.None);
+        sender.IsBusy.Should().BeFalse("what Mixpanel took is not sent again");
+        sender.Commit();
+
+        Log(RecordEndpoint.Engage).CompletedTotal.Should().Be(3);
+        _requests.Should().ContainSingle();
     }
 
     public void Dispose()

@@ -46,7 +46,11 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         stored.SuperProperties.TryGetValue("plan", out var plan).Should().BeTrue();
         plan.Should().Be("pro");
         saver.HasChanges.Should().BeFalse();
-        _session.Current.UserId.Should().Be("other-user", "the session's view follows what was saved");
+
+        // Track reads no file: what it sends under is the session's view, which follows what was saved.
+        _session.Track("after", PropertyMap.Empty);
+        _sink.Records.OfType<EventRecord>().Single().Identity.DistinctId.Should().Be("other-user");
+        _sink.CatchUps.Should().Be(0, "the save brought the stored identity with it");
     }
 
     [Fact]

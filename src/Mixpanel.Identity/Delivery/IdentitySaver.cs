@@ -21,6 +21,9 @@ internal sealed class IdentitySaver
     private IdentityState _lastSaved;
     private int _catchUpAsked;
 
+    // Held profile updates released to the queue whose identity could not be saved after: set until it is.
+    private ReleasedState? _released;
+
     public IdentitySaver(IdentityStore store, IdentitySession session, RecordWriter writer, DeliveryCounters counters, ILogger logger)
     {
         _store = store;
@@ -62,7 +65,8 @@ internal sealed class IdentitySaver
     /// while the disk is failing, the changes kept for the next attempt. Held profile updates that a change releases
     /// go into the queue under a tag that the stored identity names until the release is saved: if the process dies in
     /// between, the next start finds the tag and cuts those records off, and the updates, still held, are released
-    /// once, later.
+    /// once, later. If the identity cannot be saved after the release reached the queue, the next attempt saves what
+    /// the release left, without releasing again.
     /// </summary>
     public bool TrySave(bool final, Func<long, QueueRecovery> adoptOrphans)
     {
@@ -80,29 +84,48 @@ internal sealed class IdentitySaver
         {
             using (_store.Lock())
             {
-                var stored = _store.ReadLatest() ?? _lastSaved;
-                if (stored.PendingRelease != 0)
+                // A release already in the queue: the identity it leaves is what is left to save, with the changes
+                // taken since. Starting again from the stored identity, which still holds the updates, would release
+                // them twice, and Mixpanel does not deduplicate a profile's $add.
+                var effects = new ChangeEffects();
+                IdentityState from;
+                var applied = 0;
+                if (_released is { } released)
                 {
-                    // A process died mid-release; adopting its slot discards that release's records.
-                    adoptOrphans(stored.PendingRelease);
-                    stored = stored.WithPendingRelease(0);
+                    from = released.State;
+                    applied = released.Changes;
+                    foreach (var drop in released.Dropped)
+                    {
+                        effects.Drop(drop.Key, drop.Value);
+                    }
+                }
+                else
+                {
+                    from = _store.ReadLatest() ?? _lastSaved;
+                    if (from.PendingRelease != 0)
+                    {
+                        // A process died mid-release; adopting its slot discards that release's records.
+                        adoptOrphans(from.PendingRelease);
+                        from = from.WithPendingRelease(0);
+                    }
                 }
 
-                var effects = new ChangeEffects();
-                var state = stored;
-                foreach (var change in _changes)
+                var state = from;
+                for (var i = applied; i < _changes.Count; i++)
                 {
-                    state = change.Apply(state, effects);
+                    state = _changes[i].Apply(state, effects);
                 }
 
                 if (effects.Released.Count > 0)
                 {
                     var tag = NewReleaseTag();
-                    _store.Save(stored.WithPendingRelease(tag));
+                    _store.Save(from.WithPendingRelease(tag));
                     _writer.AppendReleased(effects.Released, tag);
+                    _released = new ReleasedState(state, _changes.Count, effects.Dropped);
                 }
 
                 _store.Save(state);
+                _released = null;
                 _lastSaved = state;
                 foreach (var drop in effects.Dropped)
                 {
@@ -124,6 +147,9 @@ internal sealed class IdentitySaver
             return false;
         }
     }
+
+    /// <summary>The identity a release left, the changes taken that it covers, and the held updates they dropped, still to count.</summary>
+    private sealed record ReleasedState(IdentityState State, int Changes, Dictionary<DropReason, int> Dropped);
 
     private static long NewReleaseTag()
     {

@@ -261,7 +261,6 @@ internal sealed class RecordWriter : IDisposable
     {
         var frames = new ByteBuffer(4 * 1024);
         var count = 0;
-        _counters.OnAccepted(released.Count);
         foreach (var record in released)
         {
             if (TryFrame(frames, record, Queue[RecordEndpoint.Engage].NextNumber + count, tag))
@@ -270,7 +269,9 @@ internal sealed class RecordWriter : IDisposable
             }
         }
 
+        // Counted once appended: a release that fails here is made again, whole, by the next save.
         Queue.Append(RecordEndpoint.Engage, frames, count);
+        _counters.OnAccepted(released.Count);
         _counters.OnPersisted(count);
     }
 

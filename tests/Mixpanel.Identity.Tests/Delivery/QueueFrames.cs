@@ -1,14 +1,18 @@
 using System.Text;
+using System.Text.Json;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.Payloads;
 
 namespace Mixpanel.Identity.Tests.Delivery;
 
-/// <summary>Frames as the engine writes them, for tests of the logs and the queue alone.</summary>
+/// <summary>Frames and records as the engine writes and reads them, for tests of the logs, the queue and the writer alone.</summary>
 internal static class QueueFrames
 {
-    /// <summary><paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number.</summary>
-    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0)
+    /// <summary>
+    /// <paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number,
+    /// recorded at <paramref name="timeMilliseconds"/> (0: a record with no time, as profile updates are).
+    /// </summary>
+    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0, long timeMilliseconds = 0)
     {
         var frames = new ByteBuffer(1024);
         for (var i = 0; i < count; i++)
@@ -17,7 +21,7 @@ internal static class QueueFrames
             frames.GetSpan(RecordFrame.HeaderSize);
             frames.Advance(RecordFrame.HeaderSize);
             frames.Write(Encoding.UTF8.GetBytes($"{{\"n\":{firstNumber + i},\"pad\":\"{new string('x', padding)}\"}}"));
-            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, 0, 0);
+            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, timeMilliseconds, 0);
         }
 
         return frames;
@@ -38,4 +42,25 @@ internal static class QueueFrames
 
         return numbers;
     }
+
+    /// <summary>Every unread record of <paramref name="log"/>, read in order, as its JSON.</summary>
+    public static List<JsonElement> Payloads(IRecordLog log)
+    {
+        var payloads = new List<JsonElement>();
+        while (log.TryPeek(out _))
+        {
+            var payload = new ByteBuffer(256);
+            if (log.ReadNext(payload))
+            {
+                using var document = JsonDocument.Parse(payload.WrittenSpan.ToArray());
+                payloads.Add(document.RootElement.Clone());
+            }
+        }
+
+        return payloads;
+    }
+
+    /// <summary>Properties as a record carries them.</summary>
+    public static PropertyMap Properties(params (string Name, object? Value)[] properties) =>
+        new([.. properties.Select(static property => new KeyValuePair<string, object?>(property.Name, property.Value))]);
 }

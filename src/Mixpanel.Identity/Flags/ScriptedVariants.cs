@@ -4,7 +4,7 @@ namespace Mixpanel.Identity.Flags;
 
 /// <summary>
 /// Mixpanel's answers as a test scripts them, for the fakes: a variant per flag for everyone, or for one distinct id
-/// (which wins). The fakes serve them through the real <see cref="MixpanelFlags"/> and <see cref="MixpanelClientFlags"/>,
+/// (which wins), to a person who is not a QA tester. The fakes serve them through the real <see cref="MixpanelFlags"/> and <see cref="MixpanelClientFlags"/>,
 /// so that what follows an answer (fallbacks, exposures, their identity and their deduplication) is the clients' own.
 /// </summary>
 internal sealed class ScriptedVariants
@@ -72,7 +72,7 @@ internal sealed class ScriptedVariants
         lock (_gate)
         {
             return _people.TryGetValue((flagKey, distinctId), out var variant) || _everyone.TryGetValue(flagKey, out variant)
-                ? MixpanelFlagVariant.Selected(variant.Key, variant.Value, source, experimentId: null, isExperimentActive: null, isQaTester: null)
+                ? MixpanelFlagVariant.Selected(variant.Key, variant.Value, source, experimentId: null, isExperimentActive: null, isQaTester: false)
                 : null;
         }
     }
@@ -86,7 +86,7 @@ internal sealed class ScriptedVariants
             foreach (var flagKey in _everyone.Keys.Concat(_people.Keys.Where(k => k.DistinctId == distinctId).Select(k => k.Flag)).Distinct())
             {
                 var variant = _people.TryGetValue((flagKey, distinctId), out var own) ? own : _everyone[flagKey];
-                all[flagKey] = MixpanelFlagVariant.Selected(variant.Key, variant.Value, MixpanelFlagSource.Remote, null, null, null, fetchedAt, fetchedAt);
+                all[flagKey] = MixpanelFlagVariant.Selected(variant.Key, variant.Value, MixpanelFlagSource.Remote, null, null, isQaTester: false, fetchedAt, fetchedAt);
             }
 
             return all;

@@ -121,10 +121,10 @@ if (only is "track-loop")
     // Track timed call by call: 16,000 calls a round (the benchmark's iteration), the mean and the single longest call.
     foreach (var storage in new[] { StorageMode.Disk, StorageMode.Memory })
     {
-        var loop = await TrackLoop.RunAsync(storage, TrackBenchmarks.InvocationsPerIteration, rounds: 5);
+        var loop = await TrackLoop.RunAsync(storage, TrackBenchmarks.InvocationsPerIteration, rounds: ReadOption("--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : 5);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Track loop, Storage = {loop.Storage}: {loop.Calls:N0} calls, mean {loop.MeanNanoseconds:F0} ns, longest {loop.Longest.TotalMilliseconds:F2} ms; reference mean {loop.ReferenceMeanNanoseconds:F0} ns (ratio {loop.MeanNanoseconds / loop.ReferenceMeanNanoseconds:F2})"));
+            $"Track loop, Storage = {loop.Storage}: {loop.Calls:N0} calls, mean {loop.MeanNanoseconds:F0} ns, longest {loop.Longest.TotalMilliseconds:F2} ms ({loop.LongestWithoutCollection.TotalMilliseconds:F2} ms without a collection), {loop.OverOneMillisecond} over 1 ms; {loop.Runtime}; reference mean {loop.ReferenceMeanNanoseconds:F0} ns (ratio {loop.MeanNanoseconds / loop.ReferenceMeanNanoseconds:F2})"));
     }
 }
 

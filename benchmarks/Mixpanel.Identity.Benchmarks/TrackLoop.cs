@@ -4,7 +4,17 @@ using Mixpanel.Identity.Testing;
 namespace Mixpanel.Identity.Benchmarks;
 
 /// <summary>What one plain loop of <c>Track</c> calls saw: the mean call and the longest one.</summary>
-internal readonly record struct TrackLoopResult(StorageMode Storage, int Calls, double MeanNanoseconds, TimeSpan Longest, double ReferenceMeanNanoseconds);
+internal readonly record struct TrackLoopResult(StorageMode Storage, int Calls, double MeanNanoseconds, TimeSpan Longest, double ReferenceMeanNanoseconds)
+{
+    /// <summary>The longest call during which no garbage collection ran.</summary>
+    public TimeSpan LongestWithoutCollection { get; init; }
+
+    /// <summary>Calls over a millisecond.</summary>
+    public int OverOneMillisecond { get; init; }
+
+    /// <summary>Collections (gen 0, 1, 2) and their pauses during the timed calls, and lock contentions.</summary>
+    public string Runtime { get; init; } = "";
+}
 
 /// <summary>
 /// <c>Track</c> timed call by call in a plain loop, beside the benchmark's reference in the same loop shape: the mean
@@ -40,22 +50,46 @@ internal static class TrackLoop
 
             long total = 0;
             long longest = 0;
+            long longestWithoutCollection = 0;
+            var overOneMillisecond = 0;
+            var oneMillisecond = Stopwatch.Frequency / 1000;
+            var collections = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2));
+            var paused = GC.GetTotalPauseDuration();
+            var contentions = Monitor.LockContentionCount;
             for (var round = 0; round < rounds; round++)
             {
                 for (var i = 0; i < calls; i++)
                 {
+                    var before = GC.CollectionCount(0);
                     var start = Stopwatch.GetTimestamp();
                     client.Track(BenchmarkEvents.EventName, properties);
                     var took = Stopwatch.GetTimestamp() - start;
                     total += took;
                     longest = Math.Max(longest, took);
+                    if (GC.CollectionCount(0) == before)
+                    {
+                        longestWithoutCollection = Math.Max(longestWithoutCollection, took);
+                    }
+
+                    if (took > oneMillisecond)
+                    {
+                        overOneMillisecond++;
+                    }
                 }
 
                 await client.FlushAsync();
             }
 
+            var runtime = string.Create(
+                System.Globalization.CultureInfo.InvariantCulture,
+                $"collections {GC.CollectionCount(0) - collections.Gen0}/{GC.CollectionCount(1) - collections.Gen1}/{GC.CollectionCount(2) - collections.Gen2} pausing {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms, {Monitor.LockContentionCount - contentions} lock contentions");
             var reference = Reference(properties, calls, rounds);
-            return new TrackLoopResult(storage, calls * rounds, Nanoseconds(total) / (calls * rounds), Stopwatch.GetElapsedTime(0, longest), reference);
+            return new TrackLoopResult(storage, calls * rounds, Nanoseconds(total) / (calls * rounds), Stopwatch.GetElapsedTime(0, longest), reference)
+            {
+                LongestWithoutCollection = Stopwatch.GetElapsedTime(0, longestWithoutCollection),
+                OverOneMillisecond = overOneMillisecond,
+                Runtime = runtime,
+            };
         }
         finally
         {

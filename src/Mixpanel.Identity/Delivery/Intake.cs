@@ -36,6 +36,9 @@ internal sealed class Intake : IDisposable
         _stallTimer = timeProvider.CreateTimer(static state => ((Intake)state!).OnStalled(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Where callers waiting for room go on: a sixteenth of the budget below it.</summary>
+    private long ResumeBytes => _budgetBytes - (_budgetBytes / 16);
+
     /// <summary>Records waiting for the loop.</summary>
     public int Records => Volatile.Read(ref _records);
 
@@ -133,9 +136,9 @@ internal sealed class Intake : IDisposable
             {
                 _stallTimer.Change(StallTimeout, Timeout.InfiniteTimeSpan);
 
-                // Callers go on once the loop has taken half the budget: they then run for a while without waiting,
-                // rather than waking for every few records the loop takes.
-                if (EstimatedBytes <= _budgetBytes / 2)
+                // Callers go on once the loop has taken a sixteenth of the budget: a wait lasts as long as the loop
+                // takes to store that much, not the whole backlog, and callers are woken a few times per budget.
+                if (EstimatedBytes <= ResumeBytes)
                 {
                     Monitor.PulseAll(_roomGate);
                 }
@@ -166,7 +169,7 @@ internal sealed class Intake : IDisposable
             }
 
             _wake.Set();
-            while (EstimatedBytes > _budgetBytes && !_stalled && !_storageFailing && !_closed)
+            while (EstimatedBytes > ResumeBytes && !_stalled && !_storageFailing && !_closed)
             {
                 Monitor.Wait(_roomGate);
             }

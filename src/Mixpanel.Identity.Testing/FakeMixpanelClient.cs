@@ -1,4 +1,5 @@
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Users;
 
@@ -17,6 +18,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     private readonly IdentitySession _session;
     private readonly IdentityCalls _calls;
     private readonly FakeRecorder _recorder;
+    private readonly ScriptedVariants _flagScript = new();
 
     /// <summary>Creates a fake on a fresh device, with the options' defaults (Original ID Merge).</summary>
     /// <param name="timeProvider">The clock events are stamped and timed with; by default the system clock.</param>
@@ -57,6 +59,12 @@ public sealed class FakeMixpanelClient : IMixpanelClient
         _calls = new IdentityCalls(_session, checkedOptions.IdMerge);
         People = new MixpanelPeople(_session);
         Diagnostics = new MixpanelDiagnostics(counters);
+        Flags = new MixpanelClientFlags(
+            _flagScript,
+            clock,
+            logger,
+            () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
+            (name, properties) => Track(name, properties));
     }
 
     /// <inheritdoc />
@@ -80,11 +88,22 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <summary>Counters of the records made and dropped (an update to delete an anonymous user's profile, one filtered by a hook…), as the client counts them.</summary>
     public MixpanelDiagnostics Diagnostics { get; }
 
-    /// <summary>The events tracked, in order (<c>$opt_in</c> included; <c>$identify</c> and <c>$create_alias</c>, which the client makes itself, are not).</summary>
+    /// <summary>
+    /// The client's flags, answering the variants scripted with <see cref="SetFlagVariant"/> as the client answers
+    /// Mixpanel's: fetched at first use, again after <c>Identify</c> with a new id, <c>Reset</c>, a context update and a
+    /// change to the script; the first read of a flag after each fetch recorded as <c>$experiment_started</c>
+    /// (<see cref="Exposures"/>). A flag not scripted is a fallback (<see cref="MixpanelFlagFallbackReason.FlagNotFound"/>).
+    /// </summary>
+    public MixpanelClientFlags Flags { get; }
+
+    /// <summary>The events tracked, in order (<c>$opt_in</c> included; <c>$identify</c>, <c>$create_alias</c> and <c>$experiment_started</c>, which the client makes itself, are not).</summary>
     public IReadOnlyList<TrackedEvent> Events => _recorder.Events;
 
-    /// <summary>Every event the client would send, in order: those tracked, and those it makes itself to link ids (<c>$identify</c>, <c>$create_alias</c>).</summary>
+    /// <summary>Every event the client would send, in order: those tracked, and those it makes itself (<c>$identify</c>, <c>$create_alias</c>, <c>$experiment_started</c>).</summary>
     public IReadOnlyList<TrackedEvent> AllEvents => _recorder.AllEvents;
+
+    /// <summary>The exposure events (<c>$experiment_started</c>) the flags recorded, in order, each with the identity it went under.</summary>
+    public IReadOnlyList<TrackedEvent> Exposures => _recorder.Exposures;
 
     /// <summary>The user profile updates, in order, each with the user it went to.</summary>
     public IReadOnlyList<ProfileUpdateRecord> ProfileUpdates => _recorder.ProfileUpdates;
@@ -96,13 +115,21 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null) => _calls.Track(eventName, properties);
 
     /// <inheritdoc />
-    public void Identify(string userId) => _calls.Identify(userId);
+    public void Identify(string userId)
+    {
+        _calls.Identify(userId);
+        Flags.OnIdentityChanged(reset: false);
+    }
 
     /// <inheritdoc />
     public void Alias(string alias) => _calls.Alias(alias);
 
     /// <inheritdoc />
-    public void Reset() => _calls.Reset();
+    public void Reset()
+    {
+        _calls.Reset();
+        Flags.OnIdentityChanged(reset: true);
+    }
 
     /// <inheritdoc />
     public void Register(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: false);
@@ -149,6 +176,22 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     /// <inheritdoc />
     public void TrackWithGroups(string eventName, IReadOnlyDictionary<string, object?>? properties, IReadOnlyDictionary<string, object> groups) =>
         Track(eventName, GroupMembership.WithGroups(properties, groups));
+
+    /// <summary>
+    /// Scripts Mixpanel's answer for <paramref name="flagKey"/>: the variant <paramref name="variantKey"/> holding
+    /// <paramref name="value"/>, for everyone or for one distinct id (which wins over everyone's). The flags fetch again.
+    /// </summary>
+    /// <param name="flagKey">The flag's key.</param>
+    /// <param name="variantKey">The variant's key.</param>
+    /// <param name="value">The variant's value: a string, number, boolean, null, list or string-keyed dictionary, or a <see cref="System.Text.Json.JsonElement"/>.</param>
+    /// <param name="distinctId">The distinct id the variant is for; null for everyone.</param>
+    /// <exception cref="ArgumentException">The flag key or variant key is empty, or the distinct id is.</exception>
+    public void SetFlagVariant(string flagKey, string variantKey, object? value, string? distinctId = null) =>
+        _flagScript.Set(flagKey, variantKey, value, distinctId);
+
+    /// <summary>Forgets every variant scripted for <paramref name="flagKey"/>: the flag becomes unknown. The flags fetch again.</summary>
+    /// <param name="flagKey">The flag's key.</param>
+    public void RemoveFlag(string flagKey) => _flagScript.Remove(flagKey);
 
     /// <summary>Does nothing: the fake sends nothing.</summary>
     public void OnAppBackgrounded()

@@ -1,5 +1,6 @@
 using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 
 namespace Mixpanel.Identity.Testing;
 
@@ -14,6 +15,7 @@ public sealed class FakeMixpanelServerClient : IMixpanelServerClient
 {
     private readonly VisitorCalls _calls;
     private readonly FakeRecorder _recorder;
+    private readonly ScriptedVariants _flagScript = new();
     private readonly object _importGate = new();
     private readonly List<MixpanelImportEvent> _imported = [];
 
@@ -47,18 +49,34 @@ public sealed class FakeMixpanelServerClient : IMixpanelServerClient
         var checkedOptions = ClientRuntime.CheckedCopy(options);
         var counters = new DeliveryCounters();
         _recorder = new FakeRecorder(counters);
-        _calls = new VisitorCalls(checkedOptions, timeProvider ?? TimeProvider.System, counters, ClientRuntime.CreateLogger(null), _recorder.Record);
+        var clock = timeProvider ?? TimeProvider.System;
+        var logger = ClientRuntime.CreateLogger(null);
+        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, _recorder.Record);
         Diagnostics = new MixpanelDiagnostics(counters);
+        Flags = new MixpanelFlags(
+            _flagScript, checkedOptions, clock, logger, (context, _, properties) => _calls.Track(context.ToVisitor(), ExposureProperties.EventName, properties));
     }
 
     /// <summary>Counters of the records made and dropped (an anonymous visitor's profile update, one filtered by a hook…), as the client counts them.</summary>
     public MixpanelDiagnostics Diagnostics { get; }
 
-    /// <summary>The events tracked, in order (<c>$identify</c>, which the client makes itself, is not among them).</summary>
+    /// <summary>
+    /// The client's flags, answering the variants scripted with <see cref="SetFlagVariant"/> as the client answers
+    /// Mixpanel's, in the options' <see cref="MixpanelOptions.FlagsEvaluation"/> mode: each variant served recorded as
+    /// <c>$experiment_started</c> under the context's visitor (<see cref="Exposures"/>), deduplicated as
+    /// <see cref="MixpanelOptions.FlagsDeduplicateExposures"/> says. A flag not scripted is a fallback
+    /// (<see cref="MixpanelFlagFallbackReason.FlagNotFound"/>).
+    /// </summary>
+    public MixpanelFlags Flags { get; }
+
+    /// <summary>The events tracked, in order (<c>$identify</c> and <c>$experiment_started</c>, which the client makes itself, are not among them).</summary>
     public IReadOnlyList<TrackedEvent> Events => _recorder.Events;
 
-    /// <summary>Every event the client would send, in order: those tracked, and the <c>$identify</c> of each login under Original ID Merge.</summary>
+    /// <summary>Every event the client would send, in order: those tracked, the <c>$identify</c> of each login under Original ID Merge, and the exposures.</summary>
     public IReadOnlyList<TrackedEvent> AllEvents => _recorder.AllEvents;
+
+    /// <summary>The exposure events (<c>$experiment_started</c>) the flags recorded, in order, each with the visitor's identity.</summary>
+    public IReadOnlyList<TrackedEvent> Exposures => _recorder.Exposures;
 
     /// <summary>The user profile updates, in order, each with the user it went to.</summary>
     public IReadOnlyList<ProfileUpdateRecord> ProfileUpdates => _recorder.ProfileUpdates;
@@ -77,6 +95,22 @@ public sealed class FakeMixpanelServerClient : IMixpanelServerClient
             }
         }
     }
+
+    /// <summary>
+    /// Scripts Mixpanel's answer for <paramref name="flagKey"/>: the variant <paramref name="variantKey"/> holding
+    /// <paramref name="value"/>, for every visitor or for one distinct id (which wins over everyone's).
+    /// </summary>
+    /// <param name="flagKey">The flag's key.</param>
+    /// <param name="variantKey">The variant's key.</param>
+    /// <param name="value">The variant's value: a string, number, boolean, null, list or string-keyed dictionary, or a <see cref="System.Text.Json.JsonElement"/>.</param>
+    /// <param name="distinctId">The distinct id the variant is for; null for every visitor.</param>
+    /// <exception cref="ArgumentException">The flag key or variant key is empty, or the distinct id is.</exception>
+    public void SetFlagVariant(string flagKey, string variantKey, object? value, string? distinctId = null) =>
+        _flagScript.Set(flagKey, variantKey, value, distinctId);
+
+    /// <summary>Forgets every variant scripted for <paramref name="flagKey"/>: the flag becomes unknown.</summary>
+    /// <param name="flagKey">The flag's key.</param>
+    public void RemoveFlag(string flagKey) => _flagScript.Remove(flagKey);
 
     /// <inheritdoc />
     public void Track(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties = null) =>

@@ -1,4 +1,5 @@
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 
@@ -17,8 +18,12 @@ internal sealed class FakeRecorder(DeliveryCounters counters)
 
     public IReadOnlyList<TrackedEvent> AllEvents => Snapshot(_events, static _ => true);
 
-    /// <summary>The events the app tracked: all but those the client makes itself to link ids (<c>$identify</c>, <c>$create_alias</c>).</summary>
-    public IReadOnlyList<TrackedEvent> Events => Snapshot(_events, static e => e.Name is not (ReservedNames.IdentifyEvent or ReservedNames.CreateAliasEvent));
+    /// <summary>The events the app tracked: all but those the client makes itself (<c>$identify</c>, <c>$create_alias</c>, <c>$experiment_started</c>).</summary>
+    public IReadOnlyList<TrackedEvent> Events =>
+        Snapshot(_events, static e => e.Name is not (ReservedNames.IdentifyEvent or ReservedNames.CreateAliasEvent or ExposureProperties.EventName));
+
+    /// <summary>The exposures the flags reported.</summary>
+    public IReadOnlyList<TrackedEvent> Exposures => Snapshot(_events, static e => e.Name == ExposureProperties.EventName);
 
     public IReadOnlyList<ProfileUpdateRecord> ProfileUpdates => Snapshot(_profileUpdates, static _ => true);
 

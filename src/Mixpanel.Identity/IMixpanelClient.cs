@@ -27,6 +27,9 @@ public interface IMixpanelClient
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
     MixpanelDiagnostics Diagnostics { get; }
 
+    /// <summary>Mixpanel's feature flags for this device's person; the Testing package's fake answers scripted variants.</summary>
+    MixpanelClientFlags Flags { get; }
+
     /// <summary>Records an event.</summary>
     /// <param name="eventName">The event name.</param>
     /// <param name="properties">The event's own properties; they win over super properties.</param>

@@ -10,6 +10,9 @@ public interface IMixpanelServerClient
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
     MixpanelDiagnostics Diagnostics { get; }
 
+    /// <summary>Mixpanel's feature flags and experiments for visitors; the Testing package's fake answers scripted variants.</summary>
+    MixpanelFlags Flags { get; }
+
     /// <summary>Records an event of <paramref name="visitor"/>.</summary>
     /// <param name="visitor">Who the event is about.</param>
     /// <param name="eventName">The event name.</param>

@@ -1,4 +1,6 @@
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.FeatureManagement;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
 using Xunit;
@@ -115,6 +117,41 @@ public sealed class ReadmeTests
     }
 
     [Fact]
+    public void FakeClientFlags_TheReadmesExample_RunsAsWritten()
+    {
+        // The README's unit test with scripted flags, as it is written there.
+        var mixpanel = new FakeMixpanelClient();
+        mixpanel.SetFlagVariant("new-checkout", "on", true);                   // distinctId: "user-7" for one person
+
+        var page = new CheckoutPage(mixpanel);                                 // reads mixpanel.Flags.IsEnabled("new-checkout")
+
+        Assert.True(page.ShowsNewCheckout);
+        Assert.Equal("on", Assert.Single(mixpanel.Exposures).Properties["Variant name"]);
+
+        File.ReadAllText(RepositoryPaths.Combine("README.md")).Should()
+            .Contain("mixpanel.SetFlagVariant(\"new-checkout\", \"on\", true);")
+            .And.Contain("var page = new CheckoutPage(mixpanel);")
+            .And.Contain("Assert.Equal(\"on\", Assert.Single(mixpanel.Exposures).Properties[\"Variant name\"]);");
+    }
+
+    [Fact]
+    public async Task FeatureManagement_TheReadmesRegistration_AnswersFromMixpanelAndOutsideARequestNothingIsOn()
+    {
+        var services = new ServiceCollection().AddLogging();
+        services.AddMixpanelServer(options => (options.ProjectToken, options.Storage) = ("test", StorageMode.Memory));
+        services.AddMixpanelFeatureManagement((http, context) =>           // what the flags' rules read
+            context.CustomProperties["plan"] = http.User.FindFirst("plan")?.Value);
+        await using var provider = services.BuildServiceProvider();
+
+        provider.GetRequiredService<IFeatureDefinitionProvider>().GetType().Name.Should().Be("MixpanelFeatureDefinitionProvider");
+        (await provider.GetRequiredService<IVariantFeatureManager>().IsEnabledAsync("new-checkout", CancellationToken.None)).Should().BeFalse("no request, no visitor");
+
+        var readme = File.ReadAllText(RepositoryPaths.Combine("README.md"));
+        readme.Should().Contain("builder.Services.AddMixpanelFeatureManagement((http, context) =>           // what the flags' rules read")
+            .And.Contain("    context.CustomProperties[\"plan\"] = http.User.FindFirst(\"plan\")?.Value);");
+    }
+
+    [Fact]
     public void Readme_WebAppSection_ShowsThePagesScriptAndTheServerCodeOfTheSampleTheSuiteRuns()
     {
         var readme = File.ReadAllText(RepositoryPaths.Combine("README.md")).ReplaceLineEndings("\n");
@@ -132,6 +169,11 @@ public sealed class ReadmeTests
     {
         var start = markdown.IndexOf("```" + language + "\n", StringComparison.Ordinal) + language.Length + 4;
         return markdown[start..markdown.IndexOf("\n```", start, StringComparison.Ordinal)];
+    }
+
+    private sealed class CheckoutPage(IMixpanelClient mixpanel)
+    {
+        public bool ShowsNewCheckout { get; } = mixpanel.Flags.IsEnabled("new-checkout");
     }
 
     private sealed class OrderService(IMixpanelClient mixpanel)

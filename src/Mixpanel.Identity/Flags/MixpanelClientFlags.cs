@@ -17,7 +17,8 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed class MixpanelClientFlags
 {
-    private readonly FlagsApi _api;
+    private readonly FlagsApi? _api;
+    private readonly ScriptedVariants? _script;
     private readonly PersistedFlags _persisted;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -37,6 +38,30 @@ public sealed class MixpanelClientFlags
         Func<(string DistinctId, string DeviceId)> identity, Action<string, IReadOnlyDictionary<string, object?>> track)
     {
         (_api, _persisted, _clock, _logger, _identity, _track) = (api, persisted, clock, logger, identity, track);
+    }
+
+    /// <summary>
+    /// Flags answered from <paramref name="script"/> in place of Mixpanel, as the fakes answer them: each fetch takes the
+    /// script's variants at once, on the caller's thread; a change to the script is fetched as a change on Mixpanel's side.
+    /// </summary>
+    internal MixpanelClientFlags(
+        ScriptedVariants script, TimeProvider clock, ILogger logger,
+        Func<(string DistinctId, string DeviceId)> identity, Action<string, IReadOnlyDictionary<string, object?>> track)
+    {
+        (_script, _persisted, _clock, _logger, _identity, _track) = (script, new PersistedFlags(null, TimeSpan.Zero), clock, logger, identity, track);
+        script.Changed = () =>
+        {
+            bool started;
+            lock (_gate)
+            {
+                started = _started;
+            }
+
+            if (started)
+            {
+                Refetch();
+            }
+        };
     }
 
     /// <summary>Starts fetching (on first use) and completes when the first fetch has ended, successfully or not.</summary>
@@ -160,6 +185,13 @@ public sealed class MixpanelClientFlags
             generation = ++_fetchGeneration;
         }
 
+        if (_script is { } script)
+        {
+            var distinctId = _identity().DistinctId;
+            Ended(Hold(generation, distinctId, script.All(distinctId, _clock.GetUtcNow())));
+            return;
+        }
+
         _ = Task.Run(() => FetchAsync(generation, forgetKept));
     }
 
@@ -184,20 +216,9 @@ public sealed class MixpanelClientFlags
         var fetched = false;
         try
         {
-            using var answer = await _api.GetFlagsAsync(context, flagKey: null, "flags/", CancellationToken.None).ConfigureAwait(false);
+            using var answer = await _api!.GetFlagsAsync(context, flagKey: null, "flags/", CancellationToken.None).ConfigureAwait(false);
             var completed = _clock.GetUtcNow();
-            var variants = RemoteFlags.Read(answer.RootElement, MixpanelFlagSource.Remote, started, completed);
-            lock (_gate)
-            {
-                // A later fetch (for a newer identity or context) wins over this one.
-                if (generation == _fetchGeneration)
-                {
-                    _held = new Held(distinctId, variants);
-                    _lastFetchFailed = false;
-                    fetched = true;
-                }
-            }
-
+            fetched = Hold(generation, distinctId, RemoteFlags.Read(answer.RootElement, MixpanelFlagSource.Remote, started, completed));
             if (fetched)
             {
                 _persisted.Write(distinctId, completed, answer.RootElement);
@@ -219,9 +240,30 @@ public sealed class MixpanelClientFlags
         }
         finally
         {
-            _firstFetch.TrySetResult(fetched);
-            Interlocked.Exchange(ref _nextFetch, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(fetched);
+            Ended(fetched);
         }
+    }
+
+    /// <summary>Holds the variants a fetch brought, unless a later fetch (for a newer identity or context) began since.</summary>
+    private bool Hold(int generation, string distinctId, Dictionary<string, MixpanelFlagVariant> variants)
+    {
+        lock (_gate)
+        {
+            if (generation != _fetchGeneration)
+            {
+                return false;
+            }
+
+            _held = new Held(distinctId, variants);
+            _lastFetchFailed = false;
+            return true;
+        }
+    }
+
+    private void Ended(bool fetched)
+    {
+        _firstFetch.TrySetResult(fetched);
+        Interlocked.Exchange(ref _nextFetch, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult(fetched);
     }
 
     /// <summary>The variants held for one distinct id, and the flags already reported since they were fetched.</summary>

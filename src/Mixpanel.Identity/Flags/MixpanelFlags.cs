@@ -15,8 +15,10 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed class MixpanelFlags
 {
-    private readonly FlagsApi _api;
+    private readonly FlagsApi? _api;
+    private readonly ScriptedVariants? _script;
     private readonly DefinitionsPoller? _definitions;
+    private readonly MixpanelFlagsEvaluation _evaluation;
     private readonly ExposureCache? _exposures;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -28,17 +30,36 @@ public sealed class MixpanelFlags
         TimeProvider clock,
         ILogger logger,
         Action<MixpanelFlagContext, string, IReadOnlyDictionary<string, object?>> trackExposure)
+        : this(options, clock, logger, trackExposure)
     {
         _api = api;
+        _definitions = options.FlagsEvaluation == MixpanelFlagsEvaluation.Local ? new DefinitionsPoller(api, options.FlagsPollingInterval, clock, logger) : null;
+    }
+
+    /// <summary>Flags answered from <paramref name="script"/> in place of Mixpanel, as the fakes answer them.</summary>
+    internal MixpanelFlags(
+        ScriptedVariants script,
+        MixpanelOptions options,
+        TimeProvider clock,
+        ILogger logger,
+        Action<MixpanelFlagContext, string, IReadOnlyDictionary<string, object?>> trackExposure)
+        : this(options, clock, logger, trackExposure)
+    {
+        _script = script;
+    }
+
+    private MixpanelFlags(
+        MixpanelOptions options, TimeProvider clock, ILogger logger, Action<MixpanelFlagContext, string, IReadOnlyDictionary<string, object?>> trackExposure)
+    {
+        _evaluation = options.FlagsEvaluation;
         _clock = clock;
         _logger = logger;
         _trackExposure = trackExposure;
         _exposures = options.FlagsDeduplicateExposures ? new ExposureCache(ExposureCache.DefaultCapacity) : null;
-        _definitions = options.FlagsEvaluation == MixpanelFlagsEvaluation.Local ? new DefinitionsPoller(api, options.FlagsPollingInterval, clock, logger) : null;
     }
 
     /// <summary>How the flags are evaluated.</summary>
-    public MixpanelFlagsEvaluation Evaluation => _definitions is null ? MixpanelFlagsEvaluation.Remote : MixpanelFlagsEvaluation.Local;
+    public MixpanelFlagsEvaluation Evaluation => _evaluation;
 
     /// <summary>
     /// Starts fetching the definitions (local evaluation) and completes when the first fetch has ended, successfully or
@@ -61,9 +82,9 @@ public sealed class MixpanelFlags
     public MixpanelFlagVariant GetVariant(string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback = null, bool reportExposure = true)
     {
         Validate(flagKey, context);
-        return _definitions is null
-            ? EvaluateRemotelyAsync(flagKey, context, fallback, reportExposure, CancellationToken.None).GetAwaiter().GetResult()
-            : EvaluateLocally(flagKey, context, fallback, reportExposure);
+        return _script is not null || _definitions is not null
+            ? EvaluateInProcess(flagKey, context, fallback, reportExposure)
+            : EvaluateRemotelyAsync(flagKey, context, fallback, reportExposure, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     /// <summary>As <see cref="GetVariant"/>, without blocking a thread while Mixpanel answers (remote evaluation).</summary>
@@ -78,9 +99,9 @@ public sealed class MixpanelFlags
         string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback = null, bool reportExposure = true, CancellationToken cancellationToken = default)
     {
         Validate(flagKey, context);
-        return _definitions is null
-            ? EvaluateRemotelyAsync(flagKey, context, fallback, reportExposure, cancellationToken)
-            : Task.FromResult(EvaluateLocally(flagKey, context, fallback, reportExposure));
+        return _script is not null || _definitions is not null
+            ? Task.FromResult(EvaluateInProcess(flagKey, context, fallback, reportExposure))
+            : EvaluateRemotelyAsync(flagKey, context, fallback, reportExposure, cancellationToken);
     }
 
     /// <summary>Whether a feature gate is on: its variant's value is the boolean <c>true</c> (nothing else counts).</summary>
@@ -114,8 +135,13 @@ public sealed class MixpanelFlags
         Guard.NotNull(context);
     }
 
-    private MixpanelFlagVariant EvaluateLocally(string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback, bool reportExposure)
+    private MixpanelFlagVariant EvaluateInProcess(string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback, bool reportExposure)
     {
+        if (_script is not null)
+        {
+            return EvaluateScripted(flagKey, context, fallback, reportExposure);
+        }
+
         if (_definitions!.Definitions is not { } definitions)
         {
             return MixpanelFlagVariant.Fallback(fallback, MixpanelFlagFallbackReason.NotReady);
@@ -143,6 +169,23 @@ public sealed class MixpanelFlags
         return selected;
     }
 
+    // The script stands for Mixpanel's answer in either mode: a variant is reported as that mode reports it.
+    private MixpanelFlagVariant EvaluateScripted(string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback, bool reportExposure)
+    {
+        var local = _evaluation == MixpanelFlagsEvaluation.Local;
+        if (_script!.Find(flagKey, context.DistinctId, local ? MixpanelFlagSource.Local : MixpanelFlagSource.Remote) is not { } selected)
+        {
+            return MixpanelFlagVariant.Fallback(fallback, MixpanelFlagFallbackReason.FlagNotFound);
+        }
+
+        if (reportExposure)
+        {
+            ReportExposure(flagKey, selected, context, local ? null : 0);
+        }
+
+        return selected;
+    }
+
     private async Task<MixpanelFlagVariant> EvaluateRemotelyAsync(
         string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback, bool reportExposure, CancellationToken cancellationToken)
     {
@@ -150,7 +193,7 @@ public sealed class MixpanelFlags
         MixpanelFlagVariant? selected;
         try
         {
-            using var answer = await _api.GetFlagsAsync(context, flagKey, "flags", cancellationToken).ConfigureAwait(false);
+            using var answer = await _api!.GetFlagsAsync(context, flagKey, "flags", cancellationToken).ConfigureAwait(false);
             RemoteFlags.Read(answer.RootElement, MixpanelFlagSource.Remote).TryGetValue(flagKey, out selected);
         }
         catch (FlagsRequestException exception)
@@ -180,7 +223,7 @@ public sealed class MixpanelFlags
             return;
         }
 
-        var properties = ExposureProperties.For(flagKey, variant, Evaluation == MixpanelFlagsEvaluation.Local ? "local" : "remote", latencyMilliseconds);
+        var properties = ExposureProperties.For(flagKey, variant, _evaluation == MixpanelFlagsEvaluation.Local ? "local" : "remote", latencyMilliseconds);
         try
         {
             _trackExposure(context, flagKey, properties);

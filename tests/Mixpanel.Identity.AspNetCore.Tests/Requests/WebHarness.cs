@@ -65,7 +65,8 @@ internal sealed class WebHarness : IAsyncDisposable
         Action<WebApplication>? endpoints = null,
         Action<MixpanelWebOptions>? web = null,
         Action<MixpanelOptions>? mixpanel = null,
-        Action<WebApplication>? beforeMixpanel = null)
+        Action<WebApplication>? beforeMixpanel = null,
+        Action<IServiceCollection>? services = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
         var logs = new FakeLogCollector();
@@ -87,6 +88,7 @@ internal sealed class WebHarness : IAsyncDisposable
                 mixpanel?.Invoke(options);
             },
             web);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         beforeMixpanel?.Invoke(app);

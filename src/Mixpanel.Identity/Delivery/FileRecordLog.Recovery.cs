@@ -4,6 +4,7 @@ using System.IO.Hashing;
 using Mixpanel.Identity.Compatibility;
 #endif
 using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Storage;
 
 namespace Mixpanel.Identity.Delivery;
 
@@ -54,7 +55,7 @@ internal sealed partial class FileRecordLog
             if (cursor is { } c && segment.Number < c.Segment)
             {
                 // Wholly delivered before the cursor was written past it; only the delete was missed.
-                TryDelete(segment.Path);
+                StorageFiles.TryDelete(segment.Path);
                 _segments.RemoveAt(i--);
                 continue;
             }
@@ -63,7 +64,7 @@ internal sealed partial class FileRecordLog
             TornAtOpen += scan.Torn;
             if (scan.FirstNumber == 0)
             {
-                TryDelete(segment.Path);
+                StorageFiles.TryDelete(segment.Path);
                 _segments.RemoveAt(i--);
                 continue;
             }

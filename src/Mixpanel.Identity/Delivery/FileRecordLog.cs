@@ -136,13 +136,13 @@ internal sealed partial class FileRecordLog : IRecordLog
             // hold the very space a later write needs (and were they to stay, the next start would cut them off).
             // Appending resumes in a fresh segment; one left with nothing counted in it goes at once, so that a disk
             // failing for minutes does not leave a file per attempt.
-            DisposeQuietly(_activeStream);
-            TruncateQuietly(segment.Path, segment.Length);
+            StorageFiles.DisposeQuietly(_activeStream);
+            StorageFiles.TruncateQuietly(segment.Path, segment.Length);
             _activeStream = null;
             _active = null;
             if (segment.Length == 0 && _segments.Count > 0 && _segments[_segments.Count - 1] == segment)
             {
-                TryDelete(segment.Path);
+                StorageFiles.TryDelete(segment.Path);
                 _segments.RemoveAt(_segments.Count - 1);
                 _readIndex = Math.Min(_readIndex, _segments.Count);
             }
@@ -250,7 +250,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         while (_segments.Count > 0 && _segments[0].Number < upTo.SegmentNumber && _segments[0] != _active)
         {
             _reader.Release(_segments[0]);
-            TryDelete(_segments[0].Path);
+            StorageFiles.TryDelete(_segments[0].Path);
             _segments.RemoveAt(0);
             _readIndex--;
         }
@@ -261,7 +261,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         if (_segments.Count > 0 && _segments[0].Number == upTo.SegmentNumber && _segments[0] != _active && upTo.Offset >= _segments[0].Length)
         {
             _reader.Release(_segments[0]);
-            TryDelete(_segments[0].Path);
+            StorageFiles.TryDelete(_segments[0].Path);
             _segments.RemoveAt(0);
             if (--_readIndex < 0)
             {
@@ -281,40 +281,11 @@ internal sealed partial class FileRecordLog : IRecordLog
     public void Dispose()
     {
         // Nothing is buffered (segments and the cursor are written through), so closing never writes, and never throws.
-        DisposeQuietly(_activeStream);
+        StorageFiles.DisposeQuietly(_activeStream);
         _activeStream = null;
         _reader.Dispose();
-        DisposeQuietly(_cursorStream);
+        StorageFiles.DisposeQuietly(_cursorStream);
         _cursorStream = null;
-    }
-
-    /// <summary>Cuts a file back to <paramref name="length"/>; a disk too broken even for that leaves it to the next start.</summary>
-    private static void TruncateQuietly(string path, long length)
-    {
-        try
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            if (file.Length > length)
-            {
-                file.SetLength(length);
-            }
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Cut off on the next start instead.
-        }
-    }
-
-    internal static void DisposeQuietly(FileStream? stream)
-    {
-        try
-        {
-            stream?.Dispose();
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Closing a file whose disk failed: what was not written was never counted.
-        }
     }
 
     private void Consume(RecordFrame header)
@@ -384,7 +355,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         if (_cursorStream is null || !File.Exists(CursorPath))
         {
             // Deleted under us (the folder removed): written afresh, so that a restart does not resend from the start.
-            DisposeQuietly(_cursorStream);
+            StorageFiles.DisposeQuietly(_cursorStream);
             _cursorStream = null;
             StorageFiles.CreateOwnerOnlyDirectory(_directory);
             _cursorStream = OpenCursor(CursorPath);
@@ -407,18 +378,6 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     private static FileStream OpenCursor(string path) =>
         StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Left for the next start, which deletes segments behind the cursor.
-        }
-    }
 
     private readonly record struct ScanResult(long FirstNumber, long LastNumber, long FirstUnreadOffset, int Torn);
 }

@@ -1,3 +1,5 @@
+using Mixpanel.Identity.Storage;
+
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>One segment file of a <see cref="FileRecordLog"/>: its number, its path, and how much of it counts.</summary>
@@ -43,7 +45,7 @@ internal sealed class SegmentReader : IDisposable
 
         if (_streamSegment != segment)
         {
-            FileRecordLog.DisposeQuietly(_stream);
+            StorageFiles.DisposeQuietly(_stream);
             _stream = null;
             _streamSegment = null;
             _stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
@@ -86,7 +88,7 @@ internal sealed class SegmentReader : IDisposable
 
     public void Dispose()
     {
-        FileRecordLog.DisposeQuietly(_stream);
+        StorageFiles.DisposeQuietly(_stream);
         _stream = null;
         _streamSegment = null;
     }

@@ -147,4 +147,47 @@ internal static class StorageFiles
             spinner.SpinOnce();
         }
     }
+
+    /// <summary>Cuts a file back to <paramref name="length"/>; a disk too broken even for that leaves it to the next start.</summary>
+    public static void TruncateQuietly(string path, long length)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            if (file.Length > length)
+            {
+                file.SetLength(length);
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Cut off on the next start instead.
+        }
+    }
+
+    /// <summary>Closes a file whose disk may have failed.</summary>
+    public static void DisposeQuietly(FileStream? stream)
+    {
+        try
+        {
+            stream?.Dispose();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Closing a file whose disk failed: what was not written was never counted.
+        }
+    }
+
+    /// <summary>Deletes a file; one that cannot be deleted now is left for the next start.</summary>
+    public static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Left for the next start, which deletes segments behind the cursor.
+        }
+    }
 }

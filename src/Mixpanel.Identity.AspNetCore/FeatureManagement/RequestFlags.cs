@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Mixpanel.Identity.AspNetCore.Requests;
+using Mixpanel.Identity.Flags;
 
 namespace Mixpanel.Identity.AspNetCore.FeatureManagement;
 
@@ -33,11 +34,21 @@ internal sealed class RequestFlags(RequestTracking tracking, MixpanelRequestTrac
         }
     }
 
-    private Task<MixpanelFlagVariant> EvaluateAsync(string flagKey, HttpContext context)
+    private async Task<MixpanelFlagVariant> EvaluateAsync(string flagKey, HttpContext context)
     {
-        var flagContext = MixpanelFlagContext.ForVisitor(tracker.Visitor);
+        var visitor = tracker.Visitor;
+        var flagContext = MixpanelFlagContext.ForVisitor(visitor);
         settings.ConfigureContext?.Invoke(context, flagContext);
-        return tracking.Client.Flags.GetVariantAsync(flagKey, flagContext, fallback: null, reportExposure: true, context.RequestAborted);
+
+        // The exposure is the visitor's event like any other: a crawler's is skipped and counted, as its page views are.
+        var crawler = tracker.IsUntrackedCrawler(visitor);
+        var variant = await tracking.Client.Flags.GetVariantAsync(flagKey, flagContext, fallback: null, reportExposure: !crawler, context.RequestAborted).ConfigureAwait(false);
+        if (crawler && variant.FallbackReason is null)
+        {
+            tracker.SkipCrawlerEvent(visitor, ExposureProperties.EventName, null);
+        }
+
+        return variant;
     }
 }
 

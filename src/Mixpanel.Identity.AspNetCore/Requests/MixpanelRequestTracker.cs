@@ -69,14 +69,24 @@ internal sealed class MixpanelRequestTracker(RequestTracking tracking) : IMixpan
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
         var visitor = Visitor;
-        if (_crawler is { } crawler && visitor.UserId is null && !tracking.Options.TrackCrawlers)
+        if (IsUntrackedCrawler(visitor))
         {
-            tracking.Client.Skip(visitor, eventName, properties, DropReason.Crawler);
-            tracking.CrawlerSkips.Skipped(crawler);
+            SkipCrawlerEvent(visitor, eventName, properties);
             return;
         }
 
         tracking.Client.Track(visitor, eventName, properties);
+    }
+
+    /// <summary>Whether <paramref name="visitor"/> is a crawler whose events are not tracked (<see cref="MixpanelWebOptions.TrackCrawlers"/>).</summary>
+    internal bool IsUntrackedCrawler(MixpanelVisitor visitor) =>
+        _crawler is not null && visitor.UserId is null && !tracking.Options.TrackCrawlers;
+
+    /// <summary>A crawler's event, not tracked: counted as skipped, and logged with the crawler's name.</summary>
+    internal void SkipCrawlerEvent(MixpanelVisitor visitor, string eventName, IReadOnlyDictionary<string, object?>? properties)
+    {
+        tracking.Client.Skip(visitor, eventName, properties, DropReason.Crawler);
+        tracking.CrawlerSkips.Skipped(_crawler!);
     }
 
     public void Identify(string userId)

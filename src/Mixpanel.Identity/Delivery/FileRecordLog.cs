@@ -243,7 +243,11 @@ internal sealed partial class FileRecordLog : IRecordLog
 
         // The count moves once the cursor is written: a cursor that could not be written keeps the records counted
         // as not completed, and the next commit writes it again.
-        WriteCursor(upTo);
+        // A segment read to its end after a failed write is deleted below (see there): the cursor past it must be on
+        // disk first.
+        var done = _segments.Find(segment => segment.Number == upTo.SegmentNumber);
+        var deletesItsSegment = done is not null && done != _active && upTo.Offset >= done.Length;
+        WriteCursor(upTo, deletesItsSegment);
         CompletedTotal = upTo.Consumed;
 
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
@@ -258,7 +262,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         // So is the cursor's own segment once read to its end, when nothing is appended to it any more (a write
         // failed there): on a full disk it holds the room the next write needs, and no later segment may ever come
         // to move the cursor past it.
-        if (_segments.Count > 0 && _segments[0].Number == upTo.SegmentNumber && _segments[0] != _active && upTo.Offset >= _segments[0].Length)
+        if (deletesItsSegment && _segments.Count > 0 && _segments[0] == done)
         {
             _reader.Release(_segments[0]);
             StorageFiles.TryDelete(_segments[0].Path);
@@ -345,7 +349,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         _activeStream = stream;
     }
 
-    private void WriteCursor(ReadMark mark)
+    private void WriteCursor(ReadMark mark, bool toDisk = false)
     {
         Span<byte> bytes = stackalloc byte[CursorSize];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, mark.SegmentNumber);
@@ -366,7 +370,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var stream = _cursorStream;
         stream.Position = 0;
         stream.Write(bytes);
-        var sync = _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
+        var sync = toDisk || _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
         stream.Flush(flushToDisk: sync);
         if (sync)
         {

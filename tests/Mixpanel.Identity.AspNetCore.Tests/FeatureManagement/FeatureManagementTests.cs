@@ -99,6 +99,19 @@ public sealed class FeatureManagementTests
         web.Logs.GetSnapshot().Where(l => l.Level >= LogLevel.Warning).Select(l => l.Message).Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task GetVariantAsync_ForACrawler_AnswersTheVariantAndSkipsItsExposureCounted()
+    {
+        await using var web = await StartAsync();
+
+        var answer = await web.NewBrowser(TestBrowser.Googlebot).GetAsync("/button");
+        await web.FlushAsync();
+
+        (await answer.Content.ReadAsStringAsync()).Should().StartWith("bold-blue|", "a crawler sees the page as a visitor would");
+        web.Mixpanel.Exposures.Should().BeEmpty("a crawler's events are not tracked, its exposure no more than its page views");
+        web.Client.Diagnostics.GetDropped(DropReason.Crawler).Should().Be(1, "the exposure is skipped once, counted");
+    }
+
     private static Action<HttpRequestMessage> Plan(string plan) => request => request.Headers.Add("X-Plan", plan);
 
     private static async Task<WebHarness> StartAsync()

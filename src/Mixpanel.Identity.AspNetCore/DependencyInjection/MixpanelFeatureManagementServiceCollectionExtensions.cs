@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.FeatureManagement;
 using Mixpanel.Identity;
@@ -17,8 +18,10 @@ public static class MixpanelFeatureManagementServiceCollectionExtensions
     /// value is <c>true</c>; the variant's <c>Name</c> is Mixpanel's variant key and its <c>Configuration</c> holds the
     /// variant's value. Each flag is evaluated once per request, and its exposure reported once per request, whoever
     /// asks. Call it after <c>AddMixpanelServer</c>; the requests must pass through <c>app.UseMixpanel()</c>.
-    /// The feature filter <c>"Mixpanel"</c> is also registered, for features declared elsewhere (its <c>Flag</c>
-    /// parameter names the flag).
+    /// Features the app declares itself (in the configuration's <c>FeatureManagement</c> section, or through the
+    /// definition provider registered before this call) keep their definitions and are asked first; the feature filter
+    /// <c>"Mixpanel"</c> is also registered, for such features to follow a Mixpanel flag (its <c>Flag</c> parameter
+    /// names the flag).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configureContext">
@@ -35,9 +38,30 @@ public static class MixpanelFeatureManagementServiceCollectionExtensions
         services.TryAddScoped<RequestFlags>();
         var builder = services.AddFeatureManagement();
 
-        // One definition provider is asked for every feature: Mixpanel's takes the place of the configuration's.
+        // One definition provider is asked for every feature: Mixpanel's takes the place of the one registered (by
+        // default the configuration's "FeatureManagement" section), and asks it first, so that the app's own features
+        // keep their definitions.
+        var declared = services.LastOrDefault(static d => d.ServiceType == typeof(IFeatureDefinitionProvider));
         services.RemoveAll<IFeatureDefinitionProvider>();
-        services.AddSingleton<IFeatureDefinitionProvider, MixpanelFeatureDefinitionProvider>();
+        services.AddSingleton<IFeatureDefinitionProvider>(provider => new MixpanelFeatureDefinitionProvider(
+            provider.GetRequiredService<IHttpContextAccessor>(),
+            declared is null ? null : Create(provider, declared)));
         return builder.AddFeatureFilter<MixpanelFeatureFilter>();
+    }
+
+    // The configuration's provider needs IConfiguration, which a host always has and a bare service collection may
+    // not: without it, the app declares no features of its own.
+    private static IFeatureDefinitionProvider? Create(IServiceProvider provider, ServiceDescriptor declared)
+    {
+        try
+        {
+            return (IFeatureDefinitionProvider)(declared.ImplementationInstance
+                ?? declared.ImplementationFactory?.Invoke(provider)
+                ?? ActivatorUtilities.CreateInstance(provider, declared.ImplementationType!));
+        }
+        catch (InvalidOperationException) when (provider.GetService<IConfiguration>() is null)
+        {
+            return null;
+        }
     }
 }

@@ -9,12 +9,18 @@ namespace Mixpanel.Identity.AspNetCore.FeatureManagement;
 /// <see cref="MixpanelFeatureFilter"/> decides whether it is on. A fallback (an unknown flag, no rollout matched,
 /// Mixpanel unreachable) is a disabled feature without a variant. Outside a request there is no visitor and no feature.
 /// </summary>
-internal sealed class MixpanelFeatureDefinitionProvider(IHttpContextAccessor accessor) : IFeatureDefinitionProvider
+internal sealed class MixpanelFeatureDefinitionProvider(IHttpContextAccessor accessor, IFeatureDefinitionProvider? declared) : IFeatureDefinitionProvider
 {
     private static readonly FeatureFilterConfiguration[] Filter = [new() { Name = MixpanelFeatureFilter.Alias }];
 
     public async Task<FeatureDefinition?> GetFeatureDefinitionAsync(string featureName)
     {
+        // A feature the app declares itself is its own, whatever Mixpanel has of that name.
+        if (declared is not null && await declared.GetFeatureDefinitionAsync(featureName).ConfigureAwait(false) is { } own)
+        {
+            return own;
+        }
+
         if (accessor.HttpContext is not { } http || RequestFlags.Of(accessor) is not { } flags)
         {
             return null;
@@ -35,10 +41,18 @@ internal sealed class MixpanelFeatureDefinitionProvider(IHttpContextAccessor acc
         };
     }
 
-    // Listing every feature would evaluate every flag for the visitor, and report an exposure for each: none are listed.
+    // Listing every Mixpanel flag would evaluate each for the visitor, and report an exposure for each: only the app's
+    // own features are listed.
     public async IAsyncEnumerable<FeatureDefinition> GetAllFeatureDefinitionsAsync()
     {
-        await Task.CompletedTask.ConfigureAwait(false);
-        yield break;
+        if (declared is null)
+        {
+            yield break;
+        }
+
+        await foreach (var own in declared.GetAllFeatureDefinitionsAsync().ConfigureAwait(false))
+        {
+            yield return own;
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using FluentAssertions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.FeatureManagement;
@@ -112,9 +113,31 @@ public sealed class FeatureManagementTests
         web.Client.Diagnostics.GetDropped(DropReason.Crawler).Should().Be(1, "the exposure is skipped once, counted");
     }
 
+    [Fact]
+    public async Task AppsOwnFeatures_KeepTheirDefinitions_AndMayFollowAMixpanelFlag()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["FeatureManagement:Beta"] = "true",
+            ["FeatureManagement:new-checkout"] = "false",
+            ["FeatureManagement:Checkout:EnabledFor:0:Name"] = "Mixpanel",
+            ["FeatureManagement:Checkout:EnabledFor:0:Parameters:Flag"] = "new-checkout",
+        }).Build();
+        await using var web = await StartAsync(
+            services => services.AddSingleton<IFeatureDefinitionProvider>(new ConfigurationFeatureDefinitionProvider(configuration)),
+            app => app.MapGet("/own", async (IFeatureManager features) =>
+                $"{await features.IsEnabledAsync("Beta")}|{await features.IsEnabledAsync("new-checkout")}|{await features.IsEnabledAsync("Checkout")}|{await features.IsEnabledAsync("button-style")}"));
+
+        var answer = await web.NewBrowser().GetAsync("/own", Plan("pro"));
+
+        (await answer.Content.ReadAsStringAsync()).Should().Be(
+            "True|False|True|False",
+            "the app's own features first (its 'new-checkout' off whatever Mixpanel says), its 'Checkout' following the Mixpanel flag it names, then Mixpanel's flags");
+    }
+
     private static Action<HttpRequestMessage> Plan(string plan) => request => request.Headers.Add("X-Plan", plan);
 
-    private static async Task<WebHarness> StartAsync()
+    private static async Task<WebHarness> StartAsync(Action<IServiceCollection>? before = null, Action<WebApplication>? endpoints = null)
     {
         var web = await WebHarness.StartAsync(
             mixpanel: options =>
@@ -124,6 +147,7 @@ public sealed class FeatureManagementTests
             },
             services: services =>
             {
+                before?.Invoke(services);
                 services.AddControllers().AddApplicationPart(typeof(CheckoutController).Assembly);
                 services.AddMixpanelFeatureManagement((http, context) =>
                 {
@@ -136,6 +160,7 @@ public sealed class FeatureManagementTests
             endpoints: app =>
             {
                 app.MapControllers();
+                endpoints?.Invoke(app);
                 app.MapGet("/button", async (IVariantFeatureManager features) =>
                 {
                     var variant = await features.GetVariantAsync("button-style", CancellationToken.None);

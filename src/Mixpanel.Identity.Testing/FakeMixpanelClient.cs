@@ -56,15 +56,15 @@ public sealed class FakeMixpanelClient : IMixpanelClient
         var device = new SavedIdentity(_recorder, counters, store, state);
         _session = new IdentitySession(state, store.Version, device, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
         device.Session = _session;
-        _calls = new IdentityCalls(_session, checkedOptions.IdMerge);
-        People = new MixpanelPeople(_session);
-        Diagnostics = new MixpanelDiagnostics(counters);
         Flags = new MixpanelClientFlags(
             _flagScript,
             clock,
             logger,
             () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
             (name, properties) => Track(name, properties));
+        _calls = new IdentityCalls(_session, checkedOptions.IdMerge, reset => Flags.OnIdentityChanged(reset));
+        People = new MixpanelPeople(_session);
+        Diagnostics = new MixpanelDiagnostics(counters);
     }
 
     /// <inheritdoc />
@@ -115,21 +115,13 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null) => _calls.Track(eventName, properties);
 
     /// <inheritdoc />
-    public void Identify(string userId)
-    {
-        _calls.Identify(userId);
-        Flags.OnIdentityChanged(reset: false);
-    }
+    public void Identify(string userId) => _calls.Identify(userId);
 
     /// <inheritdoc />
     public void Alias(string alias) => _calls.Alias(alias);
 
     /// <inheritdoc />
-    public void Reset()
-    {
-        _calls.Reset();
-        Flags.OnIdentityChanged(reset: true);
-    }
+    public void Reset() => _calls.Reset();
 
     /// <inheritdoc />
     public void Register(IReadOnlyDictionary<string, object?> properties) => _calls.Register(properties, onlyIfAbsent: false);

@@ -68,7 +68,14 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         }
 
         _session = new IdentitySession(state, store.Version, _runtime.Engine, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
-        _calls = new IdentityCalls(_session, checkedOptions.IdMerge);
+        Flags = new MixpanelClientFlags(
+            new FlagsApi(_runtime.Http, checkedOptions, clock),
+            new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
+            clock,
+            logger,
+            () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
+            (name, properties) => Track(name, properties));
+        _calls = new IdentityCalls(_session, checkedOptions.IdMerge, reset => Flags.OnIdentityChanged(reset));
         RefreshDeviceInfo();
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
@@ -86,13 +93,6 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
             _appLifecycle.TrackStart(store.Directory, newDevice, DeviceProperties.ReadAppVersion(checkedOptions.AppVersion), clock.GetUtcNow(), logger);
         }
 
-        Flags = new MixpanelClientFlags(
-            new FlagsApi(_runtime.Http, checkedOptions, clock),
-            new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
-            clock,
-            logger,
-            () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
-            (name, properties) => Track(name, properties));
     }
 
     /// <summary>
@@ -150,11 +150,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="userId">The user's stable id, such as a database key; never an email address or phone number, which change.</param>
     /// <exception cref="ArgumentException">The id is empty, starts with <c>$device:</c>, or is a placeholder Mixpanel rejects.</exception>
-    public void Identify(string userId)
-    {
-        _calls.Identify(userId);
-        Flags.OnIdentityChanged(reset: false);
-    }
+    public void Identify(string userId) => _calls.Identify(userId);
 
     /// <summary>Links <paramref name="alias"/> to the current distinct id by a <c>$create_alias</c> event (Original ID Merge only; a legacy call).</summary>
     /// <param name="alias">The id to link; afterwards <c>Identify(alias)</c> on later logins sends no <c>$identify</c>.</param>
@@ -167,11 +163,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// updates. Call on logout, never on app start or profile switch. Events already recorded are still sent under
     /// the identity they were recorded with.
     /// </summary>
-    public void Reset()
-    {
-        _calls.Reset();
-        Flags.OnIdentityChanged(reset: true);
-    }
+    public void Reset() => _calls.Reset();
 
     /// <summary>Adds or replaces super properties, sent with every event and kept across restarts.</summary>
     /// <param name="properties">The properties.</param>

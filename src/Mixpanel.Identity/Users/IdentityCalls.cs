@@ -8,8 +8,10 @@ namespace Mixpanel.Identity.Users;
 /// The identity calls of a device's client as the app makes them: each argument checked as Mixpanel requires (an
 /// <see cref="ArgumentException"/> naming it), then handed to the session. One home for these checks, behind
 /// <c>MixpanelClient</c> and behind the fake of it in the Testing package, so that the two refuse the same calls.
+/// <paramref name="identityChanged"/> hears of a login (false) and a reset (true), after the session has them: the
+/// flags are fetched again for the new identity.
 /// </summary>
-internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge)
+internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge, Action<bool> identityChanged)
 {
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties)
     {
@@ -21,6 +23,7 @@ internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge)
     {
         DistinctIds.ValidateUserId(userId, nameof(userId));
         session.Identify(userId);
+        identityChanged(false);
     }
 
     public void Alias(string alias)
@@ -36,7 +39,11 @@ internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge)
         session.Alias(alias);
     }
 
-    public void Reset() => session.Reset();
+    public void Reset()
+    {
+        session.Reset();
+        identityChanged(true);
+    }
 
     public void Register(IReadOnlyDictionary<string, object?> properties, bool onlyIfAbsent) =>
         session.Register(SnapshotSuperProperties(properties), onlyIfAbsent);

@@ -16,6 +16,7 @@ namespace Mixpanel.Identity.Testing;
 public sealed class FakeMixpanelClient : IMixpanelClient
 {
     private readonly IdentitySession _session;
+    private readonly SessionStart _start;
     private readonly IdentityCalls _calls;
     private readonly FakeRecorder _recorder;
     private readonly ScriptedVariants _flagScript = new();
@@ -62,8 +63,9 @@ public sealed class FakeMixpanelClient : IMixpanelClient
             logger,
             () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
             (name, properties) => Track(name, properties));
-        _calls = new IdentityCalls(_session, checkedOptions.IdMerge, reset => Flags.OnIdentityChanged(reset));
-        People = new MixpanelPeople(_session);
+        _start = SessionStart.Of(_session, logger);
+        _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => Flags.OnIdentityChanged(reset));
+        People = new MixpanelPeople(_start);
         Diagnostics = new MixpanelDiagnostics(counters);
     }
 
@@ -191,7 +193,7 @@ public sealed class FakeMixpanelClient : IMixpanelClient
     }
 
     /// <inheritdoc />
-    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_session, groupKey, groupId);
+    public MixpanelGroup GetGroup(string groupKey, object groupId) => new(_start, groupKey, groupId);
 
     /// <summary>Completes at once: the fake sends nothing.</summary>
     /// <param name="cancellationToken">Not used.</param>

@@ -16,15 +16,14 @@ namespace Mixpanel.Identity;
 internal sealed class ClientRuntime
 {
     private readonly object _owner;
-    private readonly IdentityStore? _store;
     private readonly HttpClient? _ownedHttpClient;
     private readonly ShutdownBudget _shutdown;
     private readonly object _disposeGate = new();
     private Task? _disposal;
 
     /// <summary>
-    /// Makes the engine for <paramref name="owner"/>; on failure nothing is left open but <paramref name="store"/> (a
-    /// device's identity store; none for a server's client), which stays the caller's.
+    /// Makes the engine for <paramref name="owner"/>, over <paramref name="store"/> (a device's identity store; none for
+    /// a server's client); on failure nothing is left open.
     /// </summary>
     public ClientRuntime(
         object owner,
@@ -38,7 +37,6 @@ internal sealed class ClientRuntime
         RecordDefaults defaults)
     {
         _owner = owner;
-        _store = store;
         Options = options;
         Logger = logger;
         Clock = clock;
@@ -78,22 +76,10 @@ internal sealed class ClientRuntime
     public bool IsDisposed => Volatile.Read(ref _disposal) is not null;
 
     /// <summary>Where profile and group updates go while the client is disabled: counted, never recorded.</summary>
-    public IMixpanelProfileSink DisabledSink => new DisabledProfiles(this);
+    public static IMixpanelProfileSink DisabledSink(DeliveryCounters counters) => new DisabledProfiles(counters);
 
-    /// <summary>
-    /// Counts a record the app made while <see cref="MixpanelOptions.Enabled"/> is false, and says so; false when the
-    /// client is enabled and the record goes on.
-    /// </summary>
-    public bool DropIfDisabled()
-    {
-        if (Options.Enabled)
-        {
-            return false;
-        }
-
-        Counters.OnDropped(DropReason.Disabled, 1, wasQueued: false);
-        return true;
-    }
+    /// <summary>Counts a record the app made while <see cref="MixpanelOptions.Enabled"/> is false.</summary>
+    public static void DropDisabled(DeliveryCounters counters) => counters.OnDropped(DropReason.Disabled, 1, wasQueued: false);
 
     /// <summary>The app's options, checked and copied: the app changing them afterwards changes nothing.</summary>
     /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
@@ -109,12 +95,9 @@ internal sealed class ClientRuntime
     public static ILogger CreateLogger(ILoggerFactory? loggerFactory) =>
         (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Mixpanel.Identity");
 
-    /// <summary>Starts delivering, and delivering at process exit too should the app never dispose the client.</summary>
-    public void Start(IdentitySession? session, Func<ValueTask> dispose)
-    {
-        Engine.Start(session);
-        ProcessExit.Register(_owner, dispose, Options.ShutdownTimeout, () => Log.ProcessExiting(Logger, Options.ShutdownTimeout));
-    }
+    /// <summary>Has <paramref name="owner"/> disposed through <paramref name="dispose"/> at process exit, should the app never dispose it.</summary>
+    public static void DisposeAtProcessExit(object owner, Func<ValueTask> dispose, MixpanelOptions options, ILogger logger) =>
+        ProcessExit.Register(owner, dispose, options.ShutdownTimeout, () => Log.ProcessExiting(logger, options.ShutdownTimeout));
 
     public Task FlushAsync(CancellationToken cancellationToken) =>
         IsDisposed ? Task.CompletedTask : Engine.FlushAsync(Options.FlushTimeout, cancellationToken);
@@ -145,14 +128,13 @@ internal sealed class ClientRuntime
         }
         finally
         {
-            // The directory and the connection pool are released whatever happened to the queue.
-            _store?.Dispose();
+            // The connection pool is released whatever happened to the queue.
             _ownedHttpClient?.Dispose();
         }
     }
 
-    private sealed class DisabledProfiles(ClientRuntime runtime) : IMixpanelProfileSink
+    private sealed class DisabledProfiles(DeliveryCounters counters) : IMixpanelProfileSink
     {
-        public void Send(MixpanelProfileUpdate update) => runtime.DropIfDisabled();
+        public void Send(MixpanelProfileUpdate update) => DropDisabled(counters);
     }
 }

@@ -10,23 +10,27 @@ namespace Mixpanel.Identity;
 internal static class ClientStorage
 {
     /// <summary>The storage directory (or <paramref name="subfolder"/> of it), made ready; null (memory, logged) when there is none safe to use.</summary>
-    public static string? Prepare(MixpanelOptions options, ILogger logger, string? subfolder = null)
+    public static string? Prepare(MixpanelOptions options, ILogger logger, string? subfolder = null) =>
+        Resolve(options, logger, subfolder) is { } directory ? Prepare(directory, logger) : null;
+
+    /// <summary>Where the storage directory (or <paramref name="subfolder"/> of it) is, without touching the disk; null (memory, logged) when there is none.</summary>
+    public static string? Resolve(MixpanelOptions options, ILogger logger, string? subfolder = null)
     {
-        string directory;
         try
         {
-            directory = options.GetStorageDirectory();
-            if (subfolder is not null)
-            {
-                directory = Path.Combine(directory, subfolder);
-            }
+            var directory = options.GetStorageDirectory();
+            return subfolder is null ? directory : Path.Combine(directory, subfolder);
         }
         catch (InvalidOperationException exception)
         {
             Log.StorageUnavailable(logger, "(none)", exception);
             return null;
         }
+    }
 
+    /// <summary><paramref name="directory"/>, made ready; null (memory, logged) when it is not safe to use.</summary>
+    public static string? Prepare(string directory, ILogger logger)
+    {
         try
         {
             if (StorageLocation.Prepare(directory) is { } refusal)
@@ -53,10 +57,9 @@ internal static class ClientStorage
     {
         if (directory is not null)
         {
-            IdentityStore? store = null;
             try
             {
-                store = IdentityStore.OpenOnDisk(directory, clock, logger);
+                var store = IdentityStore.OpenOnDisk(directory, clock, logger);
                 using (store.Lock())
                 {
                     return (store, store.ReadOrCreate(create));
@@ -64,7 +67,6 @@ internal static class ClientStorage
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException)
             {
-                store?.Dispose();
                 Log.StorageUnavailable(logger, directory, exception);
             }
         }

@@ -26,8 +26,8 @@ public sealed class MixpanelGroup
         _sink = sink;
     }
 
-    internal MixpanelGroup(IdentitySession session, string groupKey, object groupId)
-        : this(groupKey, groupId, new SessionSink(session, groupKey, ValidateGroup(groupKey, groupId)))
+    internal MixpanelGroup(SessionStart start, string groupKey, object groupId)
+        : this(groupKey, groupId, new SessionSink(start, groupKey, ValidateGroup(groupKey, groupId)))
     {
     }
 
@@ -90,8 +90,12 @@ public sealed class MixpanelGroup
         }
     }
 
-    private sealed class SessionSink(IdentitySession session, string groupKey, object groupId) : IMixpanelProfileSink
+    private sealed class SessionSink(SessionStart start, string groupKey, object groupId) : IMixpanelProfileSink
     {
-        public void Send(MixpanelProfileUpdate update) => session.UpdateGroup(new GroupRecord(update.Update, groupKey, groupId));
+        public void Send(MixpanelProfileUpdate update)
+        {
+            var record = new GroupRecord(update.Update, groupKey, groupId);
+            start.Run(session => session.UpdateGroup(record));
+        }
     }
 }

@@ -7,6 +7,7 @@ using Mixpanel.Identity.Diagnostics;
 using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
+using Mixpanel.Identity.Storage;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity;
@@ -19,13 +20,27 @@ namespace Mixpanel.Identity;
 /// </summary>
 public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, IDisposable, IFlushOnStop
 {
-    private readonly ClientRuntime _runtime;
-    private readonly IdentitySession _session;
+    private readonly MixpanelOptions _options;
+    private readonly ILogger _logger;
+    private readonly DeliveryCounters _counters;
+    private readonly DirectoryClaim? _claim;
+    private readonly SessionStart _start;
     private readonly IdentityCalls _calls;
     private readonly AppLifecycle? _appLifecycle;
-    private readonly NetworkWatch? _network;
+    private readonly Task<Started> _started;
+    private readonly object _deviceInfoGate = new();
+    private readonly object _disposeGate = new();
+    private PropertyMap _deviceInfo = PropertyMap.Empty;
+    private DeliveryEngine? _deviceInfoEngine;
+    private Task? _disposal;
 
-    /// <summary>Creates a client and loads (or creates) the identity stored for its project.</summary>
+    /// <summary>
+    /// Creates a client, and starts loading (or creating) the identity stored for its project. The constructor and the
+    /// calls after it return at once: storage is made ready, the identity read and delivery started off the caller's
+    /// thread, and calls made meanwhile are applied in order once the identity is loaded. Reading the identity
+    /// (<see cref="DistinctId"/> and the like) and the calls whose checks read it (<see cref="Alias"/>,
+    /// <see cref="Register"/>) wait for it: some milliseconds after a cold start.
+    /// </summary>
     /// <param name="options">The settings; <see cref="MixpanelOptions.ProjectToken"/> is required.</param>
     /// <param name="httpClient">
     /// The HTTP client to send with; by default the client makes and owns one. Give it a handler that does not follow
@@ -43,84 +58,64 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     {
         var checkedOptions = ClientRuntime.CheckedCopy(options);
         var clock = timeProvider ?? TimeProvider.System;
-        var logger = ClientRuntime.CreateLogger(loggerFactory);
-        var counters = new DeliveryCounters();
-        var enabled = checkedOptions.Enabled;
-        var directory = enabled && checkedOptions.Storage == StorageMode.Disk ? ClientStorage.Prepare(checkedOptions, logger) : null;
-        var hooks = new SessionHooks(checkedOptions, logger, counters);
-
-        // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
-        var newDevice = false;
-        var (store, state) = ClientStorage.OpenIdentity(directory, clock, logger, () =>
+        var madeAt = clock.GetUtcNow();
+        _options = checkedOptions;
+        _logger = ClientRuntime.CreateLogger(loggerFactory);
+        _counters = new DeliveryCounters();
+        if (checkedOptions is { Enabled: true, Storage: StorageMode.Disk } && ClientStorage.Resolve(checkedOptions, _logger) is { } directory)
         {
-            newDevice = true;
-            return enabled ? hooks.NewIdentity() : hooks.NewIdentity().WithOptedOut(true);
-        });
-        try
-        {
-            var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            _runtime = new ClientRuntime(this, checkedOptions, logger, clock, counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(checkedOptions));
-        }
-        catch
-        {
-            store.Dispose();
-            throw;
+            _claim = DirectoryClaim.Take(directory);
         }
 
-        _session = new IdentitySession(state, store.Version, _runtime.Engine, store, checkedOptions.IdMerge, clock, counters, logger, hooks);
-        Flags = new MixpanelClientFlags(
-            new FlagsApi(_runtime.Http, checkedOptions, clock),
-            new PersistedFlags(store.Directory, checkedOptions.FlagsCacheTimeToLive),
-            clock,
-            logger,
-            () => { var current = _session.Current; return (current.DistinctId, current.DeviceId); },
-            (name, properties) => Track(name, properties));
-        _calls = new IdentityCalls(_session, checkedOptions.IdMerge, reset => Flags.OnIdentityChanged(reset));
+        _start = new SessionStart(_logger);
+        _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => StartedOrNull?.Flags.OnIdentityChanged(reset));
+        People = checkedOptions.Enabled ? new MixpanelPeople(_start) : new MixpanelPeople(ClientRuntime.DisabledSink(_counters));
+        if (checkedOptions is { Enabled: true, TrackAutomaticEvents: true })
+        {
+            _appLifecycle = new AppLifecycle(_start, clock, checkedOptions.MinimumSessionDuration);
+        }
+
+        // The app's provider is read on the app's thread, as it may read the screen.
         RefreshDeviceInfo();
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
-        _runtime.Start(_session, DisposeAsync);
-        if (enabled)
-        {
-            _network = new NetworkWatch(_runtime.Engine.RetryNow);
-            _network.Start();
-        }
-
-        People = enabled ? new MixpanelPeople(_session) : new MixpanelPeople(_runtime.DisabledSink);
-        if (enabled && checkedOptions.TrackAutomaticEvents)
-        {
-            _appLifecycle = new AppLifecycle(this, clock, checkedOptions.MinimumSessionDuration);
-            _appLifecycle.TrackStart(store.Directory, newDevice, DeviceProperties.ReadAppVersion(checkedOptions.AppVersion), clock.GetUtcNow(), logger);
-        }
-
+        ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, _logger);
+        _started = Task.Factory.StartNew(
+            () => Start(httpClient, clock, madeAt),
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
+            TaskScheduler.Default);
     }
 
     /// <summary>
     /// Mixpanel's feature flags for this device's person, fetched from Mixpanel on first use and kept for the distinct
     /// id; see <see cref="MixpanelClientFlags"/>.
     /// </summary>
-    public MixpanelClientFlags Flags { get; }
+    public MixpanelClientFlags Flags => Parts.Flags;
 
     /// <inheritdoc />
-    public string DistinctId => _session.Current.DistinctId;
+    public string DistinctId => _start.Wait().Current.DistinctId;
 
     /// <inheritdoc />
-    public string DeviceId => _session.Current.DeviceId;
+    public string DeviceId => _start.Wait().Current.DeviceId;
 
     /// <inheritdoc />
-    public string? UserId => _session.Current.UserId;
+    public string? UserId => _start.Wait().Current.UserId;
 
     /// <inheritdoc />
-    public bool IsOptedOut => _session.Current.OptedOut;
+    public bool IsOptedOut => _start.Wait().Current.OptedOut;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, object?> SuperProperties => _session.Current.SuperProperties;
+    public IReadOnlyDictionary<string, object?> SuperProperties => _start.Wait().Current.SuperProperties;
 
     /// <inheritdoc />
     public MixpanelPeople People { get; }
 
+    /// <summary>Whether the stored identity is loaded: calls go straight to it from then on.</summary>
+    internal bool IsStarted => _start.Session is not null;
+
     /// <inheritdoc />
-    public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
+    public MixpanelDiagnostics Diagnostics => Parts.Runtime.Diagnostics;
 
     /// <summary>Records an event.</summary>
     /// <param name="eventName">The event name; truncated to 255 characters.</param>
@@ -131,7 +126,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="ArgumentException">The name is empty, or a property value is of a type Mixpanel cannot store.</exception>
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties = null)
     {
-        if (_runtime.Options.Enabled)
+        if (_options.Enabled)
         {
             _calls.Track(eventName, properties);
             return;
@@ -140,7 +135,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         // Disabled: checked as when enabled, so that a mistake shows in development, then counted.
         EventProperties.RequireName(eventName, nameof(eventName));
         _ = PropertyValues.Snapshot(properties, nameof(properties));
-        _runtime.DropIfDisabled();
+        ClientRuntime.DropDisabled(_counters);
     }
 
     /// <summary>
@@ -209,7 +204,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="ArgumentException">The id or a property is invalid.</exception>
     public void OptInTracking(string? distinctId, IReadOnlyDictionary<string, object?>? properties = null)
     {
-        if (_runtime.Options.Enabled)
+        if (_options.Enabled)
         {
             _calls.OptIn(distinctId, properties);
             return;
@@ -226,7 +221,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
     /// <inheritdoc />
     public MixpanelGroup GetGroup(string groupKey, object groupId) =>
-        _runtime.Options.Enabled ? new(_session, groupKey, groupId) : new(groupKey, groupId, _runtime.DisabledSink);
+        _options.Enabled ? new(_start, groupKey, groupId) : new(groupKey, groupId, ClientRuntime.DisabledSink(_counters));
 
     /// <summary>
     /// Reads <see cref="MixpanelOptions.DeviceInfo"/> again: call it on the thread that may read the screen (a UI
@@ -234,20 +229,28 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void RefreshDeviceInfo()
     {
-        if (_runtime.Options.DeviceInfo is not { } provider || !_runtime.Options.SendDefaultProperties)
+        if (_options.DeviceInfo is not { } provider || !_options.SendDefaultProperties)
         {
             return;
         }
 
         try
         {
-            _runtime.Engine.DeviceInfo = provider().ToProperties();
+            var deviceInfo = provider().ToProperties();
+            lock (_deviceInfoGate)
+            {
+                _deviceInfo = deviceInfo;
+                if (_deviceInfoEngine is { } engine)
+                {
+                    engine.DeviceInfo = deviceInfo;
+                }
+            }
         }
 #pragma warning disable CA1031 // The app's provider may throw anything; events go on without its properties.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            Log.DeviceInfoFailed(_runtime.Logger, exception);
+            Log.DeviceInfoFailed(_logger, exception);
         }
     }
 
@@ -256,7 +259,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// backoff. The client hears <see cref="NetworkChange.NetworkAvailabilityChanged"/> itself; call this from a
     /// platform's own signal (MAUI's <c>Connectivity.ConnectivityChanged</c>, for one) where that event does not fire.
     /// </summary>
-    public void NotifyNetworkAvailable() => _runtime.Engine.RetryNow();
+    public void NotifyNetworkAvailable() => StartedOrNull?.Runtime.Engine.RetryNow();
 
     /// <summary>
     /// Tells the client the app came to the foreground (a UI framework's resume or activate event): with
@@ -271,7 +274,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void OnAppBackgrounded()
     {
-        if (!_runtime.IsDisposed)
+        if (Volatile.Read(ref _disposal) is null)
         {
             _appLifecycle?.Backgrounded();
             _ = FlushAsync().ContinueWith(static flush => _ = flush.Exception, TaskScheduler.Default);
@@ -286,7 +289,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => _runtime.FlushAsync(cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        StartedOrNull is { } started ? started.Runtime.FlushAsync(cancellationToken) : FlushAfterStartAsync(cancellationToken);
 
     /// <summary>
     /// Completes when every record and every change of identity made before the call is stored (on disk, with
@@ -295,23 +299,131 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task PersistAsync(CancellationToken cancellationToken = default) => _runtime.PersistAsync(cancellationToken);
+    public async Task PersistAsync(CancellationToken cancellationToken = default)
+    {
+        var started = await _started.ConfigureAwait(false);
+        await started.Runtime.PersistAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops and releases the storage
     /// directory. What was not delivered stays on disk for the next start. Never waits longer than the timeout for
     /// Mixpanel.
     /// </summary>
-    public ValueTask DisposeAsync() => _runtime.DisposeAsync(closing: () =>
+    public ValueTask DisposeAsync()
     {
-        // Closing the app ends its session, as going to the background does.
-        _appLifecycle?.Backgrounded();
-        _network?.Stop();
-        _session.Close();
-    });
+        lock (_disposeGate)
+        {
+            _disposal ??= DisposeCoreAsync();
+            return new ValueTask(_disposal);
+        }
+    }
 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
-    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => Parts.Runtime.LimitShutdownTo(deadline);
+
+    // What the client is made of once started; the start's exception, should it have failed (a fault of the client's own).
+    private Started Parts => _started.GetAwaiter().GetResult();
+
+    private Started? StartedOrNull => _started.Status == TaskStatus.RanToCompletion ? _started.Result : null;
+
+    /// <summary>
+    /// Runs off the app's thread as the client is made: storage made ready, the identity loaded (or created), delivery
+    /// started, app events tracked, then the calls the app made meanwhile applied.
+    /// </summary>
+    private Started Start(HttpClient? httpClient, TimeProvider clock, DateTimeOffset madeAt)
+    {
+        try
+        {
+            DeliveryCounters.PrepareMeter();
+            var hooks = new SessionHooks(_options, _logger, _counters);
+            var directory = _claim is null ? null : ClientStorage.Prepare(_claim.Directory, _logger);
+
+            // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
+            var newDevice = false;
+            var (store, state) = ClientStorage.OpenIdentity(directory, clock, _logger, () =>
+            {
+                newDevice = true;
+                return _options.Enabled ? hooks.NewIdentity() : hooks.NewIdentity().WithOptedOut(true);
+            });
+            var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
+            var runtime = new ClientRuntime(this, _options, _logger, clock, _counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(_options));
+            var session = new IdentitySession(state, store.Version, runtime.Engine, store, _options.IdMerge, clock, _counters, _logger, hooks);
+            var flags = new MixpanelClientFlags(
+                new FlagsApi(runtime.Http, _options, clock),
+                new PersistedFlags(store.Directory, _options.FlagsCacheTimeToLive),
+                clock,
+                _logger,
+                () => { var current = session.Current; return (current.DistinctId, current.DeviceId); },
+                (name, properties) => Track(name, properties));
+            lock (_deviceInfoGate)
+            {
+                _deviceInfoEngine = runtime.Engine;
+                runtime.Engine.DeviceInfo = _deviceInfo;
+            }
+
+            runtime.Engine.Start(session);
+            NetworkWatch? network = null;
+            if (_options.Enabled)
+            {
+                network = new NetworkWatch(runtime.Engine.RetryNow);
+                network.Start();
+            }
+
+            if (_appLifecycle is not null)
+            {
+                AppLifecycle.TrackStart(session, store.Directory, newDevice, DeviceProperties.ReadAppVersion(_options.AppVersion), madeAt, _logger);
+            }
+
+            _start.Open(session);
+            return new Started(runtime, session, flags, network);
+        }
+        catch (Exception exception)
+        {
+            _start.Fail(exception);
+            throw;
+        }
+    }
+
+    private async Task FlushAfterStartAsync(CancellationToken cancellationToken)
+    {
+        var started = await _started.ConfigureAwait(false);
+        await started.Runtime.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        try
+        {
+            Started started;
+            try
+            {
+                started = await _started.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The start failed, and said so: nothing was made that disposal must release.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                ProcessExit.Forget(this);
+                return;
+            }
+
+            await started.Runtime.DisposeAsync(closing: () =>
+            {
+                // Closing the app ends its session, as going to the background does.
+                _appLifecycle?.Backgrounded();
+                started.Network?.Stop();
+                started.Session.Close();
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            _claim?.Dispose();
+        }
+    }
+
+    /// <summary>What the client is made of once its identity is loaded.</summary>
+    private sealed record Started(ClientRuntime Runtime, IdentitySession Session, MixpanelClientFlags Flags, NetworkWatch? Network);
 }

@@ -35,8 +35,9 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         _runtime = new ClientRuntime(
             this, checkedOptions, logger, clock, counters, store: null, directory is null ? null : Path.Combine(directory, "queue"), httpClient, RecordDefaults.ForVisitors(checkedOptions));
         // Disabled, every record the calls make is counted instead of queued.
-        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, checkedOptions.Enabled ? _runtime.Engine.Enqueue : _ => _runtime.DropIfDisabled());
-        _runtime.Start(session: null, DisposeAsync);
+        _calls = new VisitorCalls(checkedOptions, clock, counters, logger, checkedOptions.Enabled ? _runtime.Engine.Enqueue : _ => ClientRuntime.DropDisabled(counters));
+        _runtime.Engine.Start(session: null);
+        ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, logger);
         Flags = new MixpanelFlags(new FlagsApi(_runtime.Http, checkedOptions, clock), checkedOptions, clock, logger, TrackExposure);
     }
 

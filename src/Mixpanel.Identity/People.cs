@@ -24,8 +24,8 @@ public sealed class MixpanelPeople
         _sink = sink;
     }
 
-    internal MixpanelPeople(IdentitySession session)
-        : this(new SessionSink(session))
+    internal MixpanelPeople(SessionStart start)
+        : this(new SessionSink(start))
     {
     }
 
@@ -94,8 +94,8 @@ public sealed class MixpanelPeople
         }
     }
 
-    private sealed class SessionSink(IdentitySession session) : IMixpanelProfileSink
+    private sealed class SessionSink(SessionStart start) : IMixpanelProfileSink
     {
-        public void Send(MixpanelProfileUpdate update) => session.UpdateProfile(update.Update);
+        public void Send(MixpanelProfileUpdate update) => start.Run(session => session.UpdateProfile(update.Update));
     }
 }

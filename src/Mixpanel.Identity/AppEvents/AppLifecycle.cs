@@ -1,6 +1,8 @@
 using System.Security;
 using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
+using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity.AppEvents;
 
@@ -23,23 +25,26 @@ internal sealed class AppLifecycle
     public const string TotalSessions = "$ae_total_app_sessions";
     public const string TotalSessionLength = "$ae_total_app_session_length";
 
-    private readonly IMixpanelClient _client;
+    private readonly SessionStart _start;
+    private readonly TimeProvider _time;
     private readonly AppSessionClock _sessions;
 
-    public AppLifecycle(IMixpanelClient client, TimeProvider time, TimeSpan minimumSessionDuration)
+    public AppLifecycle(SessionStart start, TimeProvider time, TimeSpan minimumSessionDuration)
     {
-        _client = client;
+        _start = start;
+        _time = time;
         _sessions = new AppSessionClock(time, minimumSessionDuration);
     }
 
     /// <summary>
     /// Tracks the first open of a new installation and an update to a higher version, from the state stored in
-    /// <paramref name="directory"/>, and stores the new state. Without a directory (storage in memory) there is nothing
-    /// to remember an installation by, so neither is tracked. A device that ran the client before app events were on
-    /// (<paramref name="newDevice"/> false, no state stored) is not new: its first open is not tracked, as the mobile
-    /// SDKs skip it for an existing user.
+    /// <paramref name="directory"/>, and stores the new state; called as the client starts, before the calls the app
+    /// made meanwhile reach <paramref name="session"/>, and stamped with the time the client was made,
+    /// <paramref name="madeAt"/>. Without a directory (storage in memory) there is nothing to remember an installation
+    /// by, so neither is tracked. A device that ran the client before app events were on (<paramref name="newDevice"/>
+    /// false, no state stored) is not new: its first open is not tracked, as the mobile SDKs skip it for an existing user.
     /// </summary>
-    public void TrackStart(string? directory, bool newDevice, string? appVersion, DateTimeOffset now, ILogger logger)
+    public static void TrackStart(IdentitySession session, string? directory, bool newDevice, string? appVersion, DateTimeOffset madeAt, ILogger logger)
     {
         if (directory is null)
         {
@@ -51,13 +56,13 @@ internal sealed class AppLifecycle
         var updated = stored?.AppVersion is { } before && appVersion is not null && AppVersionOrder.Compare(appVersion, before) > 0;
         if (firstOpen)
         {
-            _client.Track(FirstOpenEvent);
-            _client.People.SetOnce(FirstOpenDate, now);
+            session.Track(FirstOpenEvent, PropertyMap.Empty, madeAt);
+            session.UpdateProfile(ProfileUpdate.ForProperty(ProfileOperation.SetOnce, FirstOpenDate, madeAt));
         }
 
         if (updated)
         {
-            _client.Track(UpdatedEvent, new Dictionary<string, object?> { [UpdatedVersion] = appVersion });
+            session.Track(UpdatedEvent, new PropertyMap([new(UpdatedVersion, appVersion)]), madeAt);
         }
 
         // As the mobile SDKs do, a lower version is not stored: going back up to the version stored is no update.
@@ -83,9 +88,13 @@ internal sealed class AppLifecycle
     {
         if (_sessions.End() is { } length)
         {
-            _client.Track(SessionEvent, new Dictionary<string, object?> { [SessionLength] = length });
-            _client.People.Increment(TotalSessions);
-            _client.People.Increment(TotalSessionLength, length);
+            var endedAt = _time.GetUtcNow();
+            _start.Run(session =>
+            {
+                session.Track(SessionEvent, new PropertyMap([new(SessionLength, length)]), endedAt);
+                session.UpdateProfile(ProfileUpdate.ForProperty(ProfileOperation.Add, TotalSessions, 1.0));
+                session.UpdateProfile(ProfileUpdate.ForProperty(ProfileOperation.Add, TotalSessionLength, length));
+            });
         }
     }
 }

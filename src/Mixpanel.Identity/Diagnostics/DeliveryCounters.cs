@@ -1,25 +1,15 @@
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace Mixpanel.Identity.Diagnostics;
 
 /// <summary>
 /// The client's counters, kept with interlocked arithmetic and mirrored to the <c>Mixpanel.Identity</c> meter so that
-/// OpenTelemetry and <c>dotnet-counters</c> see them too.
+/// OpenTelemetry and <c>dotnet-counters</c> see them too. The meter is made the first time a client counts, or
+/// earlier, off the app's thread, by <see cref="PrepareMeter"/>: making it costs a cold process some milliseconds.
 /// </summary>
 internal sealed class DeliveryCounters
 {
-    private static readonly Meter Meter = new(MixpanelDiagnostics.MeterName, Protocol.LibraryInfo.Current.Version);
-    private static readonly Counter<long> AcceptedInstrument =
-        Meter.CreateCounter<long>("mixpanel.records.accepted", "{record}", "Records (events and profile updates) accepted from the app.");
-    private static readonly Counter<long> SentInstrument =
-        Meter.CreateCounter<long>("mixpanel.records.sent", "{record}", "Records acknowledged by Mixpanel.");
-    private static readonly Counter<long> RetriedInstrument =
-        Meter.CreateCounter<long>("mixpanel.requests.retried", "{request}", "Requests to Mixpanel retried after a transient failure.");
-    private static readonly Counter<long> DroppedInstrument =
-        Meter.CreateCounter<long>("mixpanel.records.dropped", "{record}", "Records dropped instead of delivered, by reason.");
-    private static readonly UpDownCounter<long> QueuedInstrument =
-        Meter.CreateUpDownCounter<long>("mixpanel.records.queued", "{record}", "Records accepted or recovered and not yet sent or dropped.");
-
     private static readonly string[] ReasonTags = CreateReasonTags();
 
     private readonly long[] _dropped = new long[ReasonTags.Length];
@@ -45,15 +35,15 @@ internal sealed class DeliveryCounters
     {
         Interlocked.Add(ref _accepted, count);
         Interlocked.Add(ref _queued, count);
-        AcceptedInstrument.Add(count);
-        QueuedInstrument.Add(count);
+        Instruments.Accepted.Add(count);
+        Instruments.Queued.Add(count);
     }
 
     /// <summary>Records found on disk at start-up, left by an earlier run.</summary>
     public void OnRecovered(long count)
     {
         Interlocked.Add(ref _queued, count);
-        QueuedInstrument.Add(count);
+        Instruments.Queued.Add(count);
     }
 
     public void OnPersisted(long count) => Interlocked.Add(ref _persisted, count);
@@ -62,14 +52,14 @@ internal sealed class DeliveryCounters
     {
         Interlocked.Add(ref _sent, count);
         Interlocked.Add(ref _queued, -count);
-        SentInstrument.Add(count);
-        QueuedInstrument.Add(-count);
+        Instruments.Sent.Add(count);
+        Instruments.Queued.Add(-count);
     }
 
     public void OnRetried()
     {
         Interlocked.Increment(ref _retried);
-        RetriedInstrument.Add(1);
+        Instruments.Retried.Add(1);
     }
 
     /// <summary>Counts a drop; <paramref name="wasQueued"/> says whether the records had been accepted into the queue.</summary>
@@ -81,13 +71,16 @@ internal sealed class DeliveryCounters
         }
 
         Interlocked.Add(ref _dropped[(int)reason], count);
-        DroppedInstrument.Add(count, new KeyValuePair<string, object?>("reason", ReasonTags[(int)reason]));
+        Instruments.Dropped.Add(count, new KeyValuePair<string, object?>("reason", ReasonTags[(int)reason]));
         if (wasQueued)
         {
             Interlocked.Add(ref _queued, -count);
-            QueuedInstrument.Add(-count);
+            Instruments.Queued.Add(-count);
         }
     }
+
+    /// <summary>Makes the meter and its instruments now, if they are not made yet: a client's start calls it off the app's thread.</summary>
+    public static void PrepareMeter() => RuntimeHelpers.RunClassConstructor(typeof(Instruments).TypeHandle);
 
     private static string[] CreateReasonTags()
     {
@@ -104,5 +97,25 @@ internal sealed class DeliveryCounters
         }
 
         return tags;
+    }
+
+    private static class Instruments
+    {
+        private static readonly Meter Meter = new(MixpanelDiagnostics.MeterName, Protocol.LibraryInfo.Current.Version);
+
+        public static readonly Counter<long> Accepted =
+            Meter.CreateCounter<long>("mixpanel.records.accepted", "{record}", "Records (events and profile updates) accepted from the app.");
+
+        public static readonly Counter<long> Sent =
+            Meter.CreateCounter<long>("mixpanel.records.sent", "{record}", "Records acknowledged by Mixpanel.");
+
+        public static readonly Counter<long> Retried =
+            Meter.CreateCounter<long>("mixpanel.requests.retried", "{request}", "Requests to Mixpanel retried after a transient failure.");
+
+        public static readonly Counter<long> Dropped =
+            Meter.CreateCounter<long>("mixpanel.records.dropped", "{record}", "Records dropped instead of delivered, by reason.");
+
+        public static readonly UpDownCounter<long> Queued =
+            Meter.CreateUpDownCounter<long>("mixpanel.records.queued", "{record}", "Records accepted or recovered and not yet sent or dropped.");
     }
 }

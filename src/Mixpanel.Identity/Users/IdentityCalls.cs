@@ -6,24 +6,43 @@ namespace Mixpanel.Identity.Users;
 
 /// <summary>
 /// The identity calls of a device's client as the app makes them: each argument checked as Mixpanel requires (an
-/// <see cref="ArgumentException"/> naming it), then handed to the session. One home for these checks, behind
+/// <see cref="ArgumentException"/> naming it), then handed to the session, at once or, while the client is still
+/// loading its stored identity, once it has (<see cref="SessionStart"/>). One home for these checks, behind
 /// <c>MixpanelClient</c> and behind the fake of it in the Testing package, so that the two refuse the same calls.
 /// <paramref name="identityChanged"/> hears of a login (false) and a reset (true), after the session has them: the
 /// flags are fetched again for the new identity.
 /// </summary>
-internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge, Action<bool> identityChanged)
+/// <remarks>
+/// An event or a timer made before the session is there keeps the time of its call. <c>Alias</c> and
+/// <c>Register</c>, whose checks read the identity, wait for it.
+/// </remarks>
+internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, TimeProvider clock, Action<bool> identityChanged)
 {
     public void Track(string eventName, IReadOnlyDictionary<string, object?>? properties)
     {
         EventProperties.RequireName(eventName, nameof(eventName));
-        session.Track(eventName, PropertyValues.Snapshot(properties, nameof(properties)));
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        if (start.Session is { } session)
+        {
+            session.Track(eventName, snapshot);
+            return;
+        }
+
+        // The checks the session makes of the properties, made now so that their exception is the caller's.
+        var calledAt = clock.GetUtcNow();
+        var time = calledAt.ToUnixTimeMilliseconds();
+        _ = EventProperties.ApplyOverrides(snapshot, nameof(properties), ref time);
+        start.Run(later => later.Track(eventName, snapshot, calledAt));
     }
 
     public void Identify(string userId)
     {
         DistinctIds.ValidateUserId(userId, nameof(userId));
-        session.Identify(userId);
-        identityChanged(false);
+        start.Run(session =>
+        {
+            session.Identify(userId);
+            identityChanged(false);
+        });
     }
 
     public void Alias(string alias)
@@ -36,35 +55,39 @@ internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge,
         }
 
         DistinctIds.ValidateUserId(alias, nameof(alias));
-        session.Alias(alias);
+        start.Wait().Alias(alias);
     }
 
-    public void Reset()
+    public void Reset() => start.Run(session =>
     {
         session.Reset();
         identityChanged(true);
-    }
+    });
 
-    public void Register(IReadOnlyDictionary<string, object?> properties, bool onlyIfAbsent) =>
-        session.Register(SnapshotSuperProperties(properties), onlyIfAbsent);
+    public void Register(IReadOnlyDictionary<string, object?> properties, bool onlyIfAbsent)
+    {
+        var snapshot = SnapshotSuperProperties(properties);
+        start.Wait().Register(snapshot, onlyIfAbsent);
+    }
 
     public void Unregister(string propertyName)
     {
         PropertyValues.ValidateName(propertyName, nameof(propertyName));
-        session.Unregister(propertyName);
+        start.Run(session => session.Unregister(propertyName));
     }
 
-    public void ClearSuperProperties() => session.Unregister(null);
+    public void ClearSuperProperties() => start.Run(static session => session.Unregister(null));
 
     public void TimeEvent(string eventName)
     {
         EventProperties.RequireName(eventName, nameof(eventName));
-        session.TimeEvent(eventName);
+        var calledAt = clock.GetUtcNow();
+        start.Run(session => session.TimeEvent(eventName, calledAt));
     }
 
-    public void ClearTimedEvents() => session.ClearTimedEvents();
+    public void ClearTimedEvents() => start.Run(static session => session.ClearTimedEvents());
 
-    public void OptOut(bool deleteUser) => session.OptOut(deleteUser);
+    public void OptOut(bool deleteUser) => start.Run(session => session.OptOut(deleteUser));
 
     public void OptIn(string? distinctId, IReadOnlyDictionary<string, object?>? properties)
     {
@@ -73,7 +96,8 @@ internal sealed class IdentityCalls(IdentitySession session, IdMergeApi idMerge,
             DistinctIds.ValidateUserId(distinctId, nameof(distinctId));
         }
 
-        session.OptIn(distinctId, PropertyValues.Snapshot(properties, nameof(properties)));
+        var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
+        start.Run(session => session.OptIn(distinctId, snapshot));
     }
 
     private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)

@@ -75,9 +75,11 @@ internal sealed partial class IdentitySession
         }
     }
 
-    public void Track(string eventName, PropertyMap properties)
+    /// <summary>Records an event; <paramref name="calledAt"/> is when the app made the call, if that was earlier than now.</summary>
+    public void Track(string eventName, PropertyMap properties, DateTimeOffset? calledAt = null)
     {
-        var time = Now();
+        var now = calledAt ?? _timeProvider.GetUtcNow();
+        var time = now.ToUnixTimeMilliseconds();
         properties = EventProperties.ApplyOverrides(properties, nameof(properties), ref time);
 
         // The generation is read before the state; OptOut changes them in the other order (see OptOut).
@@ -89,7 +91,7 @@ internal sealed partial class IdentitySession
             return;
         }
 
-        var duration = state.Timers.Count == 0 ? null : StopTimer(eventName);
+        var duration = state.Timers.Count == 0 ? null : StopTimer(eventName, now);
         var identity = state.ForEvents;
         if (!_hooks.TryEvent(ref eventName, ref properties, ref identity))
         {
@@ -230,14 +232,14 @@ internal sealed partial class IdentitySession
         }
     }
 
-    public void TimeEvent(string eventName)
+    public void TimeEvent(string eventName, DateTimeOffset calledAt)
     {
         lock (_gate)
         {
             CurrentLocked();
             if (!IsClosed())
             {
-                Change(new IdentityChange.Timer(eventName, _timeProvider.GetUtcNow().UtcTicks));
+                Change(new IdentityChange.Timer(eventName, calledAt.UtcTicks));
             }
         }
     }
@@ -343,9 +345,9 @@ internal sealed partial class IdentitySession
     }
 
     /// <summary>The seconds since <paramref name="eventName"/>'s timer started, to three decimals, and the timer stopped; null without one.</summary>
-    private double? StopTimer(string eventName)
+    private double? StopTimer(string eventName, DateTimeOffset stoppedAt)
     {
-        var now = _timeProvider.GetUtcNow().UtcTicks;
+        var now = stoppedAt.UtcTicks;
         lock (_gate)
         {
             if (!CurrentLocked().Timers.TryGetValue(eventName, out var start) || _closed)

@@ -12,7 +12,7 @@ namespace Mixpanel.Identity.Users;
 /// call, so that an <c>Identify</c> or <c>Reset</c> in one process is seen by the others at their next call. In
 /// memory (<see cref="InMemory"/>) it is one field, and the counter never moves.
 /// </summary>
-internal sealed class IdentityStore : IDisposable
+internal sealed class IdentityStore
 {
     public const string FileName = "identity.json";
     public const string LockFileName = "identity.lock";
@@ -20,9 +20,6 @@ internal sealed class IdentityStore : IDisposable
 
     // The lock is held for a file write; a holder this long is stuck, and the operation is tried again later.
     private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(10);
-
-    // Directories with a client in this process: one each (a second would be two owners of one queue slot).
-    private static readonly HashSet<string> OpenDirectories = new(UnixPermissions.IsUnix ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase);
 
     private readonly string? _directory;
     private readonly TimeProvider _timeProvider;
@@ -50,30 +47,9 @@ internal sealed class IdentityStore : IDisposable
 
     public static IdentityStore InMemory(TimeProvider timeProvider, ILogger logger) => new(null, timeProvider, logger, null);
 
-    /// <summary>Opens the identity in <paramref name="directory"/> (which must exist).</summary>
-    /// <exception cref="InvalidOperationException">Another client in this process uses the directory.</exception>
-    public static IdentityStore OpenOnDisk(string directory, TimeProvider timeProvider, ILogger logger)
-    {
-        lock (OpenDirectories)
-        {
-            if (!OpenDirectories.Add(directory))
-            {
-                throw new InvalidOperationException(
-                    $"Another MixpanelClient in this process is already using the storage directory '{directory}'. Use one client per " +
-                    "directory (register it as a singleton), or give each client its own MixpanelOptions.StorageDirectory.");
-            }
-        }
-
-        try
-        {
-            return new IdentityStore(directory, timeProvider, logger, ChangeCounter.Open(Path.Combine(directory, VersionFileName)));
-        }
-        catch
-        {
-            Release(directory);
-            throw;
-        }
-    }
+    /// <summary>Opens the identity in <paramref name="directory"/> (which must exist, and which the caller has claimed in this process: <see cref="DirectoryClaim"/>).</summary>
+    public static IdentityStore OpenOnDisk(string directory, TimeProvider timeProvider, ILogger logger) =>
+        new(directory, timeProvider, logger, ChangeCounter.Open(Path.Combine(directory, VersionFileName)));
 
     /// <summary>Takes the cross-process lock for a read-modify-write of the identity.</summary>
     /// <exception cref="IOException">Another process held the lock too long, or the lock file cannot be opened.</exception>
@@ -143,23 +119,6 @@ internal sealed class IdentityStore : IDisposable
 
         StorageFiles.ReplaceWith(temporary, FilePath);
         _changes!.Increment();
-    }
-
-    /// <summary>Lets another client in this process use the directory. The change counter stays mapped until this store is collected (see <see cref="ChangeCounter"/>).</summary>
-    public void Dispose()
-    {
-        if (_directory is not null)
-        {
-            Release(_directory);
-        }
-    }
-
-    private static void Release(string directory)
-    {
-        lock (OpenDirectories)
-        {
-            OpenDirectories.Remove(directory);
-        }
     }
 
     private IdentityState? TryRead(bool setAsideIfDamaged)

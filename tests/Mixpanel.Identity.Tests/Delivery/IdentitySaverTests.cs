@@ -229,7 +229,6 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     {
         var options = new MixpanelOptions { ProjectToken = "token", IdMerge = IdMergeApi.Simplified };
         _store = IdentityStore.OpenOnDisk(directory, _time, NullLogger.Instance);
-        _owned.Add(_store);
         var heldUpdates = Enumerable.Range(0, held).Select(i => new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))).ToList();
         var state = _store.ReadOrCreate(() => IdentityState.CreateNew("device-1").WithHeldProfileUpdates(heldUpdates));
         _intake = new Intake(new AsyncSignal(), _time, options.TrackMemoryBudgetBytes, options.BatchSize);

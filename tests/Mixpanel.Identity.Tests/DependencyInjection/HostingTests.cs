@@ -162,7 +162,9 @@ public sealed class HostingTests : IDisposable
         listener.Start();
         using var host = BuildWithHealthCheck(server.BaseAddress);
 
-        host.Services.GetRequiredService<MixpanelClient>().Track("Signed Up");
+        var mixpanel = host.Services.GetRequiredService<MixpanelClient>();
+        mixpanel.Track("Signed Up");
+        await mixpanel.PersistAsync();
 
         Interlocked.Read(ref accepted).Should().BeGreaterThanOrEqualTo(1);
     }

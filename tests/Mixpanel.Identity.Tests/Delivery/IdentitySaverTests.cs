@@ -227,6 +227,34 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TrySave_AfterAnotherProcessSavedWhileAnUpdateReleasedAtOnceWasUnsaved_NeverReleasesItTwice()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = CreateSut(disk.Path);
+        _store.Save(_store.ReadLatest()!.WithUser("user-1", alias: null));
+        saver.Add(new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))));
+        disk.FillLeaving(freePages: 1);
+        saver.TrySave(final: false, Adopt).Should().BeFalse();
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(1, "the identity has a user: the update went at once");
+
+        disk.FreeAll();
+        SaveAsAnotherProcess(disk.Path, new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
+
+        ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1"], "Mixpanel does not deduplicate profile updates such as $add");
+        var stored = _store.ReadLatest()!;
+        stored.SuperProperties.TryGetValue("plan", out _).Should().BeTrue();
+        stored.HeldProfileUpdates.Should().BeEmpty();
+        _counters.Accepted.Should().Be(1);
+    }
+
+    [Fact]
     public void TrySave_WhenTheReleaseCannotBeQueued_ReleasesAndCountsTheHeldUpdatesOnceTheDiskRecovers()
     {
         using var disk = SmallDisk.TryMount(pages: 64, output);

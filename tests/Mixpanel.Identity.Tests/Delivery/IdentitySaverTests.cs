@@ -159,12 +159,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
 
         // Room for the identity's first write and the released records, none for its last write.
         var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
-        saver.TrySave(final: false, Adopt).Should().BeFalse();
-        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(2, "the release reached the queue before the disk filled");
-
-        disk.FreeAll();
-        _time.Advance(TimeSpan.FromSeconds(1));
-        saver.TrySave(final: false, Adopt).Should().BeTrue();
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: null);
 
         ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1", "user-1"], "Mixpanel does not deduplicate profile updates such as $add");
         _store.ReadLatest()!.HeldProfileUpdates.Should().BeEmpty();
@@ -182,13 +177,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         }
 
         var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
-        saver.TrySave(final: false, Adopt).Should().BeFalse();
-        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(2, "the release reached the queue before the disk filled");
-
-        disk.FreeAll();
-        SaveAsAnotherProcess(disk.Path, new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        saver.TrySave(final: false, Adopt).Should().BeTrue();
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
 
         var stored = _store.ReadLatest()!;
         stored.UserId.Should().Be("user-1");
@@ -210,12 +199,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         }
 
         var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
-        saver.TrySave(final: false, Adopt).Should().BeFalse();
-
-        disk.FreeAll();
-        SaveAsAnotherProcess(disk.Path, new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("name", "Ada")))));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        saver.TrySave(final: false, Adopt).Should().BeTrue();
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("name", "Ada")))));
 
         var released = QueueFrames.Payloads(_writer.Queue[RecordEndpoint.Engage]);
         released.Select(static update => update.GetProperty("$distinct_id").GetString()).Should().Equal("user-1", "user-1", "user-1");
@@ -239,13 +223,7 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         _store.Save(_store.ReadLatest()!.WithUser("user-1", alias: null));
         saver.Add(new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))));
         disk.FillLeaving(freePages: 1);
-        saver.TrySave(final: false, Adopt).Should().BeFalse();
-        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(1, "the identity has a user: the update went at once");
-
-        disk.FreeAll();
-        SaveAsAnotherProcess(disk.Path, new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        saver.TrySave(final: false, Adopt).Should().BeTrue();
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
 
         ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1"], "Mixpanel does not deduplicate profile updates such as $add");
         var stored = _store.ReadLatest()!;
@@ -334,6 +312,26 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         TakeChanges(saver);
         disk.FillLeaving(freePages: 1);
         return saver;
+    }
+
+    /// <summary>
+    /// A save that fails on the nearly full disk once the release reached the queue; then, the disk freed, another
+    /// process's save of <paramref name="byAnotherProcess"/> if given, and the saver's next attempt, which succeeds.
+    /// </summary>
+    private void SaveAgainAfterAFailedSave(SmallDisk disk, IdentitySaver saver, IdentityChange? byAnotherProcess)
+    {
+        var queued = _writer.Queue[RecordEndpoint.Engage].UnreadCount;
+        saver.TrySave(final: false, Adopt).Should().BeFalse();
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().BeGreaterThan(queued, "the release reached the queue before the disk filled");
+
+        disk.FreeAll();
+        if (byAnotherProcess is not null)
+        {
+            SaveAsAnotherProcess(disk.Path, byAnotherProcess);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
     }
 
     /// <summary>

@@ -167,11 +167,7 @@ public sealed class SenderSetTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Purge_AfterCancelSends_DropsWhatWasOnTheWireAndLetsLaterRequestsGo()
     {
-        var senders = CreateSut();
-        _server.Faults.Enqueue(ServerFault.NeverRespond());
-        Store(RecordEndpoint.Engage, 3);
-        senders.Start();
-        await _server.WaitForAsync(static server => server.HeldRequestCount == 1, Patience);
+        var senders = await StartARequestLeftUnansweredAsync();
 
         senders.CancelSends();
         await SendUntilAsync(senders, () => _counters.GetDropped(DropReason.OptedOut) == 3);
@@ -186,11 +182,7 @@ public sealed class SenderSetTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Settle_WhileStopping_KeepsTheBatchCancelledOnTheWireStored()
     {
-        var senders = CreateSut();
-        _server.Faults.Enqueue(ServerFault.NeverRespond());
-        Store(RecordEndpoint.Engage, 3);
-        senders.Start();
-        await _server.WaitForAsync(static server => server.HeldRequestCount == 1, Patience);
+        var senders = await StartARequestLeftUnansweredAsync();
 
         senders.CancelSends();
         await _wake.WaitAsync(Patience);
@@ -266,6 +258,17 @@ public sealed class SenderSetTests : IAsyncLifetime, IDisposable
         }
 
         _writer.TryCommit(final: true, out _).Should().BeTrue();
+    }
+
+    /// <summary>Three profile updates on the wire, which the server never answers.</summary>
+    private async Task<SenderSet> StartARequestLeftUnansweredAsync()
+    {
+        var senders = CreateSut();
+        _server.Faults.Enqueue(ServerFault.NeverRespond());
+        Store(RecordEndpoint.Engage, 3);
+        senders.Start();
+        await _server.WaitForAsync(static server => server.HeldRequestCount == 1, Patience);
+        return senders;
     }
 
     /// <summary>Starts requests and settles their answers, as the loop does, until <paramref name="done"/>.</summary>

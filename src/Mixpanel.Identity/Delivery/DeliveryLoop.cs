@@ -243,8 +243,9 @@ internal sealed class DeliveryLoop : IDisposable
     private bool Process(IntakeItem item, bool final)
     {
         // Changes are saved before anything that follows them: a released profile update must reach the queue before
-        // a later update of the same profile.
-        if (item.Change is null && !SaveChanges(final) && item.Marker is FlushRequest)
+        // a later update of the same profile. A flush waits for them, except on the final pass: nothing is taken after
+        // it, so the records behind the flush would end with the process, uncounted, and the flush never complete.
+        if (item.Change is null && !SaveChanges(final) && item.Marker is FlushRequest && !final)
         {
             return false;
         }

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Mixpanel.Identity.Diagnostics;
+using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Users;
 
 namespace Mixpanel.Identity.Delivery;
@@ -66,7 +69,8 @@ internal sealed class IdentitySaver
     /// go into the queue under a tag that the stored identity names until the release is saved: if the process dies in
     /// between, the next start finds the tag and cuts those records off, and the updates, still held, are released
     /// once, later. If the identity cannot be saved after the release reached the queue, the next attempt saves what
-    /// the release left, without releasing again.
+    /// the release left, without releasing again; or, if another process saved the identity meanwhile, applies the
+    /// changes to what it saved, the updates already released taken out of it.
     /// </summary>
     public bool TrySave(bool final, Func<long, QueueRecovery> adoptOrphans)
     {
@@ -84,13 +88,14 @@ internal sealed class IdentitySaver
         {
             using (_store.Lock())
             {
-                // A release already in the queue: the identity it leaves is what is left to save, with the changes
-                // taken since. Starting again from the stored identity, which still holds the updates, would release
-                // them twice, and Mixpanel does not deduplicate a profile's $add.
+                // A release already in the queue, and no save by any process since it was marked: the identity it
+                // leaves is what is left to save, with the changes taken since. Starting again from the stored
+                // identity, which still holds the updates, would release them twice, and Mixpanel does not
+                // deduplicate a profile's $add.
                 var effects = new ChangeEffects();
                 IdentityState from;
                 var applied = 0;
-                if (_released is { } released)
+                if (_released is { } released && _store.Version == released.Version)
                 {
                     from = released.State;
                     applied = released.Changes;
@@ -108,12 +113,19 @@ internal sealed class IdentitySaver
                         adoptOrphans(from.PendingRelease);
                         from = from.WithPendingRelease(0);
                     }
+
+                    // Another process saved the identity over this release's mark, from the identity that still held
+                    // the updates released: the changes go again onto what it saved, without them.
+                    from = _released?.TakeOutOf(from) ?? from;
                 }
 
                 var state = from;
                 for (var i = applied; i < _changes.Count; i++)
                 {
-                    state = _changes[i].Apply(state, effects);
+                    if (_released?.Covers(_changes[i]) != true)
+                    {
+                        state = _changes[i].Apply(state, effects);
+                    }
                 }
 
                 if (effects.Released.Count > 0)
@@ -121,7 +133,7 @@ internal sealed class IdentitySaver
                     var tag = NewReleaseTag();
                     _store.Save(from.WithPendingRelease(tag));
                     _writer.AppendReleased(effects.Released, tag);
-                    _released = new ReleasedState(state, _changes.Count, effects.Dropped);
+                    _released = new ReleasedState(state, _changes.Count, effects.Dropped, _store.Version, ReleasedSoFar(effects));
                 }
 
                 _store.Save(state);
@@ -148,8 +160,62 @@ internal sealed class IdentitySaver
         }
     }
 
-    /// <summary>The identity a release left, the changes taken that it covers, and the held updates they dropped, still to count.</summary>
-    private sealed record ReleasedState(IdentityState State, int Changes, Dictionary<DropReason, int> Dropped);
+    /// <summary>The updates released while the identity is not saved: those of earlier attempts, and those of <paramref name="effects"/>.</summary>
+    private List<ReleasedUpdate> ReleasedSoFar(ChangeEffects effects)
+    {
+        var released = _released?.Updates ?? [];
+        foreach (var record in effects.Released)
+        {
+            var ownHold = _changes.Any(change => change is IdentityChange.Hold hold && ReferenceEquals(hold.Update, record.Update));
+            released.Add(new ReleasedUpdate(record.Update, WasStored: !ownHold));
+        }
+
+        return released;
+    }
+
+    /// <summary>
+    /// The identity a release left, the changes taken that it covers, the held updates they dropped, still to count, the
+    /// store's version once the release was marked, and every update released since the identity was last saved.
+    /// </summary>
+    private sealed record ReleasedState(IdentityState State, int Changes, Dictionary<DropReason, int> Dropped, int Version, List<ReleasedUpdate> Updates)
+    {
+        /// <summary>Whether <paramref name="change"/> holds an update already released (applied again, it would be held or released twice).</summary>
+        public bool Covers(IdentityChange change) =>
+            change is IdentityChange.Hold hold && Updates.Any(released => ReferenceEquals(released.Update, hold.Update));
+
+        /// <summary>
+        /// <paramref name="stored"/> without the held updates released from the identity as stored. Read back from the
+        /// file, they are other objects: they are matched by content, each released one taking out one held.
+        /// </summary>
+        public IdentityState TakeOutOf(IdentityState stored)
+        {
+            var released = Updates.Where(static update => update.WasStored).Select(static update => Content(update.Update)).ToList();
+            var kept = new List<ProfileUpdate>(stored.HeldProfileUpdates.Count);
+            foreach (var held in stored.HeldProfileUpdates)
+            {
+                if (!released.Remove(Content(held)))
+                {
+                    kept.Add(held);
+                }
+            }
+
+            return kept.Count == stored.HeldProfileUpdates.Count ? stored : stored.WithHeldProfileUpdates(kept);
+        }
+
+        private static string Content(ProfileUpdate update)
+        {
+            var buffer = new ByteBuffer(256);
+            using (var writer = new Utf8JsonWriter(buffer, JsonValues.WriterOptions))
+            {
+                JsonValues.Write(writer, update.Payload);
+            }
+
+            return ProfileUpdate.WireName(update.Operation) + Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray());
+        }
+    }
+
+    /// <summary>A released update, and whether it was held in the identity as stored (else a change of this process held it).</summary>
+    private readonly record struct ReleasedUpdate(ProfileUpdate Update, bool WasStored);
 
     private static long NewReleaseTag()
     {

@@ -145,6 +145,8 @@ internal abstract class IdentityChange
     /// </summary>
     public sealed class Hold(ProfileUpdate update) : IdentityChange
     {
+        public ProfileUpdate Update => update;
+
         public override IdentityState Apply(IdentityState state, ChangeEffects effects)
         {
             if (state.UserId is { } userId)

@@ -159,17 +159,77 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
 
         // Room for the identity's first write and the released records, none for its last write.
         var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
-        saver.TrySave(final: false, Adopt).Should().BeFalse();
-        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().Be(2, "the release reached the queue before the disk filled");
-
-        disk.FreeAll();
-        _time.Advance(TimeSpan.FromSeconds(1));
-        saver.TrySave(final: false, Adopt).Should().BeTrue();
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: null);
 
         ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1", "user-1"], "Mixpanel does not deduplicate profile updates such as $add");
         _store.ReadLatest()!.HeldProfileUpdates.Should().BeEmpty();
         _store.ReadLatest()!.PendingRelease.Should().Be(0);
         _counters.Accepted.Should().Be(2);
+    }
+
+    [Fact]
+    public void TrySave_AfterAnotherProcessSavedWhileTheIdentityCouldNotBeSaved_KeepsItsChangeAndReleasesTheHeldUpdatesOnce()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
+
+        var stored = _store.ReadLatest()!;
+        stored.UserId.Should().Be("user-1");
+        stored.SuperProperties.TryGetValue("plan", out var plan).Should().BeTrue("the other process's change is kept");
+        plan.Should().Be("pro");
+        stored.HeldProfileUpdates.Should().BeEmpty("they are in the queue already");
+        stored.PendingRelease.Should().Be(0);
+        ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1", "user-1"], "Mixpanel does not deduplicate profile updates such as $add");
+        _counters.Accepted.Should().Be(2);
+    }
+
+    [Fact]
+    public void TrySave_AfterAnotherProcessHeldAnUpdateWhileTheIdentityCouldNotBeSaved_ReleasesThatUpdateAndTheOthersOnce()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = IdentifyOnANearlyFullDisk(disk, held: 2);
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Set, QueueFrames.Properties(("name", "Ada")))));
+
+        var released = QueueFrames.Payloads(_writer.Queue[RecordEndpoint.Engage]);
+        released.Select(static update => update.GetProperty("$distinct_id").GetString()).Should().Equal("user-1", "user-1", "user-1");
+        released.Count(static update => update.TryGetProperty("$add", out _)).Should().Be(2, "the updates released before are not released again");
+        released.Count(static update => update.TryGetProperty("$set", out _)).Should().Be(1, "the other process's update goes to the user this process identified");
+        _store.ReadLatest()!.HeldProfileUpdates.Should().BeEmpty();
+        _store.ReadLatest()!.PendingRelease.Should().Be(0);
+        _counters.Accepted.Should().Be(3);
+    }
+
+    [Fact]
+    public void TrySave_AfterAnotherProcessSavedWhileAnUpdateReleasedAtOnceWasUnsaved_NeverReleasesItTwice()
+    {
+        using var disk = SmallDisk.TryMount(pages: 64, output);
+        if (disk is null)
+        {
+            return;
+        }
+
+        var saver = CreateSut(disk.Path);
+        _store.Save(_store.ReadLatest()!.WithUser("user-1", alias: null));
+        saver.Add(new IdentityChange.Hold(new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))));
+        disk.FillLeaving(freePages: 1);
+        SaveAgainAfterAFailedSave(disk, saver, byAnotherProcess: new IdentityChange.Register(QueueFrames.Properties(("plan", "pro")), onlyIfAbsent: false));
+
+        ReleasedTo(_writer.Queue[RecordEndpoint.Engage]).Should().Equal(["user-1"], "Mixpanel does not deduplicate profile updates such as $add");
+        var stored = _store.ReadLatest()!;
+        stored.SuperProperties.TryGetValue("plan", out _).Should().BeTrue();
+        stored.HeldProfileUpdates.Should().BeEmpty();
+        _counters.Accepted.Should().Be(1);
     }
 
     [Fact]
@@ -251,6 +311,40 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
         TakeChanges(saver);
         disk.FillLeaving(freePages: 1);
         return saver;
+    }
+
+    /// <summary>
+    /// A save that fails on the nearly full disk once the release reached the queue; then, the disk freed, another
+    /// process's save of <paramref name="byAnotherProcess"/> if given, and the saver's next attempt, which succeeds.
+    /// </summary>
+    private void SaveAgainAfterAFailedSave(SmallDisk disk, IdentitySaver saver, IdentityChange? byAnotherProcess)
+    {
+        var queued = _writer.Queue[RecordEndpoint.Engage].UnreadCount;
+        saver.TrySave(final: false, Adopt).Should().BeFalse();
+        _writer.Queue[RecordEndpoint.Engage].UnreadCount.Should().BeGreaterThan(queued, "the release reached the queue before the disk filled");
+
+        disk.FreeAll();
+        if (byAnotherProcess is not null)
+        {
+            SaveAsAnotherProcess(disk.Path, byAnotherProcess);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        saver.TrySave(final: false, Adopt).Should().BeTrue();
+    }
+
+    /// <summary>
+    /// Another process's save of <paramref name="change"/> onto the identity as stored, as its saver makes it: the mark of
+    /// a release it takes as cut short is cleared. Its store reaches the folder by another path, as a process has one store
+    /// per path.
+    /// </summary>
+    private void SaveAsAnotherProcess(string directory, IdentityChange change)
+    {
+        using var other = IdentityStore.OpenOnDisk(Path.Combine(directory, "."), _time, NullLogger.Instance);
+        using (other.Lock())
+        {
+            other.Save(change.Apply(other.ReadLatest()!.WithPendingRelease(0), new ChangeEffects()));
+        }
     }
 
     /// <summary>Hands the saver the changes the session made, as the loop does; returns how many.</summary>

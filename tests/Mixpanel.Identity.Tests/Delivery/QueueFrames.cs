@@ -10,9 +10,10 @@ internal static class QueueFrames
 {
     /// <summary>
     /// <paramref name="count"/> frames numbered from <paramref name="firstNumber"/>, each a JSON object naming its number,
-    /// recorded at <paramref name="timeMilliseconds"/> (0: a record with no time, as profile updates are).
+    /// recorded at <paramref name="timeMilliseconds"/> (0: a record with no time, as profile updates are), released under
+    /// <paramref name="releaseTag"/> (0: none).
     /// </summary>
-    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0, long timeMilliseconds = 0)
+    public static ByteBuffer Numbered(long firstNumber, int count, int padding = 0, long timeMilliseconds = 0, long releaseTag = 0)
     {
         var frames = new ByteBuffer(1024);
         for (var i = 0; i < count; i++)
@@ -21,7 +22,7 @@ internal static class QueueFrames
             frames.GetSpan(RecordFrame.HeaderSize);
             frames.Advance(RecordFrame.HeaderSize);
             frames.Write(Encoding.UTF8.GetBytes($"{{\"n\":{firstNumber + i},\"pad\":\"{new string('x', padding)}\"}}"));
-            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, timeMilliseconds, 0);
+            RecordFrame.Seal(frames, start, firstNumber + i, firstNumber + i, timeMilliseconds, releaseTag);
         }
 
         return frames;

@@ -202,7 +202,6 @@ public sealed class DeliveryLoopTests : IAsyncLifetime, IDisposable
         if (held is { } count)
         {
             _store = IdentityStore.OpenOnDisk(_folder.Path, _time, NullLogger.Instance);
-            _owned.Add(_store);
             var updates = Enumerable.Range(0, count).Select(_ => new ProfileUpdate(ProfileOperation.Add, QueueFrames.Properties(("credits", 10)))).ToList();
             var state = _store.ReadOrCreate(() => IdentityState.CreateNew("device-1").WithHeldProfileUpdates(updates));
             _session = new IdentitySession(

@@ -335,12 +335,11 @@ public sealed class IdentitySaverTests(ITestOutputHelper output) : IDisposable
 
     /// <summary>
     /// Another process's save of <paramref name="change"/> onto the identity as stored, as its saver makes it: the mark of
-    /// a release it takes as cut short is cleared. Its store reaches the folder by another path, as a process has one store
-    /// per path.
+    /// a release it takes as cut short is cleared.
     /// </summary>
     private void SaveAsAnotherProcess(string directory, IdentityChange change)
     {
-        using var other = IdentityStore.OpenOnDisk(Path.Combine(directory, "."), _time, NullLogger.Instance);
+        var other = IdentityStore.OpenOnDisk(directory, _time, NullLogger.Instance);
         using (other.Lock())
         {
             other.Save(change.Apply(other.ReadLatest()!.WithPendingRelease(0), new ChangeEffects()));

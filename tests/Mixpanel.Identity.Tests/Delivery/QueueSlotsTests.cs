@@ -222,7 +222,6 @@ public sealed class QueueSlotsTests : IDisposable
         if (withIdentity && _identity is null)
         {
             _identity = IdentityStore.OpenOnDisk(_folder.Path, _time, NullLogger.Instance);
-            _owned.Add(_identity);
         }
 
         return new QueueSlots(new MixpanelOptions { ProjectToken = "token" }, _identity, QueueDirectory, _time, NullLogger.Instance, _counters);

@@ -221,9 +221,9 @@ public sealed class StorageEdgeTests(ITestOutputHelper output)
             harness.Time.Advance(pause);
         }
 
+        await client.Invoking(c => c.DisposeAsync().AsTask()).Should().NotThrowAsync();
         var segments = Directory.GetFiles(Path.Combine(disk.Path, "queue"), "*.seg", SearchOption.AllDirectories);
         segments.Select(path => new FileInfo(path).Length).Should().NotContain(0, "a write that failed leaves no empty file behind");
-        await client.Invoking(c => c.DisposeAsync().AsTask()).Should().NotThrowAsync();
 
         disk.FreeAll();
         await using var next = new MixpanelClient(options, timeProvider: harness.Time);

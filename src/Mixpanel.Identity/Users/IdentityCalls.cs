@@ -28,11 +28,7 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
             return;
         }
 
-        // The checks the session makes of the properties, made now so that their exception is the caller's.
-        var calledAt = clock.GetUtcNow();
-        var time = calledAt.ToUnixTimeMilliseconds();
-        _ = EventProperties.ApplyOverrides(snapshot, nameof(properties), ref time);
-        start.Run(later => later.Track(eventName, snapshot, calledAt));
+        TrackLater(eventName, snapshot);
     }
 
     public void Identify(string userId)
@@ -98,6 +94,16 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
 
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
         start.Run(session => session.OptIn(distinctId, snapshot));
+    }
+
+    // Apart from Track, so that its closure is made only for an event made before the session is there.
+    private void TrackLater(string eventName, PropertyMap properties)
+    {
+        // The checks the session makes of the properties, made now so that their exception is the caller's.
+        var calledAt = clock.GetUtcNow();
+        var time = calledAt.ToUnixTimeMilliseconds();
+        _ = EventProperties.ApplyOverrides(properties, nameof(properties), ref time);
+        start.Run(session => session.Track(eventName, properties, calledAt));
     }
 
     private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)

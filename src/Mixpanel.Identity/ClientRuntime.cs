@@ -23,7 +23,8 @@ internal sealed class ClientRuntime
 
     /// <summary>
     /// Makes the engine for <paramref name="owner"/>, over <paramref name="store"/> (a device's identity store; none for
-    /// a server's client); on failure nothing is left open.
+    /// a server's client), its disposal within <paramref name="shutdown"/> if the owner made that budget already; on
+    /// failure nothing is left open.
     /// </summary>
     public ClientRuntime(
         object owner,
@@ -34,14 +35,15 @@ internal sealed class ClientRuntime
         IdentityStore? store,
         string? queueDirectory,
         HttpClient? httpClient,
-        RecordDefaults defaults)
+        RecordDefaults defaults,
+        ShutdownBudget? shutdown = null)
     {
         _owner = owner;
         Options = options;
         Logger = logger;
         Clock = clock;
         Counters = counters;
-        _shutdown = new ShutdownBudget(options.ShutdownTimeout, clock);
+        _shutdown = shutdown ?? new ShutdownBudget(options.ShutdownTimeout, clock);
         _ownedHttpClient = httpClient is null ? new HttpClient(HttpSender.CreateHandler()) { Timeout = Timeout.InfiniteTimeSpan } : null;
         var http = httpClient ?? _ownedHttpClient!;
         Http = http;

@@ -1,5 +1,6 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
+using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.AppEvents;
 using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
@@ -27,12 +28,16 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     private readonly SessionStart _start;
     private readonly IdentityCalls _calls;
     private readonly AppLifecycle? _appLifecycle;
+    private readonly ShutdownBudget _shutdown;
     private readonly Task<Started> _started;
     private readonly object _deviceInfoGate = new();
     private readonly object _disposeGate = new();
     private PropertyMap _deviceInfo = PropertyMap.Empty;
     private DeliveryEngine? _deviceInfoEngine;
     private Task? _disposal;
+
+    // What the client is made of, once made: set just before the calls kept while the identity loaded are applied.
+    private Started? _parts;
 
     /// <summary>
     /// Creates a client, and starts loading (or creating) the identity stored for its project. The constructor and the
@@ -62,6 +67,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         _options = checkedOptions;
         _logger = ClientRuntime.CreateLogger(loggerFactory);
         _counters = new DeliveryCounters();
+        _shutdown = new ShutdownBudget(checkedOptions.ShutdownTimeout, clock);
+        Diagnostics = new MixpanelDiagnostics(_counters, () => Parts.Runtime.Engine.Status);
         if (checkedOptions is { Enabled: true, Storage: StorageMode.Disk } && ClientStorage.Resolve(checkedOptions, _logger) is { } directory)
         {
             _claim = DirectoryClaim.Take(directory);
@@ -115,7 +122,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     internal bool IsStarted => _start.Session is not null;
 
     /// <inheritdoc />
-    public MixpanelDiagnostics Diagnostics => Parts.Runtime.Diagnostics;
+    public MixpanelDiagnostics Diagnostics { get; }
 
     /// <summary>Records an event.</summary>
     /// <param name="eventName">The event name; truncated to 255 characters.</param>
@@ -290,7 +297,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        StartedOrNull is { } started ? started.Runtime.FlushAsync(cancellationToken) : FlushAfterStartAsync(cancellationToken);
+        _started.Status == TaskStatus.RanToCompletion ? _started.Result.Runtime.FlushAsync(cancellationToken) : FlushAfterStartAsync(cancellationToken);
 
     /// <summary>
     /// Completes when every record and every change of identity made before the call is stored (on disk, with
@@ -301,6 +308,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public async Task PersistAsync(CancellationToken cancellationToken = default)
     {
+        await _started.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
         var started = await _started.ConfigureAwait(false);
         await started.Runtime.PersistAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -322,12 +330,16 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
-    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => Parts.Runtime.LimitShutdownTo(deadline);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
 
-    // What the client is made of once started; the start's exception, should it have failed (a fault of the client's own).
-    private Started Parts => _started.GetAwaiter().GetResult();
+    /// <summary>Completes once the client has started: its identity loaded and the calls made meanwhile applied.</summary>
+    Task IFlushOnStop.Started => _started;
 
-    private Started? StartedOrNull => _started.Status == TaskStatus.RanToCompletion ? _started.Result : null;
+    // What the client is made of, waiting for it to be made; the start's exception, should it have failed (a fault of
+    // the client's own).
+    private Started Parts => Volatile.Read(ref _parts) ?? _started.GetAwaiter().GetResult();
+
+    private Started? StartedOrNull => Volatile.Read(ref _parts);
 
     /// <summary>
     /// Runs off the app's thread as the client is made: storage made ready, the identity loaded (or created), delivery
@@ -335,6 +347,8 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     private Started Start(HttpClient? httpClient, TimeProvider clock, DateTimeOffset madeAt)
     {
+        ClientRuntime? runtime = null;
+        NetworkWatch? network = null;
         try
         {
             DeliveryCounters.PrepareMeter();
@@ -349,7 +363,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
                 return _options.Enabled ? hooks.NewIdentity() : hooks.NewIdentity().WithOptedOut(true);
             });
             var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            var runtime = new ClientRuntime(this, _options, _logger, clock, _counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(_options));
+            runtime = new ClientRuntime(this, _options, _logger, clock, _counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(_options), _shutdown);
             var session = new IdentitySession(state, store.Version, runtime.Engine, store, _options.IdMerge, clock, _counters, _logger, hooks);
             var flags = new MixpanelClientFlags(
                 new FlagsApi(runtime.Http, _options, clock),
@@ -365,30 +379,31 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
             }
 
             runtime.Engine.Start(session);
-            NetworkWatch? network = null;
             if (_options.Enabled)
             {
                 network = new NetworkWatch(runtime.Engine.RetryNow);
                 network.Start();
             }
 
-            if (_appLifecycle is not null)
-            {
-                AppLifecycle.TrackStart(session, store.Directory, newDevice, DeviceProperties.ReadAppVersion(_options.AppVersion), madeAt, _logger);
-            }
-
-            _start.Open(session);
-            return new Started(runtime, session, flags, network);
+            var started = new Started(runtime, session, flags, network);
+            Volatile.Write(ref _parts, started);
+            var appVersion = _appLifecycle is null ? null : DeviceProperties.ReadAppVersion(_options.AppVersion);
+            _start.Open(session, first: _appLifecycle is null ? null : opened => AppLifecycle.TrackStart(opened, store.Directory, newDevice, appVersion, madeAt, _logger));
+            return started;
         }
         catch (Exception exception)
         {
+            // A fault of the client's own: nothing it made is left running, and the calls kept are lost, logged.
+            network?.Stop();
             _start.Fail(exception);
+            runtime?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
     }
 
     private async Task FlushAfterStartAsync(CancellationToken cancellationToken)
     {
+        await _started.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
         var started = await _started.ConfigureAwait(false);
         await started.Runtime.FlushAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -158,7 +158,8 @@ public sealed class MixpanelOptions
     /// <summary>
     /// Supplies the device id for a device that has none yet (first run) and after <see cref="MixpanelClient.Reset"/>:
     /// for an app moving from another SDK, so that its users keep their anonymous ids. An id it gives that Mixpanel
-    /// would refuse, or an exception, is logged and a random UUID used instead.
+    /// would refuse, or an exception, is logged and a random UUID used instead. On a first run it is called on the thread
+    /// that loads the identity as the client starts, not on the thread that creates the client.
     /// </summary>
     /// <value>The default value is null: a random UUID v4.</value>
     public Func<string>? DeviceIdProvider { get; set; }
@@ -171,7 +172,8 @@ public sealed class MixpanelOptions
     public bool OptOutTrackingByDefault { get; set; }
 
     /// <summary>
-    /// Called with every event before it is queued, on the thread that tracks it: return it (changed with
+    /// Called with every event before it is queued, on the thread that tracks it (for an event tracked while the client was
+    /// starting, on the thread that starts it, once the identity is loaded): return it (changed with
     /// <see cref="MixpanelEvent.With"/>, or not) to send it, or null to drop it (counted as
     /// <see cref="DropReason.Filtered"/>). An exception drops the event (<see cref="DropReason.HookFailed"/>) and is logged.
     /// </summary>

@@ -133,4 +133,7 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         Track(context.ToVisitor(), ExposureProperties.EventName, properties);
 
     void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _runtime.LimitShutdownTo(deadline);
+
+    /// <inheritdoc />
+    Task IFlushOnStop.Started => Task.CompletedTask;
 }

@@ -31,7 +31,8 @@ internal sealed class MixpanelStopFlush<TClient> : IHostedLifecycleService, IDis
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    // The host's start waits for the client's own, off the app's thread: a host that has started has a started client.
+    public Task StartAsync(CancellationToken cancellationToken) => _client.Started.WaitOrCancelAsync(cancellationToken);
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -9,8 +9,8 @@ namespace Mixpanel.Identity.Users;
 /// <see cref="ArgumentException"/> naming it), then handed to the session, at once or, while the client is still
 /// loading its stored identity, once it has (<see cref="SessionStart"/>). One home for these checks, behind
 /// <c>MixpanelClient</c> and behind the fake of it in the Testing package, so that the two refuse the same calls.
-/// <paramref name="identityChanged"/> hears of a login (false) and a reset (true), after the session has them: the
-/// flags are fetched again for the new identity.
+/// <paramref name="identityChanged"/> hears of a login (false: <c>Identify</c>, or opting in as a user) and a reset
+/// (true), after the session has them: the flags are fetched again for the new identity.
 /// </summary>
 /// <remarks>
 /// An event or a timer made before the session is there keeps the time of its call. <c>Alias</c> and
@@ -34,9 +34,10 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
     public void Identify(string userId)
     {
         DistinctIds.ValidateUserId(userId, nameof(userId));
+        var calledAt = clock.GetUtcNow();
         start.Run(session =>
         {
-            session.Identify(userId);
+            session.Identify(userId, calledAt);
             identityChanged(false);
         });
     }
@@ -93,17 +94,32 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
         }
 
         var snapshot = PropertyValues.Snapshot(properties, nameof(properties));
-        start.Run(session => session.OptIn(distinctId, snapshot));
+        var calledAt = CheckEventProperties(snapshot, nameof(properties));
+        start.Run(session =>
+        {
+            session.OptIn(distinctId, snapshot, calledAt);
+            if (distinctId is not null)
+            {
+                identityChanged(false);
+            }
+        });
     }
 
     // Apart from Track, so that its closure is made only for an event made before the session is there.
     private void TrackLater(string eventName, PropertyMap properties)
     {
-        // The checks the session makes of the properties, made now so that their exception is the caller's.
+        var calledAt = CheckEventProperties(properties, nameof(properties));
+        start.Run(session => session.Track(eventName, properties, calledAt));
+    }
+
+    // The checks the session makes of an event's properties, made at the call so that their exception is the caller's
+    // even when the event is recorded later; returns the time of the call.
+    private DateTimeOffset CheckEventProperties(PropertyMap properties, string paramName)
+    {
         var calledAt = clock.GetUtcNow();
         var time = calledAt.ToUnixTimeMilliseconds();
-        _ = EventProperties.ApplyOverrides(properties, nameof(properties), ref time);
-        start.Run(session => session.Track(eventName, properties, calledAt));
+        _ = EventProperties.ApplyOverrides(properties, paramName, ref time);
+        return calledAt;
     }
 
     private static PropertyMap SnapshotSuperProperties(IReadOnlyDictionary<string, object?> properties)

@@ -101,7 +101,7 @@ internal sealed partial class IdentitySession
         Enqueue(new EventRecord(eventName, properties, identity, time, duration), generation);
     }
 
-    public void Identify(string userId)
+    public void Identify(string userId, DateTimeOffset? calledAt = null)
     {
         lock (_gate)
         {
@@ -124,7 +124,7 @@ internal sealed partial class IdentitySession
             if (_idMerge == IdMergeApi.Original && !string.Equals(state.Alias, userId, StringComparison.Ordinal) && !state.OptedOut)
             {
                 var properties = new PropertyMap([new(ReservedNames.AnonDistinctId, state.DistinctId)]);
-                Enqueue(new EventRecord(ReservedNames.IdentifyEvent, properties, identified.ForEvents, Now(), null), _optOutGeneration);
+                Enqueue(new EventRecord(ReservedNames.IdentifyEvent, properties, identified.ForEvents, (calledAt ?? _timeProvider.GetUtcNow()).ToUnixTimeMilliseconds(), null), _optOutGeneration);
             }
 
             Change(change, identified);
@@ -283,7 +283,7 @@ internal sealed partial class IdentitySession
     }
 
     /// <summary>Opts back in; with <paramref name="distinctId"/>, identifies the user first. Tracks <c>$opt_in</c> with <paramref name="properties"/>.</summary>
-    public void OptIn(string? distinctId, PropertyMap properties)
+    public void OptIn(string? distinctId, PropertyMap properties, DateTimeOffset? calledAt = null)
     {
         lock (_gate)
         {
@@ -298,10 +298,10 @@ internal sealed partial class IdentitySession
 
         if (distinctId is not null)
         {
-            Identify(distinctId);
+            Identify(distinctId, calledAt);
         }
 
-        Track("$opt_in", properties);
+        Track("$opt_in", properties, calledAt);
     }
 
     /// <summary>The client was disposed: from now on calls change nothing, and records are counted as dropped.</summary>

@@ -20,13 +20,15 @@ internal sealed class SessionStart
     private List<Action<IdentitySession>>? _early = [];
     private IdentitySession? _session;
 
+    // The thread applying the kept calls, and the session it applies them to: an app's hook run by one of them may read
+    // the identity, and is answered at once, as the calls applied so far left it, instead of waiting for itself.
+    private int _openingThread;
+    private IdentitySession? _opening;
+
     public SessionStart(ILogger logger) => _logger = logger;
 
     /// <summary>The session, once it is there; null before.</summary>
     public IdentitySession? Session => Volatile.Read(ref _session);
-
-    /// <summary>Completes once the session is there and the calls made before it are applied.</summary>
-    public Task<IdentitySession> Opened => _opened.Task;
 
     /// <summary>A start whose session is there already (a fake's, whose identity is made in memory).</summary>
     public static SessionStart Of(IdentitySession session, ILogger logger)
@@ -38,7 +40,10 @@ internal sealed class SessionStart
 
     /// <summary>The session, waiting for it if it is not there yet.</summary>
     /// <exception cref="Exception">The client could not start: its exception.</exception>
-    public IdentitySession Wait() => Session ?? _opened.Task.GetAwaiter().GetResult();
+    public IdentitySession Wait() =>
+        Session
+        ?? (Volatile.Read(ref _openingThread) == Environment.CurrentManagedThreadId ? _opening : null)
+        ?? _opened.Task.GetAwaiter().GetResult();
 
     /// <summary>Applies <paramref name="call"/> to the session now, or once it is there, after the calls made before.</summary>
     public void Run(Action<IdentitySession> call)
@@ -58,30 +63,36 @@ internal sealed class SessionStart
         call(Wait());
     }
 
-    /// <summary>The session is there: the calls kept are applied in order, then every call goes straight to it.</summary>
-    public void Open(IdentitySession session)
+    /// <summary>
+    /// The session is there: <paramref name="first"/> (what the start itself records) and then the calls kept are
+    /// applied in order, then every call goes straight to it. They are applied outside the lock, a batch at a time, so
+    /// that a call made meanwhile (by the app, or by a hook of a call being applied) only joins the next batch.
+    /// </summary>
+    public void Open(IdentitySession session, Action<IdentitySession>? first = null)
     {
-        lock (_gate)
+        _opening = session;
+        Volatile.Write(ref _openingThread, Environment.CurrentManagedThreadId);
+        try
         {
-            foreach (var call in _early!)
+            if (first is not null)
             {
-                try
-                {
-                    call(session);
-                }
-#pragma warning disable CA1031 // A call was checked when it was made; one failing now must not lose the calls after it.
-                catch (Exception exception)
-#pragma warning restore CA1031
-                {
-                    Log.EarlyCallFailed(_logger, exception);
-                }
+                Apply(first, session);
             }
 
-            _early = null;
-            Volatile.Write(ref _session, session);
+            while (TakeBatch(session) is { } batch)
+            {
+                foreach (var call in batch)
+                {
+                    Apply(call, session);
+                }
+            }
         }
-
-        _opened.TrySetResult(session);
+        finally
+        {
+            Volatile.Write(ref _openingThread, 0);
+            _opening = null;
+            _opened.TrySetResult(session);
+        }
     }
 
     /// <summary>The client could not start: the calls kept are lost (logged), and a call that waits gets <paramref name="exception"/>.</summary>
@@ -94,7 +105,53 @@ internal sealed class SessionStart
             _early = null;
         }
 
-        Log.StartFailed(_logger, lost, exception);
-        _opened.TrySetException(exception);
+        try
+        {
+            Log.StartFailed(_logger, lost, exception);
+        }
+        finally
+        {
+            _opened.TrySetException(exception);
+        }
+    }
+
+    // The calls kept since the last batch; none left, the session is published instead, under the same lock.
+    private List<Action<IdentitySession>>? TakeBatch(IdentitySession session)
+    {
+        lock (_gate)
+        {
+            var batch = _early!;
+            if (batch.Count == 0)
+            {
+                _early = null;
+                Volatile.Write(ref _session, session);
+                return null;
+            }
+
+            _early = [];
+            return batch;
+        }
+    }
+
+    private void Apply(Action<IdentitySession> call, IdentitySession session)
+    {
+        try
+        {
+            call(session);
+        }
+#pragma warning disable CA1031 // A call was checked when it was made; one failing now must not lose the calls after it.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            try
+            {
+                Log.EarlyCallFailed(_logger, exception);
+            }
+#pragma warning disable CA1031 // A logger that throws must not stop the start either.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
     }
 }

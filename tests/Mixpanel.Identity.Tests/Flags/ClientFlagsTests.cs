@@ -67,6 +67,23 @@ public sealed class ClientFlagsTests
     }
 
     [Fact]
+    public async Task Flags_OptingBackInAsAUser_RefetchedForThatUser()
+    {
+        await using var harness = await DeliveryHarness.StartAsync();
+        harness.Server.SetFlagDefinitions(Definitions);
+        await using var client = harness.StartClient();
+        await client.Flags.WhenReadyAsync(DeliveryHarness.Patience);
+        client.Flags.GetVariant("members-only").FallbackReason.Should().Be(MixpanelFlagFallbackReason.FlagNotFound);
+        client.OptOutTracking();
+
+        var afterOptIn = client.Flags.NextFetchAsync();
+        client.OptInTracking("member-1");
+
+        (await afterOptIn.WaitAsync(DeliveryHarness.Patience)).Should().BeTrue("opting in as a user is a login");
+        client.Flags.GetVariant("members-only").Key.Should().Be("member");
+    }
+
+    [Fact]
     public async Task Flags_RestartOffline_LastVariantsForTheDistinctIdReadBackUntilTheyExpire()
     {
         await using var harness = await DeliveryHarness.StartAsync();

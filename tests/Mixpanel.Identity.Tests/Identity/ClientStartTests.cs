@@ -51,7 +51,7 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
         events.Should().Equal(new (string?, long?, string?)[]
         {
             ("App Opened", _time.Start.ToUnixTimeMilliseconds(), null),
-            ("$identify", events[1].Time, "user-1"),
+            ("$identify", _time.Start.AddSeconds(2).ToUnixTimeMilliseconds(), "user-1"),
             ("Checkout", _time.Start.AddSeconds(5).ToUnixTimeMilliseconds(), "user-1"),
         });
         sent.Events[2].Properties.GetProperty("$duration").GetDouble().Should().Be(5, "the timer ran from its call to the event's call");
@@ -75,6 +75,44 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
         _server.Records.Select(r => (r.EventName, r.Time)).Should().Equal(
             ("$ae_first_open", _time.Start.ToUnixTimeMilliseconds()),
             ("App Opened", _time.Start.AddSeconds(1).ToUnixTimeMilliseconds()));
+    }
+
+    [Fact]
+    public async Task HookThatCallsTheClient_WhileTheCallsKeptAreApplied_IsAnsweredAndItsCallsFollow()
+    {
+        MixpanelClient? client = null;
+        var held = HoldIdentityLock();
+        await using var created = CreateClient(options =>
+        {
+            options.TrackAutomaticEvents = true;
+            options.BeforeSendEvent = e =>
+            {
+                // A hook that reads the client, and tracks through it, as an app's hook may.
+                var seen = (client!.UserId ?? "anonymous") + "/" + client.Diagnostics.Accepted + "/" + client.IsOptedOut;
+                if (e.Name == "Bought")
+                {
+                    client.Track("Receipt Shown");
+                }
+
+                return e.With(properties: new Dictionary<string, object?>(e.Properties) { ["seen"] = seen });
+            };
+        });
+        client = created;
+        using var release = held;
+        client.Track("Bought");
+        client.Identify("user-1");
+
+        held.Dispose();
+        await client.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // $identify is the client's own event, which hooks do not see.
+        _server.Records.Where(r => r.Endpoint == MixpanelEndpoint.Track).Select(r => (r.EventName, r.Property("seen"))).Should().Equal(new (string?, string?)[]
+        {
+            ("$ae_first_open", "anonymous/0/False"),
+            ("Bought", "anonymous/1/False"),
+            ("$identify", null),
+            ("Receipt Shown", "user-1/3/False"),
+        });
     }
 
     [Fact]

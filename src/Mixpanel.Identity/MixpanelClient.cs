@@ -1,11 +1,8 @@
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Logging;
-using Mixpanel.Identity.Compatibility;
 using Mixpanel.Identity.AppEvents;
-using Mixpanel.Identity.Delivery;
 using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Diagnostics;
-using Mixpanel.Identity.Flags;
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Protocol;
 using Mixpanel.Identity.Storage;
@@ -24,20 +21,12 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     private readonly MixpanelOptions _options;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters;
-    private readonly DirectoryClaim? _claim;
     private readonly SessionStart _start;
     private readonly IdentityCalls _calls;
     private readonly AppLifecycle? _appLifecycle;
-    private readonly ShutdownBudget _shutdown;
-    private readonly Task<Started> _started;
-    private readonly object _deviceInfoGate = new();
+    private readonly DeviceStart _device;
     private readonly object _disposeGate = new();
-    private PropertyMap _deviceInfo = PropertyMap.Empty;
-    private DeliveryEngine? _deviceInfoEngine;
     private Task? _disposal;
-
-    // What the client is made of, once made: set just before the calls kept while the identity loaded are applied.
-    private Started? _parts;
 
     /// <summary>
     /// Creates a client, and starts loading (or creating) the identity stored for its project. The constructor and the
@@ -67,15 +56,10 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         _options = checkedOptions;
         _logger = ClientRuntime.CreateLogger(loggerFactory);
         _counters = new DeliveryCounters();
-        _shutdown = new ShutdownBudget(checkedOptions.ShutdownTimeout, clock);
-        Diagnostics = new MixpanelDiagnostics(_counters, () => Parts.Runtime.Engine.Status);
-        if (checkedOptions is { Enabled: true, Storage: StorageMode.Disk } && ClientStorage.Resolve(checkedOptions, _logger) is { } directory)
-        {
-            _claim = DirectoryClaim.Take(directory);
-        }
-
+        var claim = checkedOptions is { Enabled: true, Storage: StorageMode.Disk } && ClientStorage.Resolve(checkedOptions, _logger) is { } directory
+            ? DirectoryClaim.Take(directory)
+            : null;
         _start = new SessionStart(_logger);
-        _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => StartedOrNull?.Flags.OnIdentityChanged(reset));
         People = checkedOptions.Enabled ? new MixpanelPeople(_start) : new MixpanelPeople(ClientRuntime.DisabledSink(_counters));
         if (checkedOptions is { Enabled: true, TrackAutomaticEvents: true })
         {
@@ -83,22 +67,20 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         }
 
         // The app's provider is read on the app's thread, as it may read the screen.
-        RefreshDeviceInfo();
+        _device = new DeviceStart(this, checkedOptions, _logger, _counters, clock, _start, _appLifecycle, claim, ReadDeviceInfo() ?? PropertyMap.Empty);
+        _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => _device.PartsOrNull?.Flags.OnIdentityChanged(reset));
+        Diagnostics = new MixpanelDiagnostics(_counters, () => _device.Parts.Runtime.Engine.Status);
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
         ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, _logger);
-        _started = Task.Factory.StartNew(
-            () => Start(httpClient, clock, madeAt),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default);
+        _device.Begin(httpClient, madeAt);
     }
 
     /// <summary>
     /// Mixpanel's feature flags for this device's person, fetched from Mixpanel on first use and kept for the distinct
     /// id; see <see cref="MixpanelClientFlags"/>.
     /// </summary>
-    public MixpanelClientFlags Flags => Parts.Flags;
+    public MixpanelClientFlags Flags => _device.Parts.Flags;
 
     /// <inheritdoc />
     public string DistinctId => _start.Wait().Current.DistinctId;
@@ -236,28 +218,9 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     public void RefreshDeviceInfo()
     {
-        if (_options.DeviceInfo is not { } provider || !_options.SendDefaultProperties)
+        if (ReadDeviceInfo() is { } deviceInfo)
         {
-            return;
-        }
-
-        try
-        {
-            var deviceInfo = provider().ToProperties();
-            lock (_deviceInfoGate)
-            {
-                _deviceInfo = deviceInfo;
-                if (_deviceInfoEngine is { } engine)
-                {
-                    engine.DeviceInfo = deviceInfo;
-                }
-            }
-        }
-#pragma warning disable CA1031 // The app's provider may throw anything; events go on without its properties.
-        catch (Exception exception)
-#pragma warning restore CA1031
-        {
-            Log.DeviceInfoFailed(_logger, exception);
+            _device.SetDeviceInfo(deviceInfo);
         }
     }
 
@@ -266,7 +229,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// backoff. The client hears <see cref="NetworkChange.NetworkAvailabilityChanged"/> itself; call this from a
     /// platform's own signal (MAUI's <c>Connectivity.ConnectivityChanged</c>, for one) where that event does not fire.
     /// </summary>
-    public void NotifyNetworkAvailable() => StartedOrNull?.Runtime.Engine.RetryNow();
+    public void NotifyNetworkAvailable() => _device.PartsOrNull?.Runtime.Engine.RetryNow();
 
     /// <summary>
     /// Tells the client the app came to the foreground (a UI framework's resume or activate event): with
@@ -296,8 +259,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early; records stay queued.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        _started.Status == TaskStatus.RanToCompletion ? _started.Result.Runtime.FlushAsync(cancellationToken) : FlushAfterStartAsync(cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _device.FlushAsync(cancellationToken);
 
     /// <summary>
     /// Completes when every record and every change of identity made before the call is stored (on disk, with
@@ -306,12 +268,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// </summary>
     /// <param name="cancellationToken">Ends the wait early.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public async Task PersistAsync(CancellationToken cancellationToken = default)
-    {
-        await _started.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
-        var started = await _started.ConfigureAwait(false);
-        await started.Runtime.PersistAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task PersistAsync(CancellationToken cancellationToken = default) => _device.PersistAsync(cancellationToken);
 
     /// <summary>
     /// Delivers what it can within <see cref="MixpanelOptions.ShutdownTimeout"/>, then stops and releases the storage
@@ -322,7 +279,13 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     {
         lock (_disposeGate)
         {
-            _disposal ??= DisposeCoreAsync();
+            _disposal ??= _device.DisposeAsync(closing: parts =>
+            {
+                // Closing the app ends its session, as going to the background does.
+                _appLifecycle?.Backgrounded();
+                parts.Network?.Stop();
+                parts.Session.Close();
+            });
             return new ValueTask(_disposal);
         }
     }
@@ -330,115 +293,29 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
     /// <summary>Disposes synchronously, blocking for at most <see cref="MixpanelOptions.ShutdownTimeout"/> of delivery.</summary>
     public void Dispose() => Task.Run(() => DisposeAsync().AsTask()).GetAwaiter().GetResult();
 
-    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _shutdown.LimitTo(deadline);
+    void IFlushOnStop.LimitShutdownTo(DateTimeOffset deadline) => _device.LimitShutdownTo(deadline);
 
     /// <summary>Completes once the client has started: its identity loaded and the calls made meanwhile applied.</summary>
-    Task IFlushOnStop.Started => _started;
+    Task IFlushOnStop.Started => _device.Started;
 
-    // What the client is made of, waiting for it to be made; the start's exception, should it have failed (a fault of
-    // the client's own).
-    private Started Parts => Volatile.Read(ref _parts) ?? _started.GetAwaiter().GetResult();
-
-    private Started? StartedOrNull => Volatile.Read(ref _parts);
-
-    /// <summary>
-    /// Runs off the app's thread as the client is made: storage made ready, the identity loaded (or created), delivery
-    /// started, app events tracked, then the calls the app made meanwhile applied.
-    /// </summary>
-    private Started Start(HttpClient? httpClient, TimeProvider clock, DateTimeOffset madeAt)
+    /// <summary>What <see cref="MixpanelOptions.DeviceInfo"/> gives now; null without one, or when it throws (logged).</summary>
+    private PropertyMap? ReadDeviceInfo()
     {
-        ClientRuntime? runtime = null;
-        NetworkWatch? network = null;
+        if (_options.DeviceInfo is not { } provider || !_options.SendDefaultProperties)
+        {
+            return null;
+        }
+
         try
         {
-            DeliveryCounters.PrepareMeter();
-            var hooks = new SessionHooks(_options, _logger, _counters);
-            var directory = _claim is null ? null : ClientStorage.Prepare(_claim.Directory, _logger);
-
-            // A disabled client keeps an opted-out identity in memory: whatever reaches the session is not recorded.
-            var newDevice = false;
-            var (store, state) = ClientStorage.OpenIdentity(directory, clock, _logger, () =>
-            {
-                newDevice = true;
-                return _options.Enabled ? hooks.NewIdentity() : hooks.NewIdentity().WithOptedOut(true);
-            });
-            var queueDirectory = store.Directory is { } stored ? Path.Combine(stored, "queue") : null;
-            runtime = new ClientRuntime(this, _options, _logger, clock, _counters, store, queueDirectory, httpClient, RecordDefaults.ForThisMachine(_options), _shutdown);
-            var session = new IdentitySession(state, store.Version, runtime.Engine, store, _options.IdMerge, clock, _counters, _logger, hooks);
-            var flags = new MixpanelClientFlags(
-                new FlagsApi(runtime.Http, _options, clock),
-                new PersistedFlags(store.Directory, _options.FlagsCacheTimeToLive),
-                clock,
-                _logger,
-                () => { var current = session.Current; return (current.DistinctId, current.DeviceId); },
-                (name, properties) => Track(name, properties));
-            lock (_deviceInfoGate)
-            {
-                _deviceInfoEngine = runtime.Engine;
-                runtime.Engine.DeviceInfo = _deviceInfo;
-            }
-
-            runtime.Engine.Start(session);
-            if (_options.Enabled)
-            {
-                network = new NetworkWatch(runtime.Engine.RetryNow);
-                network.Start();
-            }
-
-            var started = new Started(runtime, session, flags, network);
-            Volatile.Write(ref _parts, started);
-            var appVersion = _appLifecycle is null ? null : DeviceProperties.ReadAppVersion(_options.AppVersion);
-            _start.Open(session, first: _appLifecycle is null ? null : opened => AppLifecycle.TrackStart(opened, store.Directory, newDevice, appVersion, madeAt, _logger));
-            return started;
+            return provider().ToProperties();
         }
+#pragma warning disable CA1031 // The app's provider may throw anything; events go on without its properties.
         catch (Exception exception)
-        {
-            // A fault of the client's own: nothing it made is left running, and the calls kept are lost, logged.
-            network?.Stop();
-            _start.Fail(exception);
-            runtime?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            throw;
-        }
-    }
-
-    private async Task FlushAfterStartAsync(CancellationToken cancellationToken)
-    {
-        await _started.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
-        var started = await _started.ConfigureAwait(false);
-        await started.Runtime.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task DisposeCoreAsync()
-    {
-        try
-        {
-            Started started;
-            try
-            {
-                started = await _started.ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // The start failed, and said so: nothing was made that disposal must release.
-            catch (Exception)
 #pragma warning restore CA1031
-            {
-                ProcessExit.Forget(this);
-                return;
-            }
-
-            await started.Runtime.DisposeAsync(closing: () =>
-            {
-                // Closing the app ends its session, as going to the background does.
-                _appLifecycle?.Backgrounded();
-                started.Network?.Stop();
-                started.Session.Close();
-            }).ConfigureAwait(false);
-        }
-        finally
         {
-            _claim?.Dispose();
+            Log.DeviceInfoFailed(_logger, exception);
+            return null;
         }
     }
-
-    /// <summary>What the client is made of once its identity is loaded.</summary>
-    private sealed record Started(ClientRuntime Runtime, IdentitySession Session, MixpanelClientFlags Flags, NetworkWatch? Network);
 }

@@ -215,10 +215,12 @@ public sealed class StorageEdgeTests(ITestOutputHelper output)
         await Task.Run(() => TrackPadded(client, 5_000)).WaitAsync(DeliveryHarness.Patience);
         for (var round = 0; round < 4; round++)
         {
-            // The writer tries again after each of its pauses; each try fails.
-            var pause = await harness.Time.WaitForTimerAsync(timers, due => due >= TimeSpan.FromSeconds(1) && due <= TimeSpan.FromSeconds(30));
-            timers = harness.Time.TimersCreated;
-            harness.Time.Advance(pause);
+            // The writer tries again after each of its pauses (1 s doubling to 30 s); each try fails. Other timers of
+            // that range may be armed too (a send's backoff, the flush interval): moving the longest pause on fires
+            // whichever was armed.
+            var (armed, _) = await harness.Time.WaitForArmAsync(timers, due => due >= TimeSpan.FromSeconds(1) && due <= TimeSpan.FromSeconds(30));
+            timers = armed + 1;
+            harness.Time.Advance(TimeSpan.FromSeconds(30));
         }
 
         await client.Invoking(c => c.DisposeAsync().AsTask()).Should().NotThrowAsync();

@@ -10,7 +10,7 @@ internal sealed class ObservableTimeProvider : FakeTimeProvider
 {
     private readonly object _gate = new();
     private readonly List<TimeSpan> _dueTimes = [];
-    private readonly List<(int Since, Func<TimeSpan, bool> Match, TaskCompletionSource<TimeSpan> Done)> _waiters = [];
+    private readonly List<(int Since, Func<TimeSpan, bool> Match, TaskCompletionSource<(int Index, TimeSpan Due)> Done)> _waiters = [];
 
     public ObservableTimeProvider()
         : base(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero))
@@ -58,9 +58,11 @@ internal sealed class ObservableTimeProvider : FakeTimeProvider
             return;
         }
 
-        List<TaskCompletionSource<TimeSpan>> matched = [];
+        List<TaskCompletionSource<(int Index, TimeSpan Due)>> matched = [];
+        int index;
         lock (_gate)
         {
+            index = _dueTimes.Count;
             _dueTimes.Add(dueTime);
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
@@ -74,21 +76,27 @@ internal sealed class ObservableTimeProvider : FakeTimeProvider
 
         foreach (var done in matched)
         {
-            done.TrySetResult(dueTime);
+            done.TrySetResult((index, dueTime));
         }
     }
 
     /// <summary>Completes with the due time of the first timer armed after the first <paramref name="since"/> that matches.</summary>
-    public Task<TimeSpan> WaitForTimerAsync(int since, Func<TimeSpan, bool> match)
+    public async Task<TimeSpan> WaitForTimerAsync(int since, Func<TimeSpan, bool> match) => (await WaitForArmAsync(since, match)).Due;
+
+    /// <summary>
+    /// As <see cref="WaitForTimerAsync"/>, with the arm's index: the next wait starts after it, so that an arm made
+    /// between the two waits is not skipped.
+    /// </summary>
+    public Task<(int Index, TimeSpan Due)> WaitForArmAsync(int since, Func<TimeSpan, bool> match)
     {
-        var done = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var done = new TaskCompletionSource<(int Index, TimeSpan Due)>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
             for (var i = since; i < _dueTimes.Count; i++)
             {
                 if (match(_dueTimes[i]))
                 {
-                    return Task.FromResult(_dueTimes[i]);
+                    return Task.FromResult((i, _dueTimes[i]));
                 }
             }
 

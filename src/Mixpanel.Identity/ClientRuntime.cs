@@ -56,8 +56,6 @@ internal sealed class ClientRuntime
             _ownedHttpClient?.Dispose();
             throw;
         }
-
-        Diagnostics = new MixpanelDiagnostics(Counters, () => Engine.Status);
     }
 
     public MixpanelOptions Options { get; }
@@ -73,7 +71,6 @@ internal sealed class ClientRuntime
 
     public DeliveryEngine Engine { get; }
 
-    public MixpanelDiagnostics Diagnostics { get; }
 
     public bool IsDisposed => Volatile.Read(ref _disposal) is not null;
 

@@ -113,15 +113,13 @@ internal sealed class DeviceStart
 
     /// <summary>Flushes, once the client has started: the calls made while it started are delivered too.</summary>
     public Task FlushAsync(CancellationToken cancellationToken) =>
-        _started.Task.Status == TaskStatus.RanToCompletion ? _started.Task.Result.Runtime.FlushAsync(cancellationToken) : FlushAfterStartAsync(cancellationToken);
+        _started.Task.Status == TaskStatus.RanToCompletion
+            ? _started.Task.Result.Runtime.FlushAsync(cancellationToken)
+            : AfterStartAsync(static (runtime, token) => runtime.FlushAsync(token), cancellationToken);
 
     /// <summary>Stores what was recorded, once the client has started.</summary>
-    public async Task PersistAsync(CancellationToken cancellationToken)
-    {
-        await _started.Task.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
-        var parts = await _started.Task.ConfigureAwait(false);
-        await parts.Runtime.PersistAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task PersistAsync(CancellationToken cancellationToken) =>
+        AfterStartAsync(static (runtime, token) => runtime.PersistAsync(token), cancellationToken);
 
     /// <summary>Waits for the start, then disposes what it made, <paramref name="closing"/> first; the directory is released last.</summary>
     public async Task DisposeAsync(Action<DeviceParts> closing)
@@ -191,8 +189,14 @@ internal sealed class DeviceStart
 
             var parts = new DeviceParts(runtime, session, flags, network);
             Volatile.Write(ref _parts, parts);
-            var appVersion = _appLifecycle is null ? null : DeviceProperties.ReadAppVersion(_options.AppVersion);
-            _start.Open(session, first: _appLifecycle is null ? null : opened => AppLifecycle.TrackStart(opened, store.Directory, newDevice, appVersion, madeAt, _logger));
+            Action<IdentitySession>? appStart = null;
+            if (_appLifecycle is not null)
+            {
+                var appVersion = DeviceProperties.ReadAppVersion(_options.AppVersion);
+                appStart = opened => AppLifecycle.TrackStart(opened, store.Directory, newDevice, appVersion, madeAt, _logger);
+            }
+
+            _start.Open(session, first: appStart);
             return parts;
         }
         catch (Exception exception)
@@ -205,11 +209,12 @@ internal sealed class DeviceStart
         }
     }
 
-    private async Task FlushAfterStartAsync(CancellationToken cancellationToken)
+    // Waits for the start (or the token), then does what the runtime is asked.
+    private async Task AfterStartAsync(Func<ClientRuntime, CancellationToken, Task> then, CancellationToken cancellationToken)
     {
         await _started.Task.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
         var parts = await _started.Task.ConfigureAwait(false);
-        await parts.Runtime.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await then(parts.Runtime, cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -39,6 +39,7 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
         _runtime.Engine.Start(session: null);
         ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, logger);
         Flags = new MixpanelFlags(new FlagsApi(_runtime.Http, checkedOptions, clock), checkedOptions, clock, logger, TrackExposure);
+        Diagnostics = new MixpanelDiagnostics(counters, () => _runtime.Engine.Status);
     }
 
     /// <summary>
@@ -49,7 +50,7 @@ public sealed class MixpanelServerClient : IMixpanelServerClient, IAsyncDisposab
     public MixpanelFlags Flags { get; }
 
     /// <summary>Counters of accepted, sent, retried, queued and dropped records.</summary>
-    public MixpanelDiagnostics Diagnostics => _runtime.Diagnostics;
+    public MixpanelDiagnostics Diagnostics { get; }
 
     /// <summary>Records an event of <paramref name="visitor"/>.</summary>
     /// <param name="visitor">Who the event is about.</param>

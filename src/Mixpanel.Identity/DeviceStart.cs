@@ -209,12 +209,20 @@ internal sealed class DeviceStart
         }
     }
 
-    // Waits for the start (or the token), then does what the runtime is asked.
+    // Waits for the start (or the token), then does what the runtime is asked. After a failed start there is nothing
+    // to flush or store: every call was dropped and counted.
     private async Task AfterStartAsync(Func<ClientRuntime, CancellationToken, Task> then, CancellationToken cancellationToken)
     {
-        await _started.Task.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
-        var parts = await _started.Task.ConfigureAwait(false);
-        await then(parts.Runtime, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _started.Task.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (_started.Task.IsFaulted)
+        {
+            return;
+        }
+
+        await then(_started.Task.Result.Runtime, cancellationToken).ConfigureAwait(false);
     }
 }
 

@@ -44,4 +44,10 @@ public enum DropReason
 
     /// <summary>The client was made with <see cref="MixpanelOptions.Enabled"/> false: it records nothing.</summary>
     Disabled = 12,
+
+    /// <summary>
+    /// The client failed to start (a fault of its own, logged as critical; a failing disk is not one: the client then
+    /// keeps its records in memory): the calls made while it was starting, and every call after, record nothing.
+    /// </summary>
+    StartFailed = 13,
 }

@@ -59,7 +59,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         var claim = checkedOptions is { Enabled: true, Storage: StorageMode.Disk } && ClientStorage.Resolve(checkedOptions, _logger) is { } directory
             ? DirectoryClaim.Take(directory)
             : null;
-        _start = new SessionStart(_logger);
+        _start = new SessionStart(_logger, lost => _counters.OnDropped(DropReason.StartFailed, lost, wasQueued: false));
         People = checkedOptions.Enabled ? new MixpanelPeople(_start) : new MixpanelPeople(ClientRuntime.DisabledSink(_counters));
         if (checkedOptions is { Enabled: true, TrackAutomaticEvents: true })
         {

@@ -16,13 +16,6 @@ public sealed class MixpanelDiagnostics
     /// </summary>
     public const string MeterName = "Mixpanel.Identity";
 
-    private static readonly DropReason[] AllReasons =
-    [
-        DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
-        DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
-        DropReason.Crawler, DropReason.Disabled,
-    ];
-
     private readonly DeliveryCounters _counters;
     private readonly Func<DeliveryStatus> _status;
 
@@ -60,10 +53,10 @@ public sealed class MixpanelDiagnostics
     public long Queued => _counters.Queued;
 
     /// <summary>Records dropped for any reason.</summary>
-    public long Dropped => AllReasons.Sum(_counters.GetDropped);
+    public long Dropped => DeliveryCounters.AllReasons.Sum(_counters.GetDropped);
 
     /// <summary>Records dropped, per reason (every reason is present, with 0 where nothing was dropped).</summary>
-    public IReadOnlyDictionary<DropReason, long> DroppedByReason => AllReasons.ToDictionary(reason => reason, _counters.GetDropped);
+    public IReadOnlyDictionary<DropReason, long> DroppedByReason => DeliveryCounters.AllReasons.ToDictionary(reason => reason, _counters.GetDropped);
 
     /// <summary>Whether records are kept on disk (false: in memory, by option or because the storage directory was unusable).</summary>
     public bool IsDurable => _status().IsDurable;
@@ -89,7 +82,7 @@ public sealed class MixpanelDiagnostics
     public override string ToString()
     {
         var status = _status();
-        var reasons = AllReasons
+        var reasons = DeliveryCounters.AllReasons
             .Select(reason => (Reason: reason, Count: _counters.GetDropped(reason)))
             .Where(static dropped => dropped.Count > 0)
             .Select(static dropped => string.Format(CultureInfo.InvariantCulture, "{0} {1}", dropped.Reason, dropped.Count))

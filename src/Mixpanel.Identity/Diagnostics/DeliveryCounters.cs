@@ -10,6 +10,14 @@ namespace Mixpanel.Identity.Diagnostics;
 /// </summary>
 internal sealed class DeliveryCounters
 {
+    /// <summary>Every reason a record is dropped for, in the order of their values.</summary>
+    public static readonly DropReason[] AllReasons =
+    [
+        DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
+        DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
+        DropReason.Crawler, DropReason.Disabled, DropReason.StartFailed,
+    ];
+
     private static readonly string[] ReasonTags = CreateReasonTags();
 
     private readonly long[] _dropped = new long[ReasonTags.Length];
@@ -84,14 +92,8 @@ internal sealed class DeliveryCounters
 
     private static string[] CreateReasonTags()
     {
-        var reasons = new[]
-        {
-            DropReason.QueueFull, DropReason.Expired, DropReason.Rejected, DropReason.TooLarge, DropReason.OptedOut,
-            DropReason.Reset, DropReason.Corrupt, DropReason.Disposed, DropReason.NotIdentified, DropReason.Filtered, DropReason.HookFailed,
-            DropReason.Crawler, DropReason.Disabled,
-        };
-        var tags = new string[reasons.Length];
-        foreach (var reason in reasons)
+        var tags = new string[AllReasons.Length];
+        foreach (var reason in AllReasons)
         {
             tags[(int)reason] = reason.ToString();
         }

@@ -122,7 +122,7 @@ internal static partial class Log
     [LoggerMessage(1017, LogLevel.Error, "A call made while the client was starting failed when it was applied; the calls after it go on.")]
     public static partial void EarlyCallFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1018, LogLevel.Critical, "The client could not start; {Lost} calls made while it was starting are lost, and every later call throws.")]
+    [LoggerMessage(1018, LogLevel.Critical, "The client could not start; {Lost} calls made while it was starting are dropped, so is every later call (counted as StartFailed), and reading its identity throws.")]
     public static partial void StartFailed(ILogger logger, int lost, Exception exception);
 
     [LoggerMessage(4003, LogLevel.Information, "The process is exiting without the client having been disposed; delivering what is queued within {Timeout}.")]

@@ -17,7 +17,9 @@ internal sealed class SessionStart
     private readonly object _gate = new();
     private readonly TaskCompletionSource<IdentitySession> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
+    private readonly Action<int> _lost;
     private List<Action<IdentitySession>>? _early = [];
+    private bool _failed;
     private IdentitySession? _session;
 
     // The thread applying the kept calls, and the session it applies them to: an app's hook run by one of them may read
@@ -25,7 +27,12 @@ internal sealed class SessionStart
     private int _openingThread;
     private IdentitySession? _opening;
 
-    public SessionStart(ILogger logger) => _logger = logger;
+    /// <summary>A start whose calls, should it fail, are dropped and counted by <paramref name="lost"/>.</summary>
+    public SessionStart(ILogger logger, Action<int>? lost = null)
+    {
+        _logger = logger;
+        _lost = lost ?? (static _ => { });
+    }
 
     /// <summary>The session, once it is there; null before.</summary>
     public IdentitySession? Session => Volatile.Read(ref _session);
@@ -45,7 +52,10 @@ internal sealed class SessionStart
         ?? (Volatile.Read(ref _openingThread) == Environment.CurrentManagedThreadId ? _opening : null)
         ?? _opened.Task.GetAwaiter().GetResult();
 
-    /// <summary>Applies <paramref name="call"/> to the session now, or once it is there, after the calls made before.</summary>
+    /// <summary>
+    /// Applies <paramref name="call"/> to the session now, or once it is there, after the calls made before; after a
+    /// failed start it is dropped and counted, as a call of the app's must not throw for the client's own fault.
+    /// </summary>
     public void Run(Action<IdentitySession> call)
     {
         if (Session is null)
@@ -55,6 +65,12 @@ internal sealed class SessionStart
                 if (_early is { Count: < MaxEarlyCalls } early)
                 {
                     early.Add(call);
+                    return;
+                }
+
+                if (_failed)
+                {
+                    _lost(1);
                     return;
                 }
             }
@@ -95,7 +111,10 @@ internal sealed class SessionStart
         }
     }
 
-    /// <summary>The client could not start: the calls kept are lost (logged), and a call that waits gets <paramref name="exception"/>.</summary>
+    /// <summary>
+    /// The client could not start: the calls kept and every later one are dropped and counted (logged once), and a
+    /// read of the identity gets <paramref name="exception"/>.
+    /// </summary>
     public void Fail(Exception exception)
     {
         int lost;
@@ -103,10 +122,12 @@ internal sealed class SessionStart
         {
             lost = _early?.Count ?? 0;
             _early = null;
+            _failed = true;
         }
 
         try
         {
+            _lost(lost);
             Log.StartFailed(_logger, lost, exception);
         }
         finally

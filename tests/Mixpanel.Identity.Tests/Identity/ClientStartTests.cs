@@ -1,5 +1,6 @@
 using FluentAssertions;
 using Microsoft.Extensions.Time.Testing;
+using Mixpanel.Identity.DependencyInjection;
 using Mixpanel.Identity.Storage;
 using Mixpanel.Identity.Testing;
 using Mixpanel.Identity.Tests.Fakes;
@@ -191,6 +192,38 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
         held.Dispose();
     }
 
+    [Fact]
+    public async Task ClientThatFailsToStart_DropsAndCountsTheAppsCalls_InsteadOfThrowingThem()
+    {
+        // A clock that can tell the time but not make a timer: the delivery loop's own timer fails the start, a fault
+        // of the client's own (a failing disk is not one: the client then keeps its records in memory).
+        var held = HoldIdentityLock();
+        var options = new MixpanelOptions
+        {
+            ProjectToken = ClientHarness.Token,
+            StorageDirectory = _directory.Path,
+            ApiHost = _server.BaseAddress,
+            TrackAutomaticEvents = false,
+        };
+        await using var client = new MixpanelClient(options, httpClient: null, new TimerlessTimeProvider(_time));
+        client.Track("Kept while starting");
+        client.People.Set("plan", "pro");
+        held.Dispose();
+
+        var started = () => ((IFlushOnStop)client).Started;
+        await started.Should().ThrowAsync<NotSupportedException>("whoever waits for the start itself is told why it failed");
+        client.Track("After the failed start");
+        client.Identify("user-1");
+        client.GetGroup("company", "acme").Set(new Dictionary<string, object?> { ["size"] = 3 });
+        client.Invoking(c => c.Track("", null)).Should().Throw<ArgumentException>("the app's bad input is still the app's, at the call");
+        await client.FlushAsync();
+        await client.PersistAsync();
+
+        client.Diagnostics.GetDropped(DropReason.StartFailed).Should().Be(5, "the two calls kept while starting and the three after it failed record nothing");
+        _server.Records.Should().BeEmpty();
+        client.Invoking(c => c.DistinctId).Should().Throw<NotSupportedException>("there is no identity to read, and no value to make up");
+    }
+
     private MixpanelClient CreateClient(Action<MixpanelOptions>? configure = null)
     {
         var options = new MixpanelOptions
@@ -209,4 +242,17 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
     /// </summary>
     private FileStream HoldIdentityLock() =>
         StorageFiles.TryLock(Path.Combine(_directory.Path, IdentityStore.LockFileName)) ?? throw new InvalidOperationException("The identity lock is held already.");
+
+    /// <summary>A clock that tells the time and makes no timer.</summary>
+    private sealed class TimerlessTimeProvider(TimeProvider time) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
+
+        public override long GetTimestamp() => time.GetTimestamp();
+
+        public override long TimestampFrequency => time.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            throw new NotSupportedException("This clock makes no timer.");
+    }
 }

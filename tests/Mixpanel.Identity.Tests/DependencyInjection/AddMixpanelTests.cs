@@ -42,13 +42,16 @@ public sealed class AddMixpanelTests : IDisposable
     }
 
     [Fact]
-    public void GetService_AfterAddMixpanel_ClientUsesConfiguredOptions()
+    public async Task GetService_AfterAddMixpanel_ClientUsesConfiguredOptions()
     {
         var provider = CreateSut(options => options.IdMerge = IdMergeApi.Simplified);
 
         var client = provider.GetRequiredService<MixpanelClient>();
 
         client.Invoking(c => c.Alias("user-1")).Should().Throw<NotSupportedException>("Alias exists only under Original ID Merge");
+
+        // The identity is opened by the client's start, off the constructor's thread.
+        await client.PersistAsync();
         File.Exists(Path.Combine(_directory.Path, IdentityStore.LockFileName)).Should().BeTrue("the client holds the configured directory");
     }
 

@@ -169,6 +169,7 @@ internal sealed class DeliveryLoop : IDisposable
             _counters.OnDropped(DropReason.Disposed, _writer.Queue.Count, wasQueued: true);
         }
 
+        _senders.CommitSettled();
         _senders.CompleteAllFlushes();
         Volatile.Write(ref _ended, true);
     }

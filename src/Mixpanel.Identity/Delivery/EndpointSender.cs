@@ -37,6 +37,9 @@ internal sealed class EndpointSender
     private (int Start, int Count) _requestPart;
     private int _attempt;
 
+    // Where a batch settled since the last start ends: its cursor is written once the next request is on its way.
+    private ReadMark? _settledUpTo;
+
     // When the next request may go, and when a file that failed to read may be read again (timestamps; 0: at once).
     // Apart, because the network's return cuts the first short and nothing cuts the second.
     private long _retryAt;
@@ -108,6 +111,7 @@ internal sealed class EndpointSender
             }
         }
 
+        CommitSettled();
         if (_request is not null && _next.Count == 0 && Lease(_next))
         {
             var next = _next;
@@ -179,6 +183,7 @@ internal sealed class EndpointSender
         if (!IsBusy)
         {
             Finish();
+            CommitSettled();
         }
 
         return discarded;
@@ -190,8 +195,25 @@ internal sealed class EndpointSender
     /// </summary>
     public void Commit()
     {
+        _settledUpTo = null;
+        CommitUpTo(CommitMark);
+    }
+
+    /// <summary>Commits the batches settled since the last start (<see cref="Start"/> does, once the next request is on its way).</summary>
+    public void CommitSettled()
+    {
+        if (_settledUpTo is { } mark)
+        {
+            _settledUpTo = null;
+            CommitUpTo(mark);
+        }
+    }
+
+    private ReadMark CommitMark => _next.Count > 0 ? _current.End : Stored.ReadPosition;
+
+    private void CommitUpTo(ReadMark mark)
+    {
         var log = Stored;
-        var mark = _next.Count > 0 ? _current.End : log.ReadPosition;
         try
         {
             log.CommitRead(Kind == RecordEndpoint.Track ? _writer.TrackCommitLimit(mark) : mark);
@@ -381,10 +403,13 @@ internal sealed class EndpointSender
         }
     }
 
-    /// <summary>The current batch is settled: committed, and the one read behind it, if any, takes its place.</summary>
+    /// <summary>
+    /// The current batch is settled: the one read behind it, if any, takes its place, and it is committed after the
+    /// next request has left (writing the cursor, and deleting a segment read to its end, wait for no answer).
+    /// </summary>
     private void Finish()
     {
-        Commit();
+        _settledUpTo = CommitMark;
         var settled = _current;
         settled.Clear();
         _current = _next;

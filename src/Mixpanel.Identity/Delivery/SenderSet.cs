@@ -95,6 +95,7 @@ internal sealed class SenderSet : IDisposable
         AppendAged();
         if (_haltedStatus != 0)
         {
+            CommitSettled();
             return;
         }
 
@@ -154,6 +155,15 @@ internal sealed class SenderSet : IDisposable
         }
 
         return discarded;
+    }
+
+    /// <summary>Commits the batches settled and not yet committed (a start commits them once the next request is on its way).</summary>
+    public void CommitSettled()
+    {
+        foreach (var sender in _senders)
+        {
+            sender.CommitSettled();
+        }
     }
 
     /// <summary>Commits what endpoints with nothing on the wire have consumed meanwhile (trimmed), so that flushes waiting on it complete.</summary>

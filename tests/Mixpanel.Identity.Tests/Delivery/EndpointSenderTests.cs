@@ -95,6 +95,9 @@ public sealed class EndpointSenderTests : IDisposable
         first.SetResult(Reply(HttpStatusCode.OK, Accepted));
         await _wake.WaitAsync(Patience);
         sender.Settle(stopping: false);
+        log.CompletedTotal.Should().Be(0, "the cursor is written once the next request is on its way, not before it");
+        sender.Start(CancellationToken.None);
+        sender.IsBusy.Should().BeTrue("the batch read behind went out at once");
         log.CompletedTotal.Should().Be(3, "the batch read behind is not taken yet: a crash now must send it again");
 
         await RoundAsync(sender);
@@ -519,17 +522,23 @@ public sealed class EndpointSenderTests : IDisposable
         cancel.Cancel();
         await _wake.WaitAsync(Patience);
         sender.Settle(stopping);
+        sender.CommitSettled();
         return sender;
     }
 
-    /// <summary>Starts a request, waits for its answer and settles it; returns the status that halts all delivery, or 0.</summary>
+    /// <summary>
+    /// Starts a request, waits for its answer, settles it and commits what it settled (which the loop's next start does
+    /// once the next request has left); returns the status that halts all delivery, or 0.
+    /// </summary>
     private async Task<int> RoundAsync(EndpointSender sender)
     {
         sender.Start(CancellationToken.None);
         sender.IsBusy.Should().BeTrue("a request is on the wire");
         await _wake.WaitAsync(Patience);
         sender.HasAnswer.Should().BeTrue();
-        return sender.Settle(stopping: false);
+        var halted = sender.Settle(stopping: false);
+        sender.CommitSettled();
+        return halted;
     }
 
     private void Answer(HttpStatusCode status, string body, TimeSpan? retryAfter = null) =>

@@ -67,7 +67,7 @@ internal sealed class DeliveryLoop : IDisposable
         _logger = logger;
         _counters = counters;
         _slots = new QueueSlots(options, identity, queueDirectory, timeProvider, logger, counters);
-        _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, defaults.Library, options.ExcludeProperties), intake, timeProvider, logger, counters);
+        _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, defaults.Library, options.ExcludeProperties), intake, timeProvider, logger, counters, wake);
         _senders = new SenderSet(options, sender, _writer, wake, timeProvider, logger, counters, random);
         _timer = timeProvider.CreateTimer(static state => ((AsyncSignal)state!).Set(), wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
@@ -146,6 +146,7 @@ internal sealed class DeliveryLoop : IDisposable
                 }
 
                 _saver?.CatchUp();
+                _writer.CompleteSyncs();
                 _senders.Settle(_stopping.IsCancellationRequested);
                 _slots.AdoptWhenIdle(_writer.Queue, _intake.Records);
                 _senders.Start();
@@ -163,15 +164,23 @@ internal sealed class DeliveryLoop : IDisposable
             await _wake.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (!_writer.Queue.IsDurable)
+        try
         {
-            // In memory, what was not delivered ends with the process.
-            _counters.OnDropped(DropReason.Disposed, _writer.Queue.Count, wasQueued: true);
+            // What was written and is still being flushed to the disk is on it before the loop ends, and what was
+            // delivered is committed.
+            TryCommit(final: true);
+            _senders.CommitSettled();
+            if (!_writer.Queue.IsDurable)
+            {
+                // In memory, what was not delivered ends with the process.
+                _counters.OnDropped(DropReason.Disposed, _writer.Queue.Count, wasQueued: true);
+            }
         }
-
-        _senders.CommitSettled();
-        _senders.CompleteAllFlushes();
-        Volatile.Write(ref _ended, true);
+        finally
+        {
+            _senders.CompleteAllFlushes();
+            Volatile.Write(ref _ended, true);
+        }
     }
 
     /// <summary>
@@ -184,7 +193,7 @@ internal sealed class DeliveryLoop : IDisposable
         var taken = 0;
         while (true)
         {
-            if (_writer.IsFull && !TryCommit(final))
+            if (_writer.IsFull && !TryCommit(final, durable: false))
             {
                 // The disk is failing: records wait in the intake, within its budget, until it recovers.
                 break;
@@ -236,7 +245,7 @@ internal sealed class DeliveryLoop : IDisposable
         CountOffTaken();
         if (_writer.ShouldCommit(final, _senders.WouldFill))
         {
-            TryCommit(final);
+            TryCommit(final, durable: false);
         }
     }
 
@@ -261,7 +270,7 @@ internal sealed class DeliveryLoop : IDisposable
         switch ((object?)item.Change ?? item.Marker)
         {
             case IdentityChange change:
-                if (_writer.GroupCount > 0 && !TryCommit(final))
+                if (!TryCommit(final))
                 {
                     return false;
                 }
@@ -272,7 +281,7 @@ internal sealed class DeliveryLoop : IDisposable
                 PurgeQueue(purge.Generation);
                 return true;
             case FlushRequest flush:
-                if (_writer.GroupCount > 0 && !TryCommit(final))
+                if (!TryCommit(final))
                 {
                     return false;
                 }
@@ -292,11 +301,15 @@ internal sealed class DeliveryLoop : IDisposable
 
     private bool SaveChanges(bool final) => _saver is null || _saver.TrySave(final, discardTag => _slots.Adopt(_writer.Queue, discardTag));
 
-    /// <summary>Writes the groups; false while the disk is failing. Records the queue's bounds dropped are done with at once.</summary>
-    private bool TryCommit(bool final)
+    /// <summary>
+    /// Writes the groups; false while the disk is failing. Records the queue's bounds dropped are done with at once.
+    /// <paramref name="durable"/>: on the disk when this returns, as a flush or an identity change needs; otherwise the
+    /// disk flushes them while the loop goes on.
+    /// </summary>
+    private bool TryCommit(bool final, bool durable = true)
     {
         CountOffTaken();
-        if (!_writer.TryCommit(final, out var trimmed))
+        if (!_writer.TryCommit(final, out var trimmed, durable))
         {
             return false;
         }

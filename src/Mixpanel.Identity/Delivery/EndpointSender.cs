@@ -12,10 +12,6 @@ namespace Mixpanel.Identity.Delivery;
 /// </summary>
 internal sealed class EndpointSender
 {
-    // Reading a file that fails (a backup tool or virus scanner holding it) is tried this many times, over a backoff of
-    // 2, 4, 8 and 16 s, before its records are given up on and counted.
-    private const int MaxReadAttempts = 5;
-
     private readonly MixpanelOptions _options;
     private readonly HttpSender _http;
     private readonly RecordWriter _writer;
@@ -24,8 +20,7 @@ internal sealed class EndpointSender
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters;
     private readonly Func<double> _random;
-    private readonly DateTimeOffset _startTime;
-    private readonly long _startTimestamp;
+    private readonly BatchReader _reader;
 
     // Parts of Current still to send: the whole, or runs of it that Mixpanel asked for again (halves, valid records).
     private readonly Stack<(int Start, int Count)> _parts = new();
@@ -40,11 +35,9 @@ internal sealed class EndpointSender
     // Where a batch settled since the last start ends: its cursor is written once the next request is on its way.
     private ReadMark? _settledUpTo;
 
-    // When the next request may go, and when a file that failed to read may be read again (timestamps; 0: at once).
-    // Apart, because the network's return cuts the first short and nothing cuts the second.
+    // When the next request may go (a timestamp; 0: at once). The network's return cuts it short; nothing cuts the
+    // pause of a file that failed to read, which the reader owns.
     private long _retryAt;
-    private long _readRetryAt;
-    private int _readFailures;
 
     public EndpointSender(
         RecordEndpoint kind, MixpanelOptions options, HttpSender http, RecordWriter writer, AsyncSignal wake, TimeProvider time, ILogger logger, DeliveryCounters counters, Func<double> random)
@@ -60,8 +53,7 @@ internal sealed class EndpointSender
         _random = random;
         _current = new Batch(kind);
         _next = new Batch(kind);
-        _startTimestamp = time.GetTimestamp();
-        _startTime = time.GetUtcNow();
+        _reader = new BatchReader(kind, options, writer, time, logger, counters);
     }
 
     public RecordEndpoint Kind { get; }
@@ -236,9 +228,9 @@ internal sealed class EndpointSender
             due = _retryAt;
         }
 
-        if (_readRetryAt > Now)
+        if (_reader.RetryAt > Now)
         {
-            due = Math.Min(due, _readRetryAt);
+            due = Math.Min(due, _reader.RetryAt);
         }
 
         return due;
@@ -248,78 +240,13 @@ internal sealed class EndpointSender
     private bool Lease(Batch batch)
     {
         var log = Stored;
-        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, DrainTarget > log.CompletedTotal) || Now < _readRetryAt)
+        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, DrainTarget > log.CompletedTotal) || Now < _reader.RetryAt)
         {
             // A file that failed to read is read again only after its pause, whatever wants it sent meanwhile.
             return false;
         }
 
-        batch.Clear();
-        var expired = 0;
-
-        // Age is measured on the monotonic clock within a run: a wall clock that jumps ahead expires nothing.
-        var notBefore = (_startTime + _time.GetElapsedTime(_startTimestamp) - MixpanelLimits.MaxTrackEventAge).ToUnixTimeMilliseconds();
-        try
-        {
-            while (batch.Count < _options.BatchSize && log.TryPeek(out var header))
-            {
-                if (Kind == RecordEndpoint.Track && header.TimeMilliseconds != 0 && header.TimeMilliseconds < notBefore)
-                {
-                    if (_options.CanImport)
-                    {
-                        // Too old for /track, not too old for Mixpanel: it goes to /import, with its time and $insert_id.
-                        _writer.MoveToImport(log, header);
-                    }
-                    else
-                    {
-                        log.SkipNext();
-                        expired++;
-                    }
-
-                    continue;
-                }
-
-                if (batch.Count > 0 && batch.BodyLength + header.PayloadLength + 1 > MixpanelLimits.MaxRequestBytes)
-                {
-                    break;
-                }
-
-                batch.Add(log);
-            }
-
-            _readFailures = 0;
-            _readRetryAt = 0;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException && batch.Count == 0)
-        {
-            // A file that cannot be read for now: tried again after a pause, and given up on (counted) only after
-            // several attempts. Delivery of the rest goes on.
-            if (++_readFailures >= MaxReadAttempts)
-            {
-                Log.QueueFileSkipped(_logger, Kind.ToString(), exception);
-                log.SkipUnreadableFile();
-                _readFailures = 0;
-                _readRetryAt = 0;
-            }
-            else
-            {
-                var pause = TimeSpan.FromSeconds(Math.Pow(2, _readFailures));
-                Log.QueueReadFailed(_logger, Kind.ToString(), pause, exception);
-                _readRetryAt = Now + (long)(pause.TotalSeconds * _time.TimestampFrequency);
-            }
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // What was read is sent; the record that could not be read is read again next time.
-        }
-
-        if (expired > 0)
-        {
-            _counters.OnDropped(DropReason.Expired, expired, wasQueued: true);
-            Log.RecordsExpired(_logger, expired);
-        }
-
-        batch.End = log.ReadPosition;
+        _reader.Read(log, batch);
         if (batch.Count == 0 && !IsBusy)
         {
             // Only expired, aged or damaged records: they are done with.

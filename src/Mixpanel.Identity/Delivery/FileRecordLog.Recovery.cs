@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
-#if !NET
-using Mixpanel.Identity.Compatibility;
-#endif
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Storage;
 
@@ -11,36 +6,9 @@ namespace Mixpanel.Identity.Delivery;
 /// <summary>Opening a log left by an earlier run: the cursor, and a scan of every segment for intact frames.</summary>
 internal sealed partial class FileRecordLog
 {
-    private (long Segment, long Offset, long NextNumber)? ReadCursor()
-    {
-        Span<byte> bytes = stackalloc byte[CursorSize];
-        var stream = _cursorStream!;
-        stream.Position = 0;
-        var read = 0;
-        while (read < CursorSize)
-        {
-            var n = stream.Read(bytes.Slice(read));
-            if (n == 0)
-            {
-                return null;
-            }
-
-            read += n;
-        }
-
-        var segment = BinaryPrimitives.ReadInt64LittleEndian(bytes);
-        var offset = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8));
-        var next = BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(16));
-
-        // A damaged cursor means "start from the oldest segment": at worst a batch is sent again and deduplicated.
-        return BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(24)) == Crc32.HashToUInt32(bytes.Slice(0, 24)) && segment >= 0 && offset >= 0 && next > 0
-            ? (segment, offset, next)
-            : null;
-    }
-
     private void Recover(long discardTag)
     {
-        var cursor = ReadCursor();
+        var cursor = _cursor!.Read();
         _expected = cursor?.NextNumber ?? 0;
 
         // New segments come after the cursor's, which may be gone: one numbered before it would count as delivered.
@@ -98,6 +66,7 @@ internal sealed partial class FileRecordLog
         NextNumber = Math.Max(lastNumber + 1, _expected);
         Recovered = NextNumber - _expected;
         AppendedTotal = Recovered;
+        _syncer = new SegmentSyncer(Recovered);
     }
 
     /// <summary>

@@ -1,20 +1,16 @@
-using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Hashing;
-#if !NET
-using Mixpanel.Identity.Compatibility;
-#endif
 using Mixpanel.Identity.Payloads;
 using Mixpanel.Identity.Storage;
 
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
-/// A record log on disk: numbered segment files of checksummed frames, appended and fsynced in groups, read in order,
+/// A record log on disk: numbered segment files of checksummed frames, appended and fsynced in groups (by a
+/// <see cref="SegmentSyncer"/>), read in order,
 /// and a cursor file saying how far delivery got. Segments wholly behind the cursor are deleted.
 /// </summary>
 /// <remarks>
-/// A frame counts only once its bytes were written and flushed, and the reader never reads past what was counted. A
+/// A frame counts only once its bytes were written, and the reader never reads past what was counted. A
 /// crash mid-write leaves a torn frame at the end of a segment, which the checksum exposes on the next start: it is
 /// cut off and counted. Damage anywhere else is stepped over to the next intact frame, and the frames' numbers say
 /// how many records it took. The cursor is written after a delivery is acknowledged; a crash before that sends the
@@ -23,17 +19,14 @@ namespace Mixpanel.Identity.Delivery;
 internal sealed partial class FileRecordLog : IRecordLog
 {
     public const string SegmentExtension = ".seg";
-    public const string CursorFileName = "cursor";
-
-    private const int CursorSize = 28;
+    public const string CursorFileName = LogCursor.FileName;
 
     private readonly string _directory;
     private readonly long _segmentMaxBytes;
     private readonly bool _syncEveryCommit;
     private readonly List<LogSegment> _segments;
-    private FileStream? _cursorStream;
+    private LogCursor? _cursor;
     private long _nextSegmentNumber;
-    private long _syncedCursorSegment = -1;
 
     private LogSegment? _active;
     private FileStream? _activeStream;
@@ -42,6 +35,7 @@ internal sealed partial class FileRecordLog : IRecordLog
     private long _readOffset;
     private long _expected;
     private readonly SegmentReader _reader = new();
+    private SegmentSyncer _syncer = new(0);
     private long _consumed;
     private long _damaged;
 
@@ -61,6 +55,10 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     public long AppendedTotal { get; private set; }
 
+    public long DurableTotal => _syncer.DurableTotal;
+
+    public Task? Syncing => _syncer.Pass;
+
     public long CompletedTotal { get; private set; }
 
     /// <summary>Records found at open beyond the cursor (including any that damage will turn out to have taken).</summary>
@@ -75,8 +73,6 @@ internal sealed partial class FileRecordLog : IRecordLog
     public ReadMark ReadPosition => new(_consumed, ReadSegment?.Number ?? _nextSegmentNumber, _readOffset, _expected);
 
     private LogSegment? ReadSegment => _readIndex < _segments.Count ? _segments[_readIndex] : null;
-
-    private string CursorPath => Path.Combine(_directory, CursorFileName);
 
     /// <summary>
     /// Opens (or creates) the log in <paramref name="directory"/>, recovering what an earlier run left. Records tagged
@@ -106,7 +102,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
         try
         {
-            log._cursorStream = OpenCursor(log.CursorPath);
+            log._cursor = new LogCursor(directory, syncEveryCommit);
             log.Recover(discardTag);
             return log;
         }
@@ -117,7 +113,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         }
     }
 
-    public void Append(ByteBuffer frames, int count)
+    public void Append(ByteBuffer frames, int count, bool durable)
     {
         if (_active is null || _activeStream is null || _active.Length >= _segmentMaxBytes || !File.Exists(_active.Path))
         {
@@ -128,7 +124,11 @@ internal sealed partial class FileRecordLog : IRecordLog
         try
         {
             _activeStream!.Write(frames.Array, 0, frames.Length);
-            _activeStream.Flush(flushToDisk: true);
+            _activeStream.Flush(flushToDisk: false);
+            if (durable)
+            {
+                _syncer.SyncNow(_activeStream, segment.Path);
+            }
         }
         catch
         {
@@ -154,6 +154,25 @@ internal sealed partial class FileRecordLog : IRecordLog
         NextNumber += count;
         AppendedTotal += count;
         UnreadBytes += frames.Length;
+        if (durable)
+        {
+            _syncer.Synced(AppendedTotal);
+        }
+        else
+        {
+            _syncer.Written(segment.Path, AppendedTotal);
+        }
+    }
+
+    public void CompleteSync() => _syncer.Collect();
+
+    public void Sync()
+    {
+        if (DurableTotal < AppendedTotal)
+        {
+            _syncer.SyncNow(_activeStream, _active?.Path);
+            _syncer.Synced(AppendedTotal);
+        }
     }
 
     public bool TryPeek(out RecordFrame header)
@@ -247,7 +266,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         // disk first.
         var done = _segments.Find(segment => segment.Number == upTo.SegmentNumber);
         var deletesItsSegment = done is not null && done != _active && upTo.Offset >= done.Length;
-        WriteCursor(upTo, deletesItsSegment);
+        _cursor!.Write(upTo, deletesItsSegment);
         CompletedTotal = upTo.Consumed;
 
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
@@ -288,8 +307,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         StorageFiles.DisposeQuietly(_activeStream);
         _activeStream = null;
         _reader.Dispose();
-        StorageFiles.DisposeQuietly(_cursorStream);
-        _cursorStream = null;
+        _cursor?.Dispose();
     }
 
     private void Consume(RecordFrame header)
@@ -349,39 +367,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         _activeStream = stream;
     }
 
-    private void WriteCursor(ReadMark mark, bool toDisk = false)
-    {
-        Span<byte> bytes = stackalloc byte[CursorSize];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, mark.SegmentNumber);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(8), mark.Offset);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.Slice(16), mark.NextNumber);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.Slice(24), Crc32.HashToUInt32(bytes.Slice(0, 24)));
-        if (_cursorStream is null || !File.Exists(CursorPath))
-        {
-            // Deleted under us (the folder removed): written afresh, so that a restart does not resend from the start.
-            StorageFiles.DisposeQuietly(_cursorStream);
-            _cursorStream = null;
-            StorageFiles.CreateOwnerOnlyDirectory(_directory);
-            _cursorStream = OpenCursor(CursorPath);
-            _syncedCursorSegment = -1;
-        }
-
-        // Unbuffered: a write that fails leaves nothing behind in a buffer to be written again at some later flush.
-        var stream = _cursorStream;
-        stream.Position = 0;
-        stream.Write(bytes);
-        var sync = toDisk || _syncEveryCommit || mark.SegmentNumber != _syncedCursorSegment;
-        stream.Flush(flushToDisk: sync);
-        if (sync)
-        {
-            _syncedCursorSegment = mark.SegmentNumber;
-        }
-    }
-
     private ReadOnlySpan<byte> Read(LogSegment segment, long offset, int length) => _reader.Read(segment, offset, length);
-
-    private static FileStream OpenCursor(string path) =>
-        StorageFiles.OpenOwnerOnly(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
 
     private readonly record struct ScanResult(long FirstNumber, long LastNumber, long FirstUnreadOffset, int Torn);
 }

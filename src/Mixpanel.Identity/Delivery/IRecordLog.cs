@@ -31,8 +31,26 @@ internal interface IRecordLog : IDisposable
     /// <summary>How far reading has got: a batch read now ends here.</summary>
     ReadMark ReadPosition { get; }
 
-    /// <summary>Appends frames numbered from <see cref="NextNumber"/> and makes them durable.</summary>
-    void Append(ByteBuffer frames, int count);
+    /// <summary>Records appended and known to be on the disk (all of them, in memory).</summary>
+    long DurableTotal { get; }
+
+    /// <summary>Making records durable, off the loop; the loop is woken when it ends (null when nothing is).</summary>
+    Task? Syncing { get; }
+
+    /// <summary>
+    /// Appends frames numbered from <see cref="NextNumber"/>, readable at once. <paramref name="durable"/>: on the disk
+    /// before this returns (with everything appended before); else they are made durable off the loop.
+    /// </summary>
+    /// <exception cref="IOException">The disk failed: nothing was appended.</exception>
+    void Append(ByteBuffer frames, int count, bool durable);
+
+    /// <summary>Makes everything appended durable now, on this thread, once what <see cref="Syncing"/> does has ended.</summary>
+    /// <exception cref="IOException">The disk failed: the records stay appended, and are made durable by a later call.</exception>
+    void Sync();
+
+    /// <summary>Ends what <see cref="Syncing"/> did once it has ended, and starts on what was appended since.</summary>
+    /// <exception cref="IOException">Making records durable failed: it is tried again with the next.</exception>
+    void CompleteSync();
 
     /// <summary>The next unread record's header, without consuming it; damage on the way is consumed and counted.</summary>
     /// <exception cref="IOException">The file holding it cannot be read now; nothing was consumed.</exception>

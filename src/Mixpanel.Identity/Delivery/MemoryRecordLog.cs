@@ -20,7 +20,19 @@ internal sealed class MemoryRecordLog : IRecordLog
 
     public ReadMark ReadPosition => new(_consumed, 0, 0, NextNumber - _unread.Count);
 
-    public void Append(ByteBuffer frames, int count)
+    public long DurableTotal => AppendedTotal;
+
+    public Task? Syncing => null;
+
+    public void CompleteSync()
+    {
+    }
+
+    public void Sync()
+    {
+    }
+
+    public void Append(ByteBuffer frames, int count, bool durable)
     {
         var bytes = frames.WrittenSpan;
         var offset = 0;

@@ -90,14 +90,27 @@ internal sealed class RecordQueue : IDisposable
 
     public long TakeSequence() => _nextSequence++;
 
+    /// <summary>Whether everything appended is on the disk.</summary>
+    public bool IsSynced => _logs.All(static log => log.DurableTotal == log.AppendedTotal);
+
+    /// <summary>Makes everything appended to every log durable now (see <see cref="IRecordLog.Sync"/>).</summary>
+    public void Sync()
+    {
+        foreach (var log in _logs)
+        {
+            log.Sync();
+        }
+    }
+
     /// <summary>
-    /// Appends frames to <paramref name="endpoint"/>'s log, the slot's lock taken again first if its file was deleted.
+    /// Appends frames to <paramref name="endpoint"/>'s log, the slot's lock taken again first if its file was deleted;
+    /// <paramref name="durable"/>, on the disk before this returns (see <see cref="IRecordLog.Append"/>).
     /// </summary>
     /// <exception cref="IOException">The disk failed, or another process took the slot meanwhile: nothing was written.</exception>
-    public void Append(RecordEndpoint endpoint, ByteBuffer frames, int count)
+    public void Append(RecordEndpoint endpoint, ByteBuffer frames, int count, bool durable = true)
     {
         HoldSlot();
-        _logs[(int)endpoint].Append(frames, count);
+        _logs[(int)endpoint].Append(frames, count, durable);
     }
 
     /// <summary>Makes sure this process still holds its slot's lock: a lock whose file was deleted protects nothing.</summary>
@@ -319,7 +332,7 @@ internal sealed class RecordQueue : IDisposable
             count++;
             if (frames.Length >= 1024 * 1024)
             {
-                to.Append(frames, count);
+                to.Append(frames, count, durable: true);
                 frames.Clear();
                 count = 0;
             }
@@ -327,7 +340,7 @@ internal sealed class RecordQueue : IDisposable
 
         if (count > 0)
         {
-            to.Append(frames, count);
+            to.Append(frames, count, durable: true);
         }
     }
 

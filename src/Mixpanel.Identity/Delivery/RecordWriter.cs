@@ -27,6 +27,7 @@ internal sealed class RecordWriter : IDisposable
     private readonly DeliveryCounters _counters;
     private readonly ByteBuffer[] _groups = [.. RecordEndpoints.All.Select(static endpoint => new ByteBuffer(endpoint == RecordEndpoint.Track ? 64 * 1024 : 4 * 1024))];
     private readonly int[] _groupCounts = new int[RecordEndpoints.Count];
+    private readonly DurableCounts _durable;
     private readonly Utf8JsonWriter _json;
 
     // Events moved from /track to /import while a batch is read, framed for the import log.
@@ -45,8 +46,9 @@ internal sealed class RecordWriter : IDisposable
     private PropertyMap _platformProperties = PropertyMap.Empty;
     private PropertyMap? _appliedDeviceInfo;
 
-    public RecordWriter(MixpanelOptions options, RecordSerializer serializer, Intake intake, TimeProvider time, ILogger logger, DeliveryCounters counters)
+    public RecordWriter(MixpanelOptions options, RecordSerializer serializer, Intake intake, TimeProvider time, ILogger logger, DeliveryCounters counters, AsyncSignal? wake = null)
     {
+        _durable = new DurableCounts(counters, wake);
         _options = options;
         _serializer = serializer;
         _intake = intake;
@@ -141,12 +143,15 @@ internal sealed class RecordWriter : IDisposable
     /// <summary>
     /// Writes the groups; false while the disk is failing (tried again after a pause, records kept). On the
     /// <paramref name="final"/> pass before exit, what cannot be written is dropped and counted. Returns, through
-    /// <paramref name="trimmed"/>, how many of the oldest records the queue's bounds dropped.
+    /// <paramref name="trimmed"/>, how many of the oldest records the queue's bounds dropped. <paramref name="durable"/>:
+    /// on the disk, with everything written before, when this returns (a flush, an identity change); otherwise readable
+    /// at once and made durable off the loop while the next group is gathered.
     /// </summary>
-    public bool TryCommit(bool final, out long trimmed)
+    public bool TryCommit(bool final, out long trimmed, bool durable = true)
     {
         trimmed = 0;
-        if (GroupCount == 0)
+        durable |= final;
+        if (GroupCount == 0 && (!durable || Queue.IsSynced))
         {
             return true;
         }
@@ -165,11 +170,17 @@ internal sealed class RecordWriter : IDisposable
                     continue;
                 }
 
-                Queue.Append((RecordEndpoint)i, _groups[i], _groupCounts[i]);
-                _counters.OnPersisted(_groupCounts[i]);
+                Queue.Append((RecordEndpoint)i, _groups[i], _groupCounts[i], durable: false);
+                _durable.Written((RecordEndpoint)i, Queue[(RecordEndpoint)i].AppendedTotal, _groupCounts[i]);
                 _groups[i].Clear();
                 _groups[i].ShrinkTo(MaxGroupBytes);
                 _groupCounts[i] = 0;
+            }
+
+            if (durable)
+            {
+                // Written already, and readable: a flush that fails here is made again after the pause.
+                Queue.Sync();
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -186,6 +197,7 @@ internal sealed class RecordWriter : IDisposable
             ClearGroups();
         }
 
+        _durable.Update(Queue);
         _failures = 0;
         _intake.StorageFailing = false;
         _groupStartedAt = 0;
@@ -327,6 +339,29 @@ internal sealed class RecordWriter : IDisposable
             PauseForDisk(exception);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Ends the logs' flushes to the disk that have ended, counting what they made durable, and starts on what was
+    /// written since. A flush that failed pauses writing like a failed write; its records stay readable and are
+    /// flushed again.
+    /// </summary>
+    public void CompleteSyncs()
+    {
+        for (var i = 0; i < RecordEndpoints.Count; i++)
+        {
+            var log = Queue[(RecordEndpoint)i];
+            try
+            {
+                log.CompleteSync();
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                PauseForDisk(exception);
+            }
+        }
+
+        _durable.Update(Queue);
     }
 
     /// <summary>Counts and logs records the logs found damaged or missing since the last call.</summary>

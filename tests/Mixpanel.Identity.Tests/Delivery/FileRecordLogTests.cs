@@ -16,8 +16,8 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
     {
         using (var log = Open(_folder.Path))
         {
-            log.Append(QueueFrames.Numbered(1, 5), 5);
-            log.Append(QueueFrames.Numbered(6, 5), 5);
+            log.Append(QueueFrames.Numbered(1, 5), 5, durable: true);
+            log.Append(QueueFrames.Numbered(6, 5), 5, durable: true);
             for (var i = 0; i < 3; i++)
             {
                 log.TryPeek(out _);
@@ -35,12 +35,48 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Append_NotDurable_IsReadableAtOnceAndDurableOnceItsFlushHasEnded()
+    {
+        using var log = FileRecordLog.Open(_folder.Path, segmentMaxBytes: 256, syncEveryCommit: false, discardTag: 0);
+        for (var n = 1; n <= 4; n++)
+        {
+            log.Append(QueueFrames.Numbered(n, 1, padding: 300), 1, durable: false);
+        }
+
+        log.UnreadCount.Should().Be(4, "a record is readable as soon as it is written");
+        log.Syncing.Should().NotBeNull("the disk flushes them off the caller's thread");
+        while (log.Syncing is { } pass)
+        {
+            await pass;
+            log.CompleteSync();
+        }
+
+        log.DurableTotal.Should().Be(4, "every segment written, four of them, was flushed, in passes of one at a time");
+        QueueFrames.ReadAll(log).Should().Equal(1, 2, 3, 4);
+    }
+
+    [Fact]
+    public void Sync_AfterAppendsNotDurable_HasEverythingOnTheDiskWhenItReturns()
+    {
+        using var log = FileRecordLog.Open(_folder.Path, segmentMaxBytes: 256, syncEveryCommit: false, discardTag: 0);
+        for (var n = 1; n <= 3; n++)
+        {
+            log.Append(QueueFrames.Numbered(n, 1, padding: 300), 1, durable: false);
+        }
+
+        log.Sync();
+
+        log.DurableTotal.Should().Be(3);
+        log.Syncing.Should().BeNull("the pass in flight was waited for, and what it had not taken was flushed here");
+    }
+
+    [Fact]
     public void Segments_WhollyCommitted_AreDeleted()
     {
         using var log = FileRecordLog.Open(_folder.Path, segmentMaxBytes: 256, syncEveryCommit: false, discardTag: 0);
         for (var n = 1; n <= 6; n++)
         {
-            log.Append(QueueFrames.Numbered(n, 1, padding: 300), 1);
+            log.Append(QueueFrames.Numbered(n, 1, padding: 300), 1, durable: true);
         }
 
         QueueFrames.ReadAll(log).Should().Equal(1, 2, 3, 4, 5, 6);
@@ -59,19 +95,19 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
         }
 
         using var log = Open(disk.Path);
-        log.Append(QueueFrames.Numbered(1, 2), 2);
+        log.Append(QueueFrames.Numbered(1, 2), 2, durable: true);
         disk.FillLeaving(freePages: 0);
 
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            var append = () => log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8);
+            var append = () => log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8, durable: true);
             append.Should().Throw<IOException>();
         }
 
         Directory.GetFiles(disk.Path, "*" + FileRecordLog.SegmentExtension).Select(path => new FileInfo(path).Length)
             .Should().NotContain(0, "a write that failed leaves no empty file behind");
         disk.FreeAll();
-        log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8);
+        log.Append(QueueFrames.Numbered(3, 8, padding: 2000), 8, durable: true);
         QueueFrames.ReadAll(log).Should().Equal(Enumerable.Range(1, 10).Select(n => (long)n));
     }
 
@@ -85,7 +121,7 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
         }
 
         var log = Open(disk.Path);
-        log.Append(QueueFrames.Numbered(1, 3), 3);
+        log.Append(QueueFrames.Numbered(1, 3), 3, durable: true);
         QueueFrames.ReadAll(log);
         disk.FillLeaving(freePages: 0);
 
@@ -110,12 +146,12 @@ public sealed class FileRecordLogTests(ITestOutputHelper output) : IDisposable
 
         using (var log = Open(disk.Path))
         {
-            log.Append(QueueFrames.Numbered(1, 1), 1);
+            log.Append(QueueFrames.Numbered(1, 1), 1, durable: true);
             QueueFrames.ReadAll(log);
             log.CommitRead(log.ReadPosition);
-            log.Append(QueueFrames.Numbered(2, 4, padding: 2000), 4);
+            log.Append(QueueFrames.Numbered(2, 4, padding: 2000), 4, durable: true);
             disk.FillLeaving(freePages: 0);
-            var append = () => log.Append(QueueFrames.Numbered(6, 4, padding: 1000), 4);
+            var append = () => log.Append(QueueFrames.Numbered(6, 4, padding: 1000), 4, durable: true);
             append.Should().Throw<IOException>();
 
             QueueFrames.ReadAll(log).Should().Equal(2, 3, 4, 5);

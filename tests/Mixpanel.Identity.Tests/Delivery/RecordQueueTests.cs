@@ -17,7 +17,7 @@ public sealed class RecordQueueTests : IDisposable
     public void OpenSlot_AfterTheQueueFolderWasDeleted_NeverTakesTheSlotOfTheLiveProcess()
     {
         using var live = Open();
-        live[RecordEndpoint.Engage].Append(QueueFrames.Numbered(1, 3), 3);
+        live[RecordEndpoint.Engage].Append(QueueFrames.Numbered(1, 3), 3, durable: true);
 
         // A cache cleaner deletes the folder while the process runs; the next process starts.
         Directory.Delete(QueueDirectory, recursive: true);

@@ -51,6 +51,25 @@ public sealed class RecordWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task TryCommit_NotDurable_LeavesTheRecordsReadableAndCountsThemStoredOnceTheDiskHasThem()
+    {
+        var wake = new AsyncSignal();
+        var writer = CreateSut(wake: wake);
+        writer.Write(Event("first"), PropertyMap.Empty);
+        writer.Write(Event("second"), PropertyMap.Empty);
+
+        writer.TryCommit(final: false, out _, durable: false).Should().BeTrue();
+
+        Names(writer.Queue[RecordEndpoint.Track]).Should().Equal(["first", "second"], "they are readable, to be sent, while the disk flushes them");
+        _counters.Persisted.Should().Be(0, "nothing counts as stored before the disk has it");
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await wake.WaitAsync(patience.Token);
+        writer.CompleteSyncs();
+        _counters.Persisted.Should().Be(2, "the flush's end woke the loop, which counted what it made durable");
+        writer.Queue.IsSynced.Should().BeTrue();
+    }
+
+    [Fact]
     public void ShouldCommit_GathersUntilThePersistIntervalUnlessAFlushOrAFullBatchWantsThemNow()
     {
         var writer = CreateSut(options => options.PersistInterval = TimeSpan.FromMilliseconds(100));
@@ -279,11 +298,11 @@ public sealed class RecordWriterTests : IDisposable
 
     private static bool NeverFills(RecordEndpoint endpoint, int waiting) => false;
 
-    private RecordWriter CreateSut(Action<MixpanelOptions>? configure = null, bool onDisk = true, long segmentBytes = 64 * 1024)
+    private RecordWriter CreateSut(Action<MixpanelOptions>? configure = null, bool onDisk = true, long segmentBytes = 64 * 1024, AsyncSignal? wake = null)
     {
         var options = new MixpanelOptions { ProjectToken = "token", SendDefaultProperties = false };
         configure?.Invoke(options);
-        _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, LibraryInfo.Current), _intake, _time, NullLogger.Instance, _counters);
+        _writer = new RecordWriter(options, new RecordSerializer(options.ProjectToken, LibraryInfo.Current), _intake, _time, NullLogger.Instance, _counters, wake);
         if (onDisk)
         {
             var queue = RecordQueue.OpenSlot(_folder.Combine("queue"), segmentBytes, discardTag: 0, out _) ?? throw new InvalidOperationException("No slot.");

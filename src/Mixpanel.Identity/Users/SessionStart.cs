@@ -76,7 +76,19 @@ internal sealed class SessionStart
             }
         }
 
-        call(Wait());
+        IdentitySession session;
+        try
+        {
+            session = Wait();
+        }
+        catch (Exception) when (Volatile.Read(ref _failed))
+        {
+            // A call past the ones kept, waiting for a start that failed meanwhile.
+            _lost(1);
+            return;
+        }
+
+        call(session);
     }
 
     /// <summary>

@@ -69,7 +69,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         // The app's provider is read on the app's thread, as it may read the screen.
         _device = new DeviceStart(this, checkedOptions, _logger, _counters, clock, _start, _appLifecycle, claim, ReadDeviceInfo() ?? PropertyMap.Empty);
         _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => _device.PartsOrNull?.Flags.OnIdentityChanged(reset));
-        Diagnostics = new MixpanelDiagnostics(_counters, () => _device.Parts.Runtime.Engine.Status);
+        Diagnostics = new MixpanelDiagnostics(_counters, () => _device.Started.IsFaulted ? default : _device.Parts.Runtime.Engine.Status);
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
         ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, _logger);

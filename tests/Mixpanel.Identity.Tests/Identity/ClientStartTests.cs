@@ -221,6 +221,8 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
 
         client.Diagnostics.GetDropped(DropReason.StartFailed).Should().Be(5, "the two calls kept while starting and the three after it failed record nothing");
         _server.Records.Should().BeEmpty();
+        client.Diagnostics.IsDurable.Should().BeFalse("nothing is stored, on disk or anywhere");
+        client.Diagnostics.ToString().Should().Contain("StartFailed 5", "the one-line summary of a client is never an exception");
         client.Invoking(c => c.DistinctId).Should().Throw<NotSupportedException>("there is no identity to read, and no value to make up");
     }
 

@@ -8,7 +8,7 @@ internal sealed partial class FileRecordLog
 {
     private void Recover(long discardTag)
     {
-        var cursor = _cursor!.Read();
+        var cursor = _cursor.Read();
         _expected = cursor?.NextNumber ?? 0;
 
         // New segments come after the cursor's, which may be gone: one numbered before it would count as delivered.

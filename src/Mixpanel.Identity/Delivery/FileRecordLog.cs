@@ -5,9 +5,9 @@ using Mixpanel.Identity.Storage;
 namespace Mixpanel.Identity.Delivery;
 
 /// <summary>
-/// A record log on disk: numbered segment files of checksummed frames, appended and fsynced in groups (by a
-/// <see cref="SegmentSyncer"/>), read in order,
-/// and a cursor file saying how far delivery got. Segments wholly behind the cursor are deleted.
+/// A record log on disk: numbered segment files of checksummed frames, appended in groups and fsynced (by its
+/// <see cref="SegmentSyncer"/>), read in order, and a cursor (<see cref="LogCursor"/>) saying how far delivery got.
+/// Segments wholly behind the cursor are deleted.
 /// </summary>
 /// <remarks>
 /// A frame counts only once its bytes were written, and the reader never reads past what was counted. A
@@ -23,9 +23,8 @@ internal sealed partial class FileRecordLog : IRecordLog
 
     private readonly string _directory;
     private readonly long _segmentMaxBytes;
-    private readonly bool _syncEveryCommit;
     private readonly List<LogSegment> _segments;
-    private LogCursor? _cursor;
+    private readonly LogCursor _cursor;
     private long _nextSegmentNumber;
 
     private LogSegment? _active;
@@ -43,7 +42,7 @@ internal sealed partial class FileRecordLog : IRecordLog
     {
         _directory = directory;
         _segmentMaxBytes = segmentMaxBytes;
-        _syncEveryCommit = syncEveryCommit;
+        _cursor = new LogCursor(directory, syncEveryCommit);
         _segments = segments;
     }
 
@@ -102,7 +101,6 @@ internal sealed partial class FileRecordLog : IRecordLog
         var log = new FileRecordLog(directory, segmentMaxBytes, syncEveryCommit, segments);
         try
         {
-            log._cursor = new LogCursor(directory, syncEveryCommit);
             log.Recover(discardTag);
             return log;
         }
@@ -266,7 +264,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         // disk first.
         var done = _segments.Find(segment => segment.Number == upTo.SegmentNumber);
         var deletesItsSegment = done is not null && done != _active && upTo.Offset >= done.Length;
-        _cursor!.Write(upTo, deletesItsSegment);
+        _cursor.Write(upTo, deletesItsSegment);
         CompletedTotal = upTo.Consumed;
 
         // Everything before the cursor's segment is delivered: delete it (the cursor past it is durable by now).
@@ -307,7 +305,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         StorageFiles.DisposeQuietly(_activeStream);
         _activeStream = null;
         _reader.Dispose();
-        _cursor?.Dispose();
+        _cursor.Dispose();
     }
 
     private void Consume(RecordFrame header)

@@ -53,7 +53,7 @@ if (only is null or "e2e")
         var run = await EndToEnd.RunClientAsync(server, events);
         peakMegabytes = Math.Max(peakMegabytes ?? 0, PeakMemory.PeakMegabytes());
         clientRuns.Add(run);
-        Console.WriteLine($"  {round}  client    {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event; dropped {run.Dropped}, retried {run.Retried}, rejected by the server {run.ServerRejected}, longest Track {run.LongestTrack.TotalMilliseconds:F1} ms)");
+        Console.WriteLine($"  {round}  client    {run.EventsPerSecond,10:N0} events/s  ({run.Elapsed.TotalSeconds:F2} s, {run.CpuPerEvent.TotalMicroseconds:F1} µs of CPU per event; dropped {run.Dropped}, retried {run.Retried}, rejected by the server {run.ServerRejected}, longest Track {run.LongestTrack.TotalMilliseconds:F1} ms; the last Track returned at {run.Tracked.TotalSeconds:F2} s with {run.SentWhenTracked:N0} delivered, then {run.SentPerSecondAfterTracking:N0} events/s)");
 
         run = await EndToEnd.RunReferenceAsync(server, events, batches, batchSize, inFlight);
         referenceRuns.Add(run);

@@ -55,11 +55,13 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
         start.Wait().Alias(alias);
     }
 
-    public void Reset() => start.Run(session =>
-    {
-        session.Reset();
-        identityChanged(true);
-    });
+    public void Reset() => start.Run(
+        session =>
+        {
+            session.Reset();
+            identityChanged(true);
+        },
+        records: false);
 
     public void Register(IReadOnlyDictionary<string, object?> properties, bool onlyIfAbsent)
     {
@@ -70,21 +72,21 @@ internal sealed class IdentityCalls(SessionStart start, IdMergeApi idMerge, Time
     public void Unregister(string propertyName)
     {
         PropertyValues.ValidateName(propertyName, nameof(propertyName));
-        start.Run(session => session.Unregister(propertyName));
+        start.Run(session => session.Unregister(propertyName), records: false);
     }
 
-    public void ClearSuperProperties() => start.Run(static session => session.Unregister(null));
+    public void ClearSuperProperties() => start.Run(static session => session.Unregister(null), records: false);
 
     public void TimeEvent(string eventName)
     {
         EventProperties.RequireName(eventName, nameof(eventName));
         var calledAt = clock.GetUtcNow();
-        start.Run(session => session.TimeEvent(eventName, calledAt));
+        start.Run(session => session.TimeEvent(eventName, calledAt), records: false);
     }
 
-    public void ClearTimedEvents() => start.Run(static session => session.ClearTimedEvents());
+    public void ClearTimedEvents() => start.Run(static session => session.ClearTimedEvents(), records: false);
 
-    public void OptOut(bool deleteUser) => start.Run(session => session.OptOut(deleteUser));
+    public void OptOut(bool deleteUser) => start.Run(session => session.OptOut(deleteUser), records: deleteUser);
 
     public void OptIn(string? distinctId, IReadOnlyDictionary<string, object?>? properties)
     {

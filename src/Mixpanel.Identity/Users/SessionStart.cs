@@ -18,7 +18,7 @@ internal sealed class SessionStart
     private readonly TaskCompletionSource<IdentitySession> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ILogger _logger;
     private readonly Action<int> _lost;
-    private List<Action<IdentitySession>>? _early = [];
+    private List<(Action<IdentitySession> Call, bool Records)>? _early = [];
     private bool _failed;
     private IdentitySession? _session;
 
@@ -54,23 +54,25 @@ internal sealed class SessionStart
 
     /// <summary>
     /// Applies <paramref name="call"/> to the session now, or once it is there, after the calls made before; after a
-    /// failed start it is dropped and counted, as a call of the app's must not throw for the client's own fault.
+    /// failed start it is dropped, and counted when it <paramref name="records"/> something (an event, a profile or
+    /// group update), as a call of the app's must not throw for the client's own fault.
     /// </summary>
-    public void Run(Action<IdentitySession> call)
+    public void Run(Action<IdentitySession> call, bool records = true)
     {
+        var lost = records ? 1 : 0;
         if (Session is null)
         {
             lock (_gate)
             {
                 if (_early is { Count: < MaxEarlyCalls } early)
                 {
-                    early.Add(call);
+                    early.Add((call, records));
                     return;
                 }
 
                 if (_failed)
                 {
-                    _lost(1);
+                    _lost(lost);
                     return;
                 }
             }
@@ -84,7 +86,7 @@ internal sealed class SessionStart
         catch (Exception) when (Volatile.Read(ref _failed))
         {
             // A call past the ones kept, waiting for a start that failed meanwhile.
-            _lost(1);
+            _lost(lost);
             return;
         }
 
@@ -109,7 +111,7 @@ internal sealed class SessionStart
 
             while (TakeBatch(session) is { } batch)
             {
-                foreach (var call in batch)
+                foreach (var (call, _) in batch)
                 {
                     Apply(call, session);
                 }
@@ -132,7 +134,7 @@ internal sealed class SessionStart
         int lost;
         lock (_gate)
         {
-            lost = _early?.Count ?? 0;
+            lost = _early?.Count(static early => early.Records) ?? 0;
             _early = null;
             _failed = true;
         }
@@ -149,7 +151,7 @@ internal sealed class SessionStart
     }
 
     // The calls kept since the last batch; none left, the session is published instead, under the same lock.
-    private List<Action<IdentitySession>>? TakeBatch(IdentitySession session)
+    private List<(Action<IdentitySession> Call, bool Records)>? TakeBatch(IdentitySession session)
     {
         lock (_gate)
         {

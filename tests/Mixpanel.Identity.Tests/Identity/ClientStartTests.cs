@@ -207,19 +207,21 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
         };
         await using var client = new MixpanelClient(options, httpClient: null, new TimerlessTimeProvider(_time));
         client.Track("Kept while starting");
+        client.TimeEvent("Checkout");
         client.People.Set("plan", "pro");
         held.Dispose();
 
         var started = () => ((IFlushOnStop)client).Started;
         await started.Should().ThrowAsync<NotSupportedException>("whoever waits for the start itself is told why it failed");
         client.Track("After the failed start");
+        client.Reset();
         client.Identify("user-1");
         client.GetGroup("company", "acme").Set(new Dictionary<string, object?> { ["size"] = 3 });
         client.Invoking(c => c.Track("", null)).Should().Throw<ArgumentException>("the app's bad input is still the app's, at the call");
         await client.FlushAsync();
         await client.PersistAsync();
 
-        client.Diagnostics.GetDropped(DropReason.StartFailed).Should().Be(5, "the two calls kept while starting and the three after it failed record nothing");
+        client.Diagnostics.GetDropped(DropReason.StartFailed).Should().Be(5, "the two records kept while starting and the three after it failed are dropped; a timer and a reset record nothing");
         _server.Records.Should().BeEmpty();
         client.Diagnostics.IsDurable.Should().BeFalse("nothing is stored, on disk or anywhere");
         client.Diagnostics.ToString().Should().Contain("StartFailed 5", "the one-line summary of a client is never an exception");

@@ -240,7 +240,8 @@ internal sealed class EndpointSender
     private bool Lease(Batch batch)
     {
         var log = Stored;
-        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, DrainTarget > log.CompletedTotal) || Now < _reader.RetryAt)
+        // A flush wants records read only while some it waits for are unread: those appended after it wait for a batch.
+        if (!BatchTrigger.ShouldSend(log.UnreadCount, _options.BatchSize, DrainTarget > log.ReadPosition.Consumed) || Now < _reader.RetryAt)
         {
             // A file that failed to read is read again only after its pause, whatever wants it sent meanwhile.
             return false;

@@ -80,6 +80,30 @@ public sealed class EndpointSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_WhenAFlushsRecordsAreAllOnTheWire_ReadsNoSmallBatchBehindThem()
+    {
+        var sender = CreateSut(RecordEndpoint.Engage);
+        var log = Log(RecordEndpoint.Engage);
+        Store(RecordEndpoint.Engage, 2);
+        sender.Drain(log.AppendedTotal);
+        var first = AnswerWhenReleased();
+        sender.Start(CancellationToken.None);
+        sender.IsBusy.Should().BeTrue("the flush wants its two records sent");
+
+        Store(RecordEndpoint.Engage, 1);
+        sender.Start(CancellationToken.None);
+        log.UnreadCount.Should().Be(1, "a record stored after the flush is no batch, and no flush wants it: it is not read behind the flush's");
+
+        first.SetResult(Reply(HttpStatusCode.OK, Accepted));
+        await _wake.WaitAsync(Patience);
+        sender.Settle(stopping: false);
+        sender.Start(CancellationToken.None);
+        sender.IsBusy.Should().BeFalse("the one record waits for a full batch, a flush or the periodic send");
+        _requests.Select(request => request.Numbers).Should().ContainSingle().Which.Should().Equal(1, 2);
+        log.CompletedTotal.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Start_WhileABatchIsOnTheWire_ReadsTheNextBehindItAndCommitsEachOnlyOnceItIsTaken()
     {
         var sender = CreateSut(RecordEndpoint.Engage);

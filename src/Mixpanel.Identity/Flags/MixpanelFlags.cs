@@ -99,6 +99,12 @@ public sealed class MixpanelFlags
         string flagKey, MixpanelFlagContext context, MixpanelFlagVariant? fallback = null, bool reportExposure = true, CancellationToken cancellationToken = default)
     {
         Validate(flagKey, context);
+        if (_script is not null && _evaluation != MixpanelFlagsEvaluation.Local && cancellationToken.IsCancellationRequested)
+        {
+            // A fake's script stands for Mixpanel's answer: a request abandoned before it is sent has none.
+            return Task.FromCanceled<MixpanelFlagVariant>(cancellationToken);
+        }
+
         return _script is not null || _definitions is not null
             ? Task.FromResult(EvaluateInProcess(flagKey, context, fallback, reportExposure))
             : EvaluateRemotelyAsync(flagKey, context, fallback, reportExposure, cancellationToken);

@@ -130,6 +130,20 @@ public sealed class FakeFlagsTests
     }
 
     [Fact]
+    public async Task ServerFlags_RemoteEvaluation_ACancelledRequestThrowsAndReportsNothing_AsTheClientDoes()
+    {
+        var fake = new FakeMixpanelServerClient(new MixpanelOptions { ProjectToken = "token", FlagsEvaluation = MixpanelFlagsEvaluation.Remote });
+        fake.SetFlagVariant("banner", "blue", "#00f");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        var ask = () => fake.Flags.GetVariantAsync("banner", new MixpanelFlagContext("user-7"), cancellationToken: cancelled.Token);
+
+        await ask.Should().ThrowAsync<OperationCanceledException>("a request to Mixpanel abandoned before its answer has no variant");
+        fake.Exposures.Should().BeEmpty();
+    }
+
+    [Fact]
     public void SetFlagVariant_EmptyKeys_ThrowWithTheParameterName()
     {
         var fake = new FakeMixpanelServerClient();

@@ -69,7 +69,7 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
         // The app's provider is read on the app's thread, as it may read the screen.
         _device = new DeviceStart(this, checkedOptions, _logger, _counters, clock, _start, _appLifecycle, claim, ReadDeviceInfo() ?? PropertyMap.Empty);
         _calls = new IdentityCalls(_start, checkedOptions.IdMerge, clock, reset => _device.PartsOrNull?.Flags.OnIdentityChanged(reset));
-        Diagnostics = new MixpanelDiagnostics(_counters, () => _device.Started.IsFaulted ? default : _device.Parts.Runtime.Engine.Status);
+        Diagnostics = new MixpanelDiagnostics(_counters, EngineStatus);
 
         // Delivered at exit when the app forgets to dispose the client; nothing stays registered once it does.
         ClientRuntime.DisposeAtProcessExit(this, DisposeAsync, checkedOptions, _logger);
@@ -102,6 +102,19 @@ public sealed partial class MixpanelClient : IMixpanelClient, IAsyncDisposable, 
 
     /// <summary>Whether the stored identity is loaded: calls go straight to it from then on.</summary>
     internal bool IsStarted => _start.Session is not null;
+
+    // What the engine says of itself, once started; a start that failed stores and delivers nothing.
+    private Delivery.DeliveryStatus EngineStatus()
+    {
+        try
+        {
+            return _device.Parts.Runtime.Engine.Status;
+        }
+        catch (Exception) when (_device.Started.IsFaulted)
+        {
+            return default;
+        }
+    }
 
     /// <inheritdoc />
     public MixpanelDiagnostics Diagnostics { get; }

@@ -153,6 +153,7 @@ internal sealed class RecordWriter : IDisposable
         durable |= final;
         if (GroupCount == 0 && (!durable || Queue.IsSynced))
         {
+            _durable.Update(Queue);
             return true;
         }
 
@@ -348,6 +349,12 @@ internal sealed class RecordWriter : IDisposable
     /// </summary>
     public void CompleteSyncs()
     {
+        if (IsPaused)
+        {
+            // A flush that failed goes again once the pause is over, with whatever was written meanwhile.
+            return;
+        }
+
         for (var i = 0; i < RecordEndpoints.Count; i++)
         {
             var log = Queue[(RecordEndpoint)i];

@@ -32,7 +32,17 @@ internal sealed class MixpanelStopFlush<TClient> : IHostedLifecycleService, IDis
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // The host's start waits for the client's own, off the app's thread: a host that has started has a started client.
-    public Task StartAsync(CancellationToken cancellationToken) => _client.Started.WaitOrCancelAsync(cancellationToken);
+    // A client that failed to start said so (critical), and drops what it is given: the app starts all the same.
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.Started.WaitOrCancelAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (_client.Started.IsFaulted)
+        {
+        }
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -83,6 +83,30 @@ public sealed class HostStartTests : IDisposable
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task StartAsync_ClientThatFailsToStart_StartsTheHostAllTheSame()
+    {
+        using var host = CreateSut(services =>
+        {
+            services.AddSingleton<TimeProvider>(new TimerlessTimeProvider(TimeProvider.System));
+            services.AddMixpanel(options =>
+            {
+                options.ProjectToken = ClientHarness.Token;
+                options.StorageDirectory = _directory.Path;
+                options.TrackAutomaticEvents = false;
+                options.ShutdownTimeout = TimeSpan.FromSeconds(1);
+            });
+        });
+
+        await host.StartAsync();
+
+        var client = host.Services.GetRequiredService<MixpanelClient>();
+        client.Track("Signed Up");
+        client.Diagnostics.GetDropped(DropReason.StartFailed).Should().Be(1, "the client that failed to start drops what it is given, counted");
+
+        // Not stopped: the host's stop sets its deadline with a timer, which this clock cannot make for anyone.
+    }
+
     private static IHost CreateSut(Action<IServiceCollection> configureServices)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -246,17 +246,4 @@ public sealed class ClientStartTests : IAsyncLifetime, IDisposable
     /// </summary>
     private FileStream HoldIdentityLock() =>
         StorageFiles.TryLock(Path.Combine(_directory.Path, IdentityStore.LockFileName)) ?? throw new InvalidOperationException("The identity lock is held already.");
-
-    /// <summary>A clock that tells the time and makes no timer.</summary>
-    private sealed class TimerlessTimeProvider(TimeProvider time) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
-
-        public override long GetTimestamp() => time.GetTimestamp();
-
-        public override long TimestampFrequency => time.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            throw new NotSupportedException("This clock makes no timer.");
-    }
 }

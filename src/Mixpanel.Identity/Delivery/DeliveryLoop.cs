@@ -341,7 +341,7 @@ internal sealed class DeliveryLoop : IDisposable
     {
         var now = _time.GetTimestamp();
         var due = _writer.DueAt;
-        if ((_saver?.HasChanges == true || _heldItem is not null || _writer.HasAged || !_writer.Queue.IsSynced) && _writer.RetryAt > now)
+        if (_writer.RetryAt > now && (_saver?.HasChanges == true || _heldItem is not null || _writer.HasAged || !_writer.Queue.IsSynced))
         {
             due = Math.Min(due, _writer.RetryAt);
         }

@@ -125,7 +125,7 @@ internal sealed partial class FileRecordLog : IRecordLog
             _activeStream.Flush(flushToDisk: false);
             if (durable)
             {
-                _syncer.SyncNow(_activeStream, segment.Path);
+                _syncer.SyncNow(_activeStream, segment.Path, AppendedTotal + count);
             }
         }
         catch
@@ -152,11 +152,7 @@ internal sealed partial class FileRecordLog : IRecordLog
         NextNumber += count;
         AppendedTotal += count;
         UnreadBytes += frames.Length;
-        if (durable)
-        {
-            _syncer.Synced(AppendedTotal);
-        }
-        else
+        if (!durable)
         {
             _syncer.Written(segment.Path, AppendedTotal);
         }
@@ -168,8 +164,7 @@ internal sealed partial class FileRecordLog : IRecordLog
     {
         if (DurableTotal < AppendedTotal)
         {
-            _syncer.SyncNow(_activeStream, _active?.Path);
-            _syncer.Synced(AppendedTotal);
+            _syncer.SyncNow(_activeStream, _active?.Path, AppendedTotal);
         }
     }
 

@@ -30,13 +30,7 @@ internal sealed class RecordWriter : IDisposable
     private readonly DurableCounts _durable;
     private readonly Utf8JsonWriter _json;
 
-    // Events moved from /track to /import while a batch is read, framed for the import log.
-    private readonly ByteBuffer _aged = new(4 * 1024);
-    private int _agedCount;
-
-    // Where the /track log was read from when the first of them was taken: /track's cursor never passes it until the
-    // import log has them, so that a failing disk, or a crash meanwhile, leaves them in /track to be moved again.
-    private ReadMark? _agedFrom;
+    private readonly AgedEvents _aged = new();
 
     private int _lastRecordBytes;
     private long _groupStartedAt;
@@ -80,7 +74,7 @@ internal sealed class RecordWriter : IDisposable
     public long DueAt => GroupCount == 0 ? long.MaxValue : Math.Max(_groupStartedAt + Ticks(_options.PersistInterval), _retryAt);
 
     /// <summary>Aged events waiting for the import log.</summary>
-    public bool HasAged => _agedCount > 0;
+    public bool HasAged => _aged.Any;
 
     /// <summary>Takes <paramref name="queue"/>, the platform's default properties with it.</summary>
     public void Open(RecordQueue queue, PropertyMap platformProperties)
@@ -298,17 +292,10 @@ internal sealed class RecordWriter : IDisposable
     }
 
     /// <summary>Frames the next record of <paramref name="log"/> (the <c>/track</c> log) for the <c>/import</c> log (none when it turned out damaged).</summary>
-    public void MoveToImport(IRecordLog log, RecordFrame header)
-    {
-        _agedFrom ??= log.ReadPosition;
-        if (Queue.TryMoveNext(log, header, _aged, Queue[RecordEndpoint.Import].NextNumber + _agedCount))
-        {
-            _agedCount++;
-        }
-    }
+    public void MoveToImport(IRecordLog log, RecordFrame header) => _aged.Take(Queue, log, header);
 
     /// <summary>The <c>/track</c> cursor may go up to <paramref name="mark"/>, or only up to aged events not yet in the import log.</summary>
-    public ReadMark TrackCommitLimit(ReadMark mark) => _agedFrom is { } from && from.Consumed < mark.Consumed ? from : mark;
+    public ReadMark TrackCommitLimit(ReadMark mark) => _aged.CommitLimit(mark);
 
     /// <summary>
     /// Appends the records <see cref="MoveToImport"/> framed to the <c>/import</c> log; true when it did. On a failing
@@ -316,24 +303,14 @@ internal sealed class RecordWriter : IDisposable
     /// </summary>
     public bool TryAppendAged()
     {
-        if (_agedCount == 0)
-        {
-            _agedFrom = null;
-            return false;
-        }
-
-        if (IsPaused)
+        if (_aged.Any && IsPaused)
         {
             return false;
         }
 
         try
         {
-            Queue.Append(RecordEndpoint.Import, _aged, _agedCount);
-            _aged.Clear();
-            _agedCount = 0;
-            _agedFrom = null;
-            return true;
+            return _aged.AppendTo(Queue);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

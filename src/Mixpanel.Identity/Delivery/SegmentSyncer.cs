@@ -60,10 +60,11 @@ internal sealed class SegmentSyncer
 
     /// <summary>
     /// Everything written, and <paramref name="active"/> (the segment being written, at <paramref name="activePath"/>),
-    /// flushed to the disk now, on this thread, once the pass in flight has ended.
+    /// flushed to the disk now, on this thread, once the pass in flight has ended: <paramref name="total"/> records
+    /// appended are then durable.
     /// </summary>
     /// <exception cref="IOException">A flush failed: the segments written stay to be flushed again.</exception>
-    public void SyncNow(FileStream? active, string? activePath)
+    public void SyncNow(FileStream? active, string? activePath, long total)
     {
         if (_pass is { } pass)
         {
@@ -81,10 +82,8 @@ internal sealed class SegmentSyncer
 
         active?.Flush(flushToDisk: true);
         _written.Clear();
+        DurableTotal = Math.Max(DurableTotal, total);
     }
-
-    /// <summary>After <see cref="SyncNow"/>: everything up to <paramref name="total"/> is on the disk.</summary>
-    public void Synced(long total) => DurableTotal = Math.Max(DurableTotal, total);
 
     /// <summary>Ends <paramref name="pass"/>, waiting for it if a flush is asked for meanwhile; returns its failure, its segments kept to be flushed again.</summary>
     private IOException? End(Task<Exception?> pass)

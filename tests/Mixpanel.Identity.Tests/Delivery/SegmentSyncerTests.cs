@@ -68,8 +68,7 @@ public sealed class SegmentSyncerTests : IDisposable
 
         using var active = File.OpenWrite(Segment("4"));
         syncer.Written(_folder.Combine("4"), 7);
-        syncer.SyncNow(active, _folder.Combine("4"));
-        syncer.Synced(7);
+        syncer.SyncNow(active, _folder.Combine("4"), total: 7);
 
         syncer.DurableTotal.Should().Be(7);
         syncer.Pass.Should().BeNull();
